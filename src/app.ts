@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { purgeExpiredSessions } from './auth/sessions.js';
+import type { Config } from './config.js';
+import { type Db, connect } from './db/connect.js';
+import { validatorCompiler } from './http/validator.js';
+import auth from './plugins/auth.js';
+import docs from './plugins/docs.js';
+import errors from './plugins/errors.js';
+import etag from './plugins/etag.js';
+import requestIdHeader, { requestId } from './plugins/request-id.js';
+import movieRoutes from './routes/movies/routes.js';
+import reviewRoutes from './routes/reviews/routes.js';
+import serviceRoutes from './routes/service/routes.js';
+import tokenRoutes from './routes/token/routes.js';
+import userRoutes from './routes/users/routes.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    db: Db;
+    /** `ready` is true between a finished start and the beginning of shutdown; /readyz reports it. */
+    lifecycle: { ready: boolean };
+  }
+}
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+// Secrets travel in these; none of them may reach a log line.
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+];
+
+export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  const pretty = process.stdout.isTTY && config.logLevel !== 'silent';
+  return {
+    level: config.logLevel,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } } : {}),
+  };
+}
+
+export interface AppOptions {
+  /** An already open database (tests, CLI); otherwise the app opens one from the config and closes it. */
+  db?: Db;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config),
+    genReqId: requestId,
+    requestIdHeader: false,
+    // Fastify takes a hop count too (proxy-addr); its types only list the other forms.
+    trustProxy: config.trustProxy as boolean | string | string[],
+    bodyLimit: config.bodyLimit,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.decorate('config', config);
+  app.decorate('db', options.db ?? connect(config.database));
+  app.decorate('lifecycle', { ready: false });
+  if (!options.db) app.addHook('onClose', async () => app.db.destroy());
+
+  const purge = setInterval(() => {
+    purgeExpiredSessions(app.db, app.sessionPolicy).catch((err: unknown) => app.log.warn({ err }, 'session purge failed'));
+  }, 3600_000);
+  purge.unref();
+  app.addHook('onClose', async () => clearInterval(purge));
+
+  await app.register(errors, { bodyLimit: config.bodyLimit });
+  await app.register(requestIdHeader);
+  await app.register(etag);
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: config.bodyLimit });
+  await app.register(auth, {
+    policy: { idleTimeout: config.sessionIdleTimeout, maxAge: config.sessionMaxAge },
+    loginWindow: config.loginWindow,
+  });
+  await app.register(docs, { version: VERSION });
+
+  await app.register(serviceRoutes);
+  await app.register(tokenRoutes);
+  await app.register(userRoutes);
+  await app.register(movieRoutes);
+  await app.register(reviewRoutes);
+
+  app.addHook('onReady', async () => {
+    app.lifecycle.ready = true;
+  });
+  app.addHook('preClose', async () => {
+    app.lifecycle.ready = false;
+  });
+  return app;
+}

@@ -1,0 +1,94 @@
+import type { Db } from '../db/connect.js';
+import { hashSecret, newSecret } from './tokens.js';
+
+export interface SessionPolicy {
+  /** Seconds of disuse after which a session ends. */
+  idleTimeout: number;
+  /** Seconds after creation after which a session ends regardless. */
+  maxAge: number;
+}
+
+export interface SessionUser {
+  sessionId: number;
+  userId: number;
+  username: string;
+  role: 'user' | 'admin';
+  createdAt: string;
+  expiresAt: string;
+}
+
+// Writing last_seen_at on every request would turn each read into a write; a minute's
+// precision is plenty for an idle timeout measured in hours.
+const TOUCH_INTERVAL_MS = 60_000;
+
+export async function createSession(db: Db, userId: number, policy: SessionPolicy): Promise<{ secret: string; expiresAt: Date }> {
+  const secret = newSecret();
+  const now = new Date();
+  const expiresAt = new Date(now.getTime() + policy.maxAge * 1000);
+  await db
+    .insertInto('sessions')
+    .values({
+      token_hash: hashSecret(secret),
+      user_id: userId,
+      created_at: now.toISOString(),
+      last_seen_at: now.toISOString(),
+      expires_at: expiresAt.toISOString(),
+    })
+    .execute();
+  return { secret, expiresAt };
+}
+
+/** The live session a secret belongs to, or undefined; ends it on the spot if it has expired. */
+export async function findSession(db: Db, secret: string, policy: SessionPolicy): Promise<SessionUser | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select([
+      'sessions.id as session_id',
+      'sessions.last_seen_at',
+      'sessions.expires_at',
+      'users.id as user_id',
+      'users.username',
+      'users.role',
+      'users.created_at',
+    ])
+    .where('sessions.token_hash', '=', hashSecret(secret))
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const now = Date.now();
+  const lastSeen = Date.parse(row.last_seen_at);
+  if (Date.parse(row.expires_at) <= now || lastSeen + policy.idleTimeout * 1000 <= now) {
+    await db.deleteFrom('sessions').where('id', '=', row.session_id).execute();
+    return undefined;
+  }
+  if (now - lastSeen >= TOUCH_INTERVAL_MS) {
+    await db.updateTable('sessions').set({ last_seen_at: new Date(now).toISOString() }).where('id', '=', row.session_id).execute();
+  }
+  return {
+    sessionId: row.session_id,
+    userId: row.user_id,
+    username: row.username,
+    role: row.role,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+export async function deleteSession(db: Db, sessionId: number): Promise<void> {
+  await db.deleteFrom('sessions').where('id', '=', sessionId).execute();
+}
+
+export async function deleteOtherSessions(db: Db, userId: number, keepSessionId: number): Promise<void> {
+  await db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '!=', keepSessionId).execute();
+}
+
+/** Removes sessions past either limit; run now and then so the table does not grow forever. */
+export async function purgeExpiredSessions(db: Db, policy: SessionPolicy): Promise<number> {
+  const now = Date.now();
+  const idleCutoff = new Date(now - policy.idleTimeout * 1000).toISOString();
+  const result = await db
+    .deleteFrom('sessions')
+    .where((eb) => eb.or([eb('expires_at', '<=', new Date(now).toISOString()), eb('last_seen_at', '<=', idleCutoff)]))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

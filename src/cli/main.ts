@@ -1,0 +1,112 @@
+import { parseArgs } from 'node:util';
+import { hashPassword } from '../auth/passwords.js';
+import { ConfigError, type Config, loadConfig, loadDotEnv } from '../config.js';
+import { connect, isUniqueViolation } from '../db/connect.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { insertUser, setRole } from '../routes/users/data.js';
+import { USERNAME } from '../routes/users/schemas.js';
+import { serve } from '../server.js';
+import { readPassword } from './read-password.js';
+
+const HELP = `Usage: butaca <command> [options]
+
+Commands:
+  serve                            start the HTTP server (what npm start runs)
+  migrate                          bring the database schema up to date
+  user create <username> [--admin] create a user; the password is read from standard input
+  user role <username> admin|user  change a user's role
+
+Configuration comes from environment variables (and a .env file): HOST, PORT, DATA_DIR,
+DATABASE_URL, LOG_LEVEL, TRUST_PROXY, ... See the README.
+
+Options:
+  -h, --help                       show this help
+`;
+
+/** A problem the user can fix: printed as one line, exit status 1. */
+class UsageError extends Error {}
+
+async function withDb<T>(config: Config, work: (db: ReturnType<typeof connect>) => Promise<T>): Promise<T> {
+  const db = connect(config.database);
+  try {
+    await migrateToLatest(db);
+    return await work(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function userCreate(config: Config, args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, options: { admin: { type: 'boolean', default: false } }, allowPositionals: true });
+  const [username] = positionals;
+  if (!username || positionals.length > 1) throw new UsageError('usage: butaca user create <username> [--admin]');
+  if (!USERNAME.test(username)) {
+    throw new UsageError('username must be 3–50 letters, digits, _, . or -');
+  }
+  const password = await readPassword(`Password for ${username}: `);
+  if (password.length < 8 || password.length > 128) throw new UsageError('password must be 8–128 characters');
+  const hash = await hashPassword(password);
+  await withDb(config, async (db) => {
+    try {
+      const user = await insertUser(db, username, hash, values.admin ? 'admin' : 'user');
+      process.stdout.write(`created ${user.role} "${user.username}" (id ${user.id})\n`);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new UsageError(`username "${username}" is already in use`);
+      throw err;
+    }
+  });
+}
+
+async function userRole(config: Config, args: string[]): Promise<void> {
+  const [username, role, ...rest] = args;
+  if (!username || (role !== 'admin' && role !== 'user') || rest.length > 0) {
+    throw new UsageError('usage: butaca user role <username> admin|user');
+  }
+  await withDb(config, async (db) => {
+    const user = await setRole(db, username, role);
+    if (!user) throw new UsageError(`no user "${username}"`);
+    process.stdout.write(`"${user.username}" is now ${user.role}\n`);
+  });
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (rest.includes('-h') || rest.includes('--help')) {
+    process.stdout.write(HELP);
+    return;
+  }
+  loadDotEnv();
+  const config = loadConfig();
+  switch (command) {
+    case 'serve':
+      await serve(config);
+      return;
+    case 'migrate': {
+      const result = await withDb(config, async (db) => migrateToLatest(db));
+      const applied = result.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+      return;
+    }
+    case 'user':
+      if (rest[0] === 'create') return userCreate(config, rest.slice(1));
+      if (rest[0] === 'role') return userRole(config, rest.slice(1));
+      throw new UsageError('usage: butaca user create <username> [--admin] | butaca user role <username> admin|user');
+    default:
+      throw new UsageError(`unknown command "${command}"; try butaca --help`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof UsageError) {
+    process.stderr.write(`butaca: ${err.message}\n`);
+  } else if ((err as { code?: string }).code === 'EADDRINUSE' || (err as { code?: string }).code === 'EACCES') {
+    process.stderr.write(`butaca: cannot listen: ${(err as Error).message} (check HOST and PORT)\n`);
+  } else {
+    process.stderr.write(`butaca: ${(err as Error).message ?? String(err)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,37 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+
+export const MAX_LIMIT = 100;
+
+export const PageQuery = {
+  page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: 'Page number, from 1' }),
+  limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 10, description: `Items per page, 1–${MAX_LIMIT}` }),
+};
+
+export interface Page {
+  page: number;
+  limit: number;
+}
+
+export const offsetOf = ({ page, limit }: Page): number => (page - 1) * limit;
+
+/**
+ * Sets `X-Total-Count` and an RFC 8288 `Link` header. The links are relative references that keep
+ * every other query parameter of the request, so they stay right behind any proxy.
+ */
+export function setPageHeaders(request: FastifyRequest, reply: FastifyReply, { page, limit }: Page, total: number): void {
+  const last = Math.max(1, Math.ceil(total / limit));
+  const [path = '', search = ''] = request.url.split('?', 2);
+  const params = new URLSearchParams(search);
+  const href = (p: number): string => {
+    params.set('page', String(p));
+    params.set('limit', String(limit));
+    return `<${path}?${params.toString()}>`;
+  };
+  const links = [`${href(1)}; rel="first"`];
+  if (page > 1) links.push(`${href(Math.min(page - 1, last))}; rel="prev"`);
+  if (page < last) links.push(`${href(page + 1)}; rel="next"`);
+  links.push(`${href(last)}; rel="last"`);
+  reply.header('x-total-count', String(total));
+  reply.header('link', links.join(', '));
+}

@@ -1,0 +1,59 @@
+import { type Static, Type, type TSchema } from 'typebox';
+
+export const ErrorBody = Type.Object(
+  { detail: Type.String({ description: 'What went wrong, for a person to read' }) },
+  { title: 'Error' },
+);
+
+export const ValidationErrorBody = Type.Object(
+  {
+    detail: Type.Array(
+      Type.Object({
+        loc: Type.Array(Type.Union([Type.String(), Type.Integer()]), {
+          description: 'Where: body, query, path, header or cookie, then the field',
+        }),
+        msg: Type.String(),
+        type: Type.String(),
+      }),
+    ),
+  },
+  { title: 'ValidationError' },
+);
+
+export const IdParams = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: 2147483647, description: 'A positive integer id' }),
+});
+
+/** A nullable value, as one JSON Schema `type` list: Ajv then reports one clean error per field. */
+export function Nullable<T extends TSchema>(schema: T) {
+  const s = schema as unknown as { type: string };
+  return Type.Unsafe<Static<T> | null>({ ...schema, type: [s.type, 'null'] });
+}
+
+const errorDescriptions: Record<number, string> = {
+  400: 'Malformed request (the body is not valid JSON)',
+  401: 'Not authenticated',
+  403: 'Authenticated but not allowed',
+  404: 'Not found',
+  409: 'Conflicts with an existing resource',
+  413: 'Request body too large',
+  415: 'Unsupported Content-Type',
+  429: 'Too many attempts; see Retry-After',
+};
+
+/** Response schemas for the error statuses a route can answer, so each appears in the OpenAPI document. */
+export function errors(...statuses: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {};
+  for (const status of statuses) {
+    out[status] =
+      status === 422
+        ? Type.Object(ValidationErrorBody.properties, { description: 'Validation error: every invalid field' })
+        : Type.Object(ErrorBody.properties, { description: errorDescriptions[status] ?? 'Error' });
+  }
+  return out;
+}
+
+/** Errors any route that reads a JSON body can answer. */
+export const BODY_ERRORS = [400, 413, 415, 422] as const;
+
+export const NoContent = Type.Unsafe<undefined>({ type: 'null', description: 'No content' });

@@ -1,0 +1,51 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+/**
+ * The OpenAPI document is generated from the route schemas that also validate requests and
+ * serialize responses, so the docs cannot drift from the behaviour.
+ */
+export default fp(
+  async function docs(app: FastifyInstance, opts: { version: string }) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Butaca',
+          version: opts.version,
+          description:
+            'Movie reviews over HTTP. Wire-compatible with the API of the course "servicios web con Python y FastAPI": ' +
+            'errors are `{"detail": ...}` and validation errors FastAPI’s 422 list. Log in with **Authorize** ' +
+            '(OAuth2 password flow at `/auth`) to try the protected operations.',
+        },
+        tags: [
+          { name: 'auth', description: 'Sessions and tokens' },
+          { name: 'users', description: 'Accounts' },
+          { name: 'movies', description: 'The catalogue (writes are for administrators)' },
+          { name: 'reviews', description: 'One review per user and movie, score 1–5' },
+          { name: 'service', description: 'Health and readiness' },
+        ],
+        components: {
+          securitySchemes: {
+            OAuth2PasswordBearer: {
+              type: 'oauth2',
+              description: 'Bearer token from POST /auth (username and password as a form).',
+              flows: { password: { tokenUrl: '/auth', scopes: {} } },
+            },
+            sessionCookie: {
+              type: 'apiKey',
+              in: 'cookie',
+              name: 'butaca_session',
+              description: 'Session cookie set by POST /api/v1/users/login (__Host-butaca_session under HTTPS).',
+            },
+          },
+        },
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: false } });
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  },
+  { name: 'docs' },
+);

@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+function matches(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  // Weak comparison (RFC 9110 §13.1.2): W/"x" and "x" match.
+  const bare = etag.replace(/^W\//, '');
+  return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === bare);
+}
+
+function isCacheableRead(request: FastifyRequest, statusCode: number): boolean {
+  return (request.method === 'GET' || request.method === 'HEAD') && statusCode === 200;
+}
+
+/**
+ * ETag for successful JSON reads, and 304 for a matching If-None-Match. Hand-written because
+ * @fastify/etag tags every response of every method, so a PUT or an error could answer 304.
+ */
+export default fp(
+  async function etag(app: FastifyInstance) {
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (!isCacheableRead(request, reply.statusCode) || typeof payload !== 'string') return payload;
+      if (!String(reply.getHeader('content-type') ?? '').startsWith('application/json')) return payload;
+      const tag = `"${createHash('sha1').update(payload).digest('base64url')}"`;
+      reply.header('etag', tag);
+      const ifNoneMatch = request.headers['if-none-match'];
+      if (ifNoneMatch !== undefined && matches(ifNoneMatch, tag)) {
+        reply.code(304);
+        reply.removeHeader('content-length');
+        return '';
+      }
+      return payload;
+    });
+  },
+  { name: 'etag' },
+);

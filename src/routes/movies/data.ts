@@ -1,0 +1,113 @@
+import { type SqlBool, sql } from 'kysely';
+import type { Db } from '../../db/connect.js';
+import { nowIso } from '../../db/connect.js';
+import type { MoviesTable } from '../../db/schema.js';
+import { type Page, offsetOf } from '../../http/pagination.js';
+import type { MovieSort } from './schemas.js';
+
+type Tx = Db; // a transaction has the same query API
+
+export interface MovieRow {
+  id: number;
+  title: string;
+  year: number | null;
+  synopsis: string | null;
+  review_count: number;
+  score_sum: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MovieFields {
+  title: string;
+  year: number | null;
+  synopsis: string | null;
+}
+
+const COLUMNS = ['id', 'title', 'year', 'synopsis', 'review_count', 'score_sum', 'created_at', 'updated_at'] as const;
+
+const SORT_COLUMN: Record<MovieSort, keyof MoviesTable> = {
+  id: 'id',
+  title: 'title_key',
+  year: 'year',
+  rating: 'average_score',
+  reviews: 'review_count',
+  created: 'created_at',
+};
+
+/** `LIKE` pattern for a substring, with the user's own % and _ taken literally. */
+function containsPattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export interface MovieListOptions extends Page {
+  q?: string | undefined;
+  sort: MovieSort;
+  order: 'asc' | 'desc';
+}
+
+export async function listMovies(db: Db, opts: MovieListOptions): Promise<{ rows: MovieRow[]; total: number }> {
+  const search = opts.q === undefined ? undefined : sql<SqlBool>`title_key like ${containsPattern(opts.q)} escape '\\'`;
+  const column = SORT_COLUMN[opts.sort];
+  let query = db
+    .selectFrom('movies')
+    .select(COLUMNS)
+    .$if(search !== undefined, (qb) => qb.where(search!));
+  query =
+    column === 'year'
+      ? query.orderBy('year', (ob) => (opts.order === 'asc' ? ob.asc() : ob.desc()).nullsLast())
+      : query.orderBy(column, opts.order);
+  if (column !== 'id') query = query.orderBy('id', opts.order);
+  const rows = await query.limit(opts.limit).offset(offsetOf(opts)).execute();
+  const count = await db
+    .selectFrom('movies')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .$if(search !== undefined, (qb) => qb.where(search!))
+    .executeTakeFirstOrThrow();
+  return { rows, total: Number(count.n) };
+}
+
+export async function findMovie(db: Db, id: number): Promise<MovieRow | undefined> {
+  return db.selectFrom('movies').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+}
+
+export async function movieExists(db: Db, id: number): Promise<boolean> {
+  return (await db.selectFrom('movies').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}
+
+export async function insertMovie(db: Db, fields: MovieFields): Promise<MovieRow> {
+  const now = nowIso();
+  return db
+    .insertInto('movies')
+    .values({ ...fields, title_key: fields.title.toLowerCase(), created_at: now, updated_at: now })
+    .returning(COLUMNS)
+    .executeTakeFirstOrThrow();
+}
+
+export async function updateMovie(db: Db, id: number, fields: Partial<MovieFields>): Promise<MovieRow | undefined> {
+  const changes = { ...fields, ...(fields.title !== undefined ? { title_key: fields.title.toLowerCase() } : {}), updated_at: nowIso() };
+  return db.updateTable('movies').set(changes).where('id', '=', id).returning(COLUMNS).executeTakeFirst();
+}
+
+/** Deletes a movie; the cascade takes its reviews. */
+export async function deleteMovie(db: Db, id: number): Promise<boolean> {
+  const result = await db.deleteFrom('movies').where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/**
+ * Moves a movie's review count and score sum by a delta, inside the caller's transaction.
+ * Relative updates (`count + n`) stay exact under concurrent writers: each one re-reads the row
+ * under its lock rather than writing back a value computed from an older snapshot.
+ */
+export async function adjustScores(trx: Tx, movieId: number, countDelta: number, sumDelta: number): Promise<void> {
+  await trx
+    .updateTable('movies')
+    .set({
+      review_count: sql<number>`review_count + ${countDelta}`,
+      score_sum: sql<number>`score_sum + ${sumDelta}`,
+      average_score: sql<number>`case when review_count + ${countDelta} = 0 then 0 else (score_sum + ${sumDelta}) * 1.0 / (review_count + ${countDelta}) end`,
+    })
+    .where('id', '=', movieId)
+    .execute();
+}

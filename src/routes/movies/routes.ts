@@ -1,0 +1,167 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { isUniqueViolation } from '../../db/connect.js';
+import { conflict, invalid, notFound } from '../../http/errors.js';
+import { setPageHeaders } from '../../http/pagination.js';
+import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
+import { listReviews } from '../reviews/data.js';
+import { PageOnlyQuery, Review } from '../reviews/schemas.js';
+import { type MovieFields, type MovieRow, deleteMovie, findMovie, insertMovie, listMovies, movieExists, updateMovie } from './data.js';
+import { Movie, MovieCreate, MovieListQuery, MoviePatch, type MovieSort } from './schemas.js';
+
+const DUPLICATE = 'A movie with this title and year already exists';
+
+function toMovie(row: MovieRow) {
+  const { score_sum, ...rest } = row;
+  return {
+    ...rest,
+    average_score: row.review_count > 0 ? Math.round((score_sum / row.review_count) * 100) / 100 : null,
+    poster_url: null,
+    trailer_url: null,
+  };
+}
+
+/** Trims the title and refuses one that is only white space, as a 422 on that field. */
+function cleanFields<T extends Partial<MovieFields>>(body: T): T {
+  if (body.title === undefined) return body;
+  const title = body.title.trim();
+  if (title === '') throw invalid(['body', 'title'], 'String should have at least 1 character', 'string_too_short');
+  return { ...body, title };
+}
+
+async function writeOrConflict<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(DUPLICATE);
+    throw err;
+  }
+}
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/api/v1/movies',
+    {
+      schema: {
+        tags: ['movies'],
+        summary: 'List movies',
+        description: 'A plain JSON array; `X-Total-Count` and `Link` tell the total and the other pages.',
+        querystring: MovieListQuery,
+        response: { 200: Type.Array(Movie), ...errors(422) },
+      },
+    },
+    async (request, reply) => {
+      const { page, limit, q } = request.query;
+      const sort: MovieSort = request.query.sort ?? 'id';
+      const order = request.query.order ?? (sort === 'rating' || sort === 'reviews' ? 'desc' : 'asc');
+      const { rows, total } = await listMovies(app.db, { page, limit, q, sort, order });
+      setPageHeaders(request, reply, { page, limit }, total);
+      return rows.map(toMovie);
+    },
+  );
+
+  app.get(
+    '/api/v1/movies/:id',
+    { schema: { tags: ['movies'], summary: 'One movie', params: IdParams, response: { 200: Movie, ...errors(404, 422) } } },
+    async (request) => {
+      const movie = await findMovie(app.db, request.params.id);
+      if (!movie) throw notFound('Movie');
+      return toMovie(movie);
+    },
+  );
+
+  app.post(
+    '/api/v1/movies',
+    {
+      config: { auth: 'admin' },
+      schema: { tags: ['movies'], summary: 'Add a movie', body: MovieCreate, response: { 201: Movie, ...errors(409, ...BODY_ERRORS) } },
+    },
+    async (request, reply) => {
+      const { title, year = null, synopsis = null } = cleanFields(request.body);
+      const movie = await writeOrConflict(() => insertMovie(app.db, { title, year, synopsis }));
+      return reply.code(201).header('location', `/api/v1/movies/${movie.id}`).send(toMovie(movie));
+    },
+  );
+
+  app.put(
+    '/api/v1/movies/:id',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['movies'],
+        summary: 'Replace a movie’s editable fields',
+        description: 'Omitted year or synopsis become null.',
+        params: IdParams,
+        body: MovieCreate,
+        response: { 200: Movie, ...errors(404, 409, ...BODY_ERRORS) },
+      },
+    },
+    async (request) => {
+      const { title, year = null, synopsis = null } = cleanFields(request.body);
+      const movie = await writeOrConflict(() => updateMovie(app.db, request.params.id, { title, year, synopsis }));
+      if (!movie) throw notFound('Movie');
+      return toMovie(movie);
+    },
+  );
+
+  app.patch(
+    '/api/v1/movies/:id',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['movies'],
+        summary: 'Change some of a movie’s fields',
+        params: IdParams,
+        body: MoviePatch,
+        response: { 200: Movie, ...errors(404, 409, ...BODY_ERRORS) },
+      },
+    },
+    async (request) => {
+      const { title, year, synopsis } = cleanFields(request.body);
+      const fields = Object.fromEntries(
+        Object.entries({ title, year, synopsis }).filter(([, v]) => v !== undefined),
+      ) as Partial<MovieFields>;
+      const movie = await writeOrConflict(() => updateMovie(app.db, request.params.id, fields));
+      if (!movie) throw notFound('Movie');
+      return toMovie(movie);
+    },
+  );
+
+  app.delete(
+    '/api/v1/movies/:id',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['movies'],
+        summary: 'Delete a movie with its reviews',
+        params: IdParams,
+        response: { 204: NoContent, ...errors(404, 422) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await deleteMovie(app.db, request.params.id))) throw notFound('Movie');
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/api/v1/movies/:id/reviews',
+    {
+      schema: {
+        tags: ['reviews'],
+        summary: 'A movie’s reviews, newest first',
+        params: IdParams,
+        querystring: PageOnlyQuery,
+        response: { 200: Type.Array(Review), ...errors(404, 422) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await movieExists(app.db, request.params.id))) throw notFound('Movie');
+      const { reviews, total } = await listReviews(app.db, { ...request.query, movieId: request.params.id });
+      setPageHeaders(request, reply, request.query, total);
+      return reviews;
+    },
+  );
+};
+
+export default routes;

@@ -1,0 +1,51 @@
+import { Type } from 'typebox';
+import { Nullable } from '../../http/schemas.js';
+import { PageQuery } from '../../http/pagination.js';
+
+const Title = Type.String({ minLength: 1, maxLength: 200, description: '1–200 characters; surrounding spaces are trimmed' });
+const Year = Nullable(Type.Integer({ minimum: 1878, maximum: 2100, description: 'Release year, 1878–2100, or null' }));
+const Synopsis = Nullable(Type.String({ maxLength: 5000, description: 'Up to 5000 characters, or null' }));
+
+export const MovieCreate = Type.Object(
+  { title: Title, year: Type.Optional(Year), synopsis: Type.Optional(Synopsis) },
+  { title: 'MovieCreate', description: 'A movie. Omitted year or synopsis are stored as null.' },
+);
+
+export const MoviePatch = Type.Object(
+  { title: Type.Optional(Title), year: Type.Optional(Year), synopsis: Type.Optional(Synopsis) },
+  { title: 'MoviePatch', description: 'Only the fields sent change.' },
+);
+
+export const Movie = Type.Object(
+  {
+    id: Type.Integer(),
+    title: Type.String(),
+    year: Nullable(Type.Integer()),
+    synopsis: Nullable(Type.String()),
+    average_score: Nullable(Type.Number({ description: 'Mean score, 2 decimals; null with no reviews' })),
+    review_count: Type.Integer(),
+    poster_url: Nullable(Type.String({ description: 'Versioned poster URL, or null' })),
+    trailer_url: Nullable(Type.String({ description: 'Versioned trailer URL, or null' })),
+    created_at: Type.String({ format: 'date-time' }),
+    updated_at: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Movie' },
+);
+
+export type MovieSort = 'id' | 'title' | 'year' | 'rating' | 'reviews' | 'created';
+
+export const MovieListQuery = Type.Object({
+  ...PageQuery,
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Case-insensitive search in titles' })),
+  sort: Type.Optional(
+    Type.Union(
+      [Type.Literal('id'), Type.Literal('title'), Type.Literal('year'), Type.Literal('rating'), Type.Literal('reviews'), Type.Literal('created')],
+      { description: 'Sort key; default id' },
+    ),
+  ),
+  order: Type.Optional(
+    Type.Union([Type.Literal('asc'), Type.Literal('desc')], {
+      description: 'Default asc, except desc for rating and reviews (best and most reviewed first)',
+    }),
+  ),
+});
