@@ -81,7 +81,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(requestIdHeader);
   await app.register(etag);
   await app.register(cookie);
-  await app.register(formbody, { bodyLimit: config.bodyLimit });
+  // JSON is the only body type, except the OAuth2 form at /auth; Fastify's default text/plain
+  // parser would otherwise let a text body through to validation instead of answering 415.
+  app.removeContentTypeParser('text/plain');
   await app.register(auth, {
     policy: { idleTimeout: config.sessionIdleTimeout, maxAge: config.sessionMaxAge },
     loginWindow: config.loginWindow,
@@ -89,7 +91,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(docs, { version: VERSION });
 
   await app.register(serviceRoutes);
-  await app.register(tokenRoutes);
+  await app.register(async (scope) => {
+    await scope.register(formbody, { bodyLimit: config.bodyLimit });
+    await scope.register(tokenRoutes);
+  });
   await app.register(userRoutes);
   await app.register(movieRoutes);
   await app.register(reviewRoutes);

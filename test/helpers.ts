@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -86,4 +87,33 @@ export function sessionCookie(res: LightMyRequestResponse): string {
   const cookie = res.cookies.find((c) => c.name === 'butaca_session');
   if (!cookie) throw new Error(`no session cookie in ${JSON.stringify(res.headers['set-cookie'])}`);
   return `${cookie.name}=${cookie.value}`;
+}
+
+/** A 422 whose detail lists exactly these locations (in any order), each with a msg and type. */
+export function assertInvalid(res: LightMyRequestResponse, locs: (string | number)[][]): void {
+  assert.equal(res.statusCode, 422, res.body);
+  const detail = res.json<{ detail: { loc: (string | number)[]; msg: string; type: string }[] }>().detail;
+  const key = (loc: (string | number)[]) => JSON.stringify(loc);
+  assert.deepEqual(detail.map((d) => key(d.loc)).sort(), locs.map(key).sort());
+  for (const d of detail) {
+    assert.equal(typeof d.msg, 'string');
+    assert.ok(d.msg.length > 0);
+    assert.equal(typeof d.type, 'string');
+  }
+}
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export interface CallOptions {
+  token?: string | undefined;
+  payload?: unknown;
+}
+
+/** One request, with a bearer token when given. */
+export function callAs(app: FastifyInstance, method: Method, url: string, opts: CallOptions = {}): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method,
+    url,
+    headers: opts.token === undefined ? {} : bearer(opts.token),
+    ...(opts.payload === undefined ? {} : { payload: opts.payload as object }),
+  });
 }

@@ -22,7 +22,12 @@ let dummyHash: Promise<string> | undefined;
  * timing does not tell which usernames are taken.
  */
 export async function verifyAgainstDummy(password: string): Promise<false> {
-  dummyHash ??= hashPassword('butaca-dummy-password-for-timing');
-  await verifyPassword(await dummyHash, password);
+  await verifyPassword(await prepareDummyHash(), password);
   return false;
+}
+
+/** Made at start-up, so even the first unknown-user login costs what the others do. */
+export function prepareDummyHash(): Promise<string> {
+  dummyHash ??= hashPassword('butaca-dummy-password-for-timing');
+  return dummyHash;
 }

@@ -61,7 +61,8 @@ export async function findSession(db: Db, secret: string, policy: SessionPolicy)
     await db.deleteFrom('sessions').where('id', '=', row.session_id).execute();
     return undefined;
   }
-  if (now - lastSeen >= TOUCH_INTERVAL_MS) {
+  // Never coarser than half the idle timeout, or a short timeout would end sessions still in use.
+  if (now - lastSeen >= Math.min(TOUCH_INTERVAL_MS, (policy.idleTimeout * 1000) / 2)) {
     await db.updateTable('sessions').set({ last_seen_at: new Date(now).toISOString() }).where('id', '=', row.session_id).execute();
   }
   return {

@@ -86,7 +86,9 @@ async function main(argv: string[]): Promise<void> {
       await serve(config);
       return;
     case 'migrate': {
-      const result = await withDb(config, async (db) => migrateToLatest(db));
+      // Not withDb: it migrates before the work, and this report would then always say "up to date".
+      const db = connect(config.database);
+      const result = await migrateToLatest(db).finally(() => db.destroy());
       const applied = result.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
       return;

@@ -3,15 +3,21 @@ import { Type } from 'typebox';
 
 export const MAX_LIMIT = 100;
 
+// Optional with defaults: Ajv fills them in, so handlers always see numbers (see pageOf).
 export const PageQuery = {
-  page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: 'Page number, from 1' }),
-  limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 10, description: `Items per page, 1–${MAX_LIMIT}` }),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: 'Page number, from 1' })),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 10, description: `Items per page, 1–${MAX_LIMIT}` }),
+  ),
 };
 
 export interface Page {
   page: number;
   limit: number;
 }
+
+/** The page a validated query asks for; the defaults repeat the schema's for the type checker. */
+export const pageOf = (query: { page?: number; limit?: number }): Page => ({ page: query.page ?? 1, limit: query.limit ?? 10 });
 
 export const offsetOf = ({ page, limit }: Page): number => (page - 1) * limit;
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LoginThrottle } from '../auth/login-throttle.js';
+import { prepareDummyHash } from '../auth/passwords.js';
 import { type SessionPolicy, type SessionUser, findSession } from '../auth/sessions.js';
 import { looksLikeSecret } from '../auth/tokens.js';
 import { forbidden, unauthorized } from '../http/errors.js';
@@ -69,7 +70,8 @@ function isCrossSite(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   if (typeof origin !== 'string') return false;
   try {
-    return new URL(origin).host !== request.host;
+    // Both sides go through URL, so "Host: example.com:80" matches "Origin: http://example.com".
+    return new URL(origin).host !== new URL(`${request.protocol}://${request.host}`).host;
   } catch {
     return true; // "null" and other opaque origins
   }
@@ -82,6 +84,9 @@ export default fp(
     app.decorate('sessionPolicy', opts.policy);
     app.decorate('loginThrottle', new LoginThrottle(opts.loginWindow));
     app.decorateRequest('principal', null);
+    app.addHook('onReady', async () => {
+      await prepareDummyHash();
+    });
 
     // Routes say who may call them in `config.auth`; the docs learn it from the same place.
     app.addHook('onRoute', (route) => {
@@ -98,7 +103,8 @@ export default fp(
 
       // A bearer token, when present, decides alone: a stale cookie beside it is not consulted.
       const token = bearerToken(request);
-      const secret = token ?? request.cookies[SECURE_COOKIE] ?? request.cookies[COOKIE];
+      // Under HTTPS only the __Host- cookie counts: a plain one could have been planted by a subdomain.
+      const secret = token ?? request.cookies[sessionCookieName(request)];
       if (secret === undefined) throw unauthorized();
       const session = looksLikeSecret(secret) ? await findSession(app.db, secret, app.sessionPolicy) : undefined;
       if (!session) throw unauthorized(token !== undefined ? 'Invalid or expired token' : 'Invalid or expired session');

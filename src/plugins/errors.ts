@@ -1,7 +1,9 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { ErrorObject } from 'ajv';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { HttpError } from '../http/errors.js';
+import { HttpError, type ValidationIssue } from '../http/errors.js';
 import { toFastApiIssues } from '../http/validation.js';
+import { validatorCompiler } from '../http/validator.js';
 
 interface KnownRoute {
   pattern: RegExp;
@@ -30,6 +32,28 @@ function clientErrorDetail(err: FastifyError, bodyLimit: number): string {
       // Fastify's JSON parser reports syntax errors and prototype poisoning as plain 400s.
       return err.statusCode === 400 && err.name === 'SyntaxError' ? 'Request body is not valid JSON' : err.message;
   }
+}
+
+// Fastify validates params, body, querystring, headers in this order and stops at the first part
+// that fails; FastAPI lists every invalid field, so the parts after the failed one are checked too.
+const PARTS = ['params', 'body', 'querystring', 'headers'] as const;
+
+function validationIssues(request: FastifyRequest, failed: ErrorObject[], failedPart: string): ValidationIssue[] {
+  const issues = toFastApiIssues(failed, failedPart);
+  const schema = (request.routeOptions.schema ?? {}) as Partial<Record<(typeof PARTS)[number], object>>;
+  const input = { params: request.params, body: request.body, querystring: request.query, headers: request.headers };
+  const at = PARTS.indexOf(failedPart as (typeof PARTS)[number]);
+  if (at < 0) return issues;
+  for (const part of PARTS.slice(at + 1)) {
+    const partSchema = schema[part];
+    if (partSchema === undefined) continue;
+    const validate = validatorCompiler({ schema: partSchema, httpPart: part, method: request.method, url: request.url }) as {
+      (data: unknown): boolean;
+      errors?: ErrorObject[] | null;
+    };
+    if (!validate(input[part])) issues.push(...toFastApiIssues(validate.errors ?? [], part));
+  }
+  return issues;
 }
 
 /**
@@ -67,7 +91,7 @@ export default fp(
         return reply.code(err.statusCode).headers(err.headers).send({ detail: err.detail });
       }
       if (err.validation) {
-        return reply.code(422).send({ detail: toFastApiIssues(err.validation as never, err.validationContext ?? 'body') });
+        return reply.code(422).send({ detail: validationIssues(request, err.validation as never, err.validationContext ?? 'body') });
       }
       const status = err.statusCode ?? 500;
       if (status >= 400 && status < 500) {

@@ -28,7 +28,9 @@ export default fp(
       if (ifNoneMatch !== undefined && matches(ifNoneMatch, tag)) {
         reply.code(304);
         reply.removeHeader('content-length');
-        return '';
+        // A 304 may carry no Content-Length but the 200's (RFC 9110 §8.6). For GET, null rather than ''
+        // keeps Fastify from adding `Content-Length: 0`; for HEAD, Fastify's HEAD handler measures the payload.
+        return request.method === 'HEAD' ? payload : null;
       }
       return payload;
     });

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { isUniqueViolation } from '../../db/connect.js';
-import { conflict, invalid, notFound } from '../../http/errors.js';
-import { setPageHeaders } from '../../http/pagination.js';
+import { conflict, notFound } from '../../http/errors.js';
+import { pageOf, setPageHeaders } from '../../http/pagination.js';
 import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
+import { trimBodyFields } from '../../http/trim.js';
 import { listReviews } from '../reviews/data.js';
 import { PageOnlyQuery, Review } from '../reviews/schemas.js';
 import { type MovieFields, type MovieRow, deleteMovie, findMovie, insertMovie, listMovies, movieExists, updateMovie } from './data.js';
@@ -21,13 +22,8 @@ function toMovie(row: MovieRow) {
   };
 }
 
-/** Trims the title and refuses one that is only white space, as a 422 on that field. */
-function cleanFields<T extends Partial<MovieFields>>(body: T): T {
-  if (body.title === undefined) return body;
-  const title = body.title.trim();
-  if (title === '') throw invalid(['body', 'title'], 'String should have at least 1 character', 'string_too_short');
-  return { ...body, title };
-}
+// Titles are compared and stored trimmed; trimming before validation makes all-blank a 422.
+const trimTitle = trimBodyFields('title');
 
 async function writeOrConflict<T>(write: () => Promise<T>): Promise<T> {
   try {
@@ -47,11 +43,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'List movies',
         description: 'A plain JSON array; `X-Total-Count` and `Link` tell the total and the other pages.',
         querystring: MovieListQuery,
-        response: { 200: Type.Array(Movie), ...errors(422) },
+        response: { 200: Type.Array(Movie, { description: 'A page of movies' }), ...errors(422) },
       },
     },
     async (request, reply) => {
-      const { page, limit, q } = request.query;
+      const { page, limit } = pageOf(request.query);
+      const q = request.query.q || undefined; // an empty search box means no filter
       const sort: MovieSort = request.query.sort ?? 'id';
       const order = request.query.order ?? (sort === 'rating' || sort === 'reviews' ? 'desc' : 'asc');
       const { rows, total } = await listMovies(app.db, { page, limit, q, sort, order });
@@ -74,10 +71,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/movies',
     {
       config: { auth: 'admin' },
+      preValidation: trimTitle,
       schema: { tags: ['movies'], summary: 'Add a movie', body: MovieCreate, response: { 201: Movie, ...errors(409, ...BODY_ERRORS) } },
     },
     async (request, reply) => {
-      const { title, year = null, synopsis = null } = cleanFields(request.body);
+      const { title, year = null, synopsis = null } = request.body;
       const movie = await writeOrConflict(() => insertMovie(app.db, { title, year, synopsis }));
       return reply.code(201).header('location', `/api/v1/movies/${movie.id}`).send(toMovie(movie));
     },
@@ -87,6 +85,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/movies/:id',
     {
       config: { auth: 'admin' },
+      preValidation: trimTitle,
       schema: {
         tags: ['movies'],
         summary: 'Replace a movie’s editable fields',
@@ -97,7 +96,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { title, year = null, synopsis = null } = cleanFields(request.body);
+      const { title, year = null, synopsis = null } = request.body;
       const movie = await writeOrConflict(() => updateMovie(app.db, request.params.id, { title, year, synopsis }));
       if (!movie) throw notFound('Movie');
       return toMovie(movie);
@@ -108,6 +107,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/movies/:id',
     {
       config: { auth: 'admin' },
+      preValidation: trimTitle,
       schema: {
         tags: ['movies'],
         summary: 'Change some of a movie’s fields',
@@ -117,7 +117,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { title, year, synopsis } = cleanFields(request.body);
+      const { title, year, synopsis } = request.body;
       const fields = Object.fromEntries(
         Object.entries({ title, year, synopsis }).filter(([, v]) => v !== undefined),
       ) as Partial<MovieFields>;
@@ -152,13 +152,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'A movie’s reviews, newest first',
         params: IdParams,
         querystring: PageOnlyQuery,
-        response: { 200: Type.Array(Review), ...errors(404, 422) },
+        response: { 200: Type.Array(Review, { description: 'A page of reviews' }), ...errors(404, 422) },
       },
     },
     async (request, reply) => {
       if (!(await movieExists(app.db, request.params.id))) throw notFound('Movie');
-      const { reviews, total } = await listReviews(app.db, { ...request.query, movieId: request.params.id });
-      setPageHeaders(request, reply, request.query, total);
+      const page = pageOf(request.query);
+      const { reviews, total } = await listReviews(app.db, { ...page, movieId: request.params.id });
+      setPageHeaders(request, reply, page, total);
       return reviews;
     },
   );

@@ -29,22 +29,25 @@ export const Movie = Type.Object(
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
   },
-  { title: 'Movie' },
+  { title: 'Movie', description: 'A movie' },
 );
 
 export type MovieSort = 'id' | 'title' | 'year' | 'rating' | 'reviews' | 'created';
 
 export const MovieListQuery = Type.Object({
   ...PageQuery,
-  q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Case-insensitive search in titles' })),
+  q: Type.Optional(Type.String({ maxLength: 200, description: 'Case-insensitive search in titles; empty means no filter' })),
   sort: Type.Optional(
-    Type.Union(
-      [Type.Literal('id'), Type.Literal('title'), Type.Literal('year'), Type.Literal('rating'), Type.Literal('reviews'), Type.Literal('created')],
-      { description: 'Sort key; default id' },
-    ),
+    Type.Unsafe<MovieSort>({
+      type: 'string',
+      enum: ['id', 'title', 'year', 'rating', 'reviews', 'created'],
+      description: 'Sort key; default id',
+    }),
   ),
   order: Type.Optional(
-    Type.Union([Type.Literal('asc'), Type.Literal('desc')], {
+    Type.Unsafe<'asc' | 'desc'>({
+      type: 'string',
+      enum: ['asc', 'desc'],
       description: 'Default asc, except desc for rating and reviews (best and most reviewed first)',
     }),
   ),

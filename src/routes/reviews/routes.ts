@@ -1,18 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { forbidden, invalid, notFound } from '../../http/errors.js';
-import { setPageHeaders } from '../../http/pagination.js';
+import { forbidden, notFound } from '../../http/errors.js';
+import { pageOf, setPageHeaders } from '../../http/pagination.js';
 import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
+import { trimBodyFields } from '../../http/trim.js';
 import { principalOf } from '../../plugins/auth.js';
 import { createReview, deleteReview, findReview, findReviewOwner, listReviews, updateReview } from './data.js';
 import { Review, ReviewCreate, ReviewListQuery, ReviewPatch, ReviewReplace } from './schemas.js';
 
-/** Reviews are stored trimmed; one that is only white space is refused on its field. */
-function trimmed(text: string): string {
-  const value = text.trim();
-  if (value === '') throw invalid(['body', 'review'], 'String should have at least 1 character', 'string_too_short');
-  return value;
-}
+// Reviews are stored trimmed; trimming before validation makes all-blank a 422 beside other errors.
+const trimReview = trimBodyFields('review');
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   /** 404 when the review is missing, 403 when the caller may not touch it. */
@@ -31,11 +28,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['reviews'],
         summary: 'List reviews, newest first',
         querystring: ReviewListQuery,
-        response: { 200: Type.Array(Review), ...errors(422) },
+        response: { 200: Type.Array(Review, { description: 'A page of reviews' }), ...errors(422) },
       },
     },
     async (request, reply) => {
-      const { page, limit, movie_id, user_id } = request.query;
+      const { page, limit } = pageOf(request.query);
+      const { movie_id, user_id } = request.query;
       const { reviews, total } = await listReviews(app.db, { page, limit, movieId: movie_id, userId: user_id });
       setPageHeaders(request, reply, { page, limit }, total);
       return reviews;
@@ -56,6 +54,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/reviews',
     {
       config: { auth: 'user' },
+      preValidation: trimReview,
       schema: {
         tags: ['reviews'],
         summary: 'Review a movie (once per movie)',
@@ -65,7 +64,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { movie_id, review, score } = request.body;
-      const created = await createReview(app.db, principalOf(request).userId, movie_id, trimmed(review), score);
+      const created = await createReview(app.db, principalOf(request).userId, movie_id, review, score);
       return reply.code(201).header('location', `/api/v1/reviews/${created.id}`).send(created);
     },
   );
@@ -74,6 +73,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/reviews/:id',
     {
       config: { auth: 'user' },
+      preValidation: trimReview,
       schema: {
         tags: ['reviews'],
         summary: 'Replace your review',
@@ -85,7 +85,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const me = principalOf(request);
       await authorize(request.params.id, me.userId, false, me.role);
-      const updated = await updateReview(app.db, request.params.id, { review: trimmed(request.body.review), score: request.body.score });
+      const updated = await updateReview(app.db, request.params.id, { review: request.body.review, score: request.body.score });
       if (!updated) throw notFound('Review');
       return updated;
     },
@@ -95,6 +95,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/reviews/:id',
     {
       config: { auth: 'user' },
+      preValidation: trimReview,
       schema: {
         tags: ['reviews'],
         summary: 'Change part of your review',
@@ -107,7 +108,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const me = principalOf(request);
       await authorize(request.params.id, me.userId, false, me.role);
       const { review, score } = request.body;
-      const changes = { ...(review !== undefined ? { review: trimmed(review) } : {}), ...(score !== undefined ? { score } : {}) };
+      const changes = { ...(review !== undefined ? { review } : {}), ...(score !== undefined ? { score } : {}) };
       const updated = await updateReview(app.db, request.params.id, changes);
       if (!updated) throw notFound('Review');
       return updated;

@@ -27,7 +27,7 @@ export const Review = Type.Object(
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
   },
-  { title: 'Review' },
+  { title: 'Review', description: 'A review' },
 );
 
 export const ReviewListQuery = Type.Object({

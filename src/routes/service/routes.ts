@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { HttpError } from '../../http/errors.js';
 import { errors } from '../../http/schemas.js';
 
-const Status = Type.Object({ status: Type.String() });
+const Status = Type.Object({ status: Type.String() }, { description: 'The state' });
 
 const HOME = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

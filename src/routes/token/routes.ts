@@ -23,7 +23,7 @@ const TokenResponse = Type.Object(
     token_type: Type.Literal('bearer'),
     expires_in: Type.Integer({ description: 'Seconds until the token expires at the latest' }),
   },
-  { title: 'Token' },
+  { title: 'Token', description: 'A bearer token' },
 );
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {

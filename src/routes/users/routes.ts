@@ -5,7 +5,7 @@ import { hashPassword, verifyPassword } from '../../auth/passwords.js';
 import { createSession, deleteOtherSessions, deleteSession } from '../../auth/sessions.js';
 import { isUniqueViolation } from '../../db/connect.js';
 import { conflict, forbidden, notFound } from '../../http/errors.js';
-import { setPageHeaders } from '../../http/pagination.js';
+import { pageOf, setPageHeaders } from '../../http/pagination.js';
 import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
 import { clearSessionCookie, principalOf, setSessionCookie } from '../../plugins/auth.js';
 import { listReviews } from '../reviews/data.js';
@@ -135,12 +135,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['reviews'],
         summary: 'The caller’s own reviews, newest first',
         querystring: PageOnlyQuery,
-        response: { 200: Type.Array(Review), ...errors(422) },
+        response: { 200: Type.Array(Review, { description: 'A page of the caller’s reviews' }), ...errors(422) },
       },
     },
     async (request, reply) => {
-      const { reviews, total } = await listReviews(app.db, { ...request.query, userId: principalOf(request).userId });
-      setPageHeaders(request, reply, request.query, total);
+      const page = pageOf(request.query);
+      const { reviews, total } = await listReviews(app.db, { ...page, userId: principalOf(request).userId });
+      setPageHeaders(request, reply, page, total);
       return reviews;
     },
   );

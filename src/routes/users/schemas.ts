@@ -25,8 +25,8 @@ export const User = Type.Object(
   {
     id: Type.Integer(),
     username: Type.String(),
-    role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
+    role: Type.Unsafe<'user' | 'admin'>({ type: 'string', enum: ['user', 'admin'] }),
     created_at: Type.String({ format: 'date-time' }),
   },
-  { title: 'User' },
+  { title: 'User', description: 'A user' },
 );

@@ -1,0 +1,386 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { connect } from '../src/db/connect.js';
+import { bearer } from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TIMEOUT_MS = 20_000;
+
+const children = new Set<ChildProcess>();
+const dirs: string[] = [];
+
+after(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'butaca-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** The environment of the test run minus anything that configures Butaca, plus `vars`. */
+function cliEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (
+      /^(HOST|PORT|DATA_DIR|DATABASE_URL|DATABASE_POOL_SIZE|MEDIA_STORE|TLS_CERT|TLS_KEY|HTTPS|WORKERS|LOG_LEVEL|TRUST_PROXY|BODY_LIMIT)$/.test(name) ||
+      name.startsWith('SESSION_') ||
+      name.startsWith('LOGIN_') ||
+      name.startsWith('NODE_TEST')
+    ) {
+      delete env[name];
+    }
+  }
+  return { ...env, ...vars };
+}
+
+function spawnCli(args: string[], vars: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: cliEnv(vars),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  return child;
+}
+
+interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to completion, with `input` on standard input, killing it after TIMEOUT_MS. */
+function runCli(args: string[], vars: Record<string, string>, input = ''): Promise<CliResult> {
+  const child = spawnCli(args, vars);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin!.on('error', () => {}); // the CLI may exit before reading its input
+  child.stdin!.end(input);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`butaca ${args.join(' ')} did not finish in ${TIMEOUT_MS} ms; stderr: ${stderr}`));
+    }, TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Exactly one non-empty line on stderr, with no stack frames. */
+function assertOneLine(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+  assert.equal(lines.length, 1, `expected one line on stderr, got: ${JSON.stringify(stderr)}`);
+  assert.doesNotMatch(stderr, /^\s+at\s/m, 'stack trace on stderr');
+  return lines[0]!;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** An app over the database file the CLI wrote, built as `serve` builds it. */
+async function appOn(dataDir: string) {
+  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: `sqlite:${path.join(dataDir, 'butaca.db')}`, LOG_LEVEL: 'silent' });
+  const db = connect(config.database);
+  const app = await buildApp(config, { db, logger: false });
+  await app.ready();
+  return {
+    app,
+    db,
+    close: async () => {
+      await app.close();
+      await db.destroy();
+    },
+  };
+}
+
+// The tests share nothing (each has its own DATA_DIR), so two run at a time: most of the time is process start-up.
+describe('butaca CLI', { concurrency: 2 }, () => {
+  it('prints usage for --help and exits 0', async () => {
+    for (const args of [['--help'], ['user', '-h']]) {
+      const res = await runCli(args, { DATA_DIR: tempDir() });
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, /^Usage: butaca <command>/);
+      for (const command of ['serve', 'migrate', 'user create <username> [--admin]', 'user role <username> admin|user']) {
+        assert.ok(res.stdout.includes(command), `help does not mention ${command}`);
+      }
+      assert.equal(res.stderr, '');
+    }
+  });
+
+  it('migrate creates DATA_DIR/butaca.db and exits 0; a second run has nothing to do', async () => {
+    const dir = path.join(tempDir(), 'not-yet-there');
+    const first = await runCli(['migrate'], { DATA_DIR: dir });
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(existsSync(path.join(dir, 'butaca.db')), 'no database file');
+    assert.match(first.stdout, /applied: 0001_initial/);
+
+    const db = connect({ kind: 'sqlite', path: path.join(dir, 'butaca.db') });
+    try {
+      const tables = await db.introspection.getTables();
+      const names = tables.map((t) => t.name);
+      for (const table of ['users', 'sessions', 'movies', 'reviews']) assert.ok(names.includes(table), `no table ${table}`);
+    } finally {
+      await db.destroy();
+    }
+
+    const second = await runCli(['migrate'], { DATA_DIR: dir });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /up to date/);
+  });
+
+  it('user create --admin reads the password from stdin and makes an admin who can add movies', async () => {
+    const dir = tempDir();
+    const password = 'ana-admin-password';
+    const res = await runCli(['user', 'create', 'ana', '--admin'], { DATA_DIR: dir }, `${password}\n`);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /created admin "ana"/);
+    assert.ok(!res.stdout.includes(password) && !res.stderr.includes(password), 'the password was echoed');
+
+    const ctx = await appOn(dir);
+    try {
+      const row = await ctx.db.selectFrom('users').selectAll().where('username', '=', 'ana').executeTakeFirstOrThrow();
+      assert.equal(row.role, 'admin');
+      assert.ok(row.password_hash.startsWith('$argon2id$'));
+
+      const tokenRes = await ctx.app.inject({
+        method: 'POST',
+        url: '/auth',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ username: 'ana', password }).toString(),
+      });
+      assert.equal(tokenRes.statusCode, 200, tokenRes.body);
+      const access = tokenRes.json<{ access_token: string }>().access_token;
+      const movie = await ctx.app.inject({ method: 'POST', url: '/api/v1/movies', headers: bearer(access), payload: { title: 'Made by ana', year: 2024 } });
+      assert.equal(movie.statusCode, 201, movie.body);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('user create without --admin makes a plain user', async () => {
+    const dir = tempDir();
+    const res = await runCli(['user', 'create', 'pepe'], { DATA_DIR: dir }, 'pepe-password\n');
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /created user "pepe"/);
+    const ctx = await appOn(dir);
+    try {
+      const tokenRes = await ctx.app.inject({ method: 'POST', url: '/auth', payload: { username: 'pepe', password: 'pepe-password' } });
+      assert.equal(tokenRes.statusCode, 200);
+      const access = tokenRes.json<{ access_token: string }>().access_token;
+      const movie = await ctx.app.inject({ method: 'POST', url: '/api/v1/movies', headers: bearer(access), payload: { title: 'Nope' } });
+      assert.equal(movie.statusCode, 403);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('user create refuses a short password: exit 1, one line on stderr, no user', async () => {
+    const dir = tempDir();
+    const res = await runCli(['user', 'create', 'bob'], { DATA_DIR: dir }, 'short\n');
+    assert.equal(res.code, 1);
+    assert.match(assertOneLine(res.stderr), /password must be 8/);
+    const file = path.join(dir, 'butaca.db');
+    if (existsSync(file)) {
+      const db = connect({ kind: 'sqlite', path: file });
+      try {
+        assert.deepEqual(await db.selectFrom('users').select('id').execute(), []);
+      } finally {
+        await db.destroy();
+      }
+    }
+  });
+
+  it('user create refuses an invalid username and an empty password with one line each', async () => {
+    const dir = tempDir();
+    const badName = await runCli(['user', 'create', 'no spaces!'], { DATA_DIR: dir }, 'long-enough-password\n');
+    assert.equal(badName.code, 1);
+    assert.match(assertOneLine(badName.stderr), /username/);
+    const noPassword = await runCli(['user', 'create', 'carla'], { DATA_DIR: dir }, '');
+    assert.equal(noPassword.code, 1);
+    assert.match(assertOneLine(noPassword.stderr), /password/);
+  });
+
+  it('user create refuses a username already taken (ignoring case): exit 1 with a clear line', async () => {
+    const dir = tempDir();
+    assert.equal((await runCli(['user', 'create', 'dup'], { DATA_DIR: dir }, 'first-password\n')).code, 0);
+    for (const name of ['DUP']) {
+      const res = await runCli(['user', 'create', name], { DATA_DIR: dir }, 'second-password\n');
+      assert.equal(res.code, 1);
+      const line = assertOneLine(res.stderr);
+      assert.match(line, /already in use/);
+      assert.ok(line.includes(name));
+    }
+    // The first account keeps its password.
+    const ctx = await appOn(dir);
+    try {
+      const ok = await ctx.app.inject({ method: 'POST', url: '/auth', payload: { username: 'dup', password: 'first-password' } });
+      assert.equal(ok.statusCode, 200);
+      const no = await ctx.app.inject({ method: 'POST', url: '/auth', payload: { username: 'dup', password: 'second-password' } });
+      assert.equal(no.statusCode, 401);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('user role changes a user’s role both ways, and refuses an unknown user or role', async () => {
+    const dir = tempDir();
+    const password = 'role-change-password';
+    assert.equal((await runCli(['user', 'create', 'ana', '--admin'], { DATA_DIR: dir }, `${password}\n`)).code, 0);
+
+    const demote = await runCli(['user', 'role', 'ana', 'user'], { DATA_DIR: dir });
+    assert.equal(demote.code, 0, demote.stderr);
+    assert.match(demote.stdout, /"ana" is now user/);
+
+    const ctx = await appOn(dir);
+    try {
+      const role = async () => (await ctx.db.selectFrom('users').select('role').where('username', '=', 'ana').executeTakeFirstOrThrow()).role;
+      assert.equal(await role(), 'user');
+      const tokenRes = await ctx.app.inject({ method: 'POST', url: '/auth', payload: { username: 'ana', password } });
+      const access = tokenRes.json<{ access_token: string }>().access_token;
+      const refused = await ctx.app.inject({ method: 'POST', url: '/api/v1/movies', headers: bearer(access), payload: { title: 'Demoted' } });
+      assert.equal(refused.statusCode, 403);
+
+      const promote = await runCli(['user', 'role', 'ANA', 'admin'], { DATA_DIR: dir });
+      assert.equal(promote.code, 0, promote.stderr);
+      assert.equal(await role(), 'admin');
+      const allowed = await ctx.app.inject({ method: 'POST', url: '/api/v1/movies', headers: bearer(access), payload: { title: 'Promoted' } });
+      assert.equal(allowed.statusCode, 201, allowed.body);
+    } finally {
+      await ctx.close();
+    }
+
+    const unknownUser = await runCli(['user', 'role', 'ghost', 'admin'], { DATA_DIR: dir });
+    assert.equal(unknownUser.code, 1);
+    assert.match(assertOneLine(unknownUser.stderr), /ghost/);
+    const badRole = await runCli(['user', 'role', 'ana', 'superuser'], { DATA_DIR: dir });
+    assert.equal(badRole.code, 1);
+    assert.match(assertOneLine(badRole.stderr), /admin\|user/);
+  });
+
+  it('exits 1 with one line for an unknown command or subcommand', async () => {
+    const dir = tempDir();
+    const res = await runCli(['frobnicate'], { DATA_DIR: dir });
+    assert.equal(res.code, 1);
+    assert.match(assertOneLine(res.stderr), /unknown command "frobnicate"/);
+    const sub = await runCli(['user', 'explode'], { DATA_DIR: dir });
+    assert.equal(sub.code, 1);
+    assert.match(assertOneLine(sub.stderr), /usage/);
+  });
+
+  it('stops on an invalid PORT with one line naming PORT, no stack trace', async () => {
+    const res = await runCli(['serve'], { DATA_DIR: tempDir(), PORT: 'abc' });
+    assert.notEqual(res.code, 0);
+    assert.equal(res.signal, null);
+    const line = assertOneLine(res.stderr);
+    assert.match(line, /PORT/);
+    assert.ok(line.includes('abc'));
+    assert.doesNotMatch(res.stdout, /running/);
+  });
+
+  it('stops on an unknown DATABASE_URL scheme with one line naming DATABASE_URL, no stack trace', async () => {
+    const res = await runCli(['serve'], { DATA_DIR: tempDir(), DATABASE_URL: 'mysql://x' });
+    assert.notEqual(res.code, 0);
+    const line = assertOneLine(res.stderr);
+    assert.match(line, /DATABASE_URL/);
+    assert.doesNotMatch(res.stdout, /running/);
+  });
+
+  it('stops on other invalid settings with one line naming the variable', async () => {
+    for (const [name, value] of [
+      ['LOG_LEVEL', 'loud'],
+      ['SESSION_IDLE_TIMEOUT', '-5'],
+    ] as const) {
+      const res = await runCli(['serve'], { DATA_DIR: tempDir(), [name]: value });
+      assert.notEqual(res.code, 0, `${name}=${value}`);
+      assert.match(assertOneLine(res.stderr), new RegExp(name));
+    }
+  });
+
+  it('serve listens, prints the web client and /docs URLs, answers /readyz, and exits 0 on SIGTERM', async () => {
+    const dir = path.join(tempDir(), 'fresh');
+    const port = await freePort();
+    const child = spawnCli(['serve'], { DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+    child.stdin!.end();
+    let stdout = '';
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const base = `http://127.0.0.1:${port}`;
+
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not start in ${TIMEOUT_MS} ms; stderr: ${stderr}`)), TIMEOUT_MS);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('/docs')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void exited.then(({ code }) => {
+        clearTimeout(timer);
+        reject(new Error(`serve exited early with ${code}; stderr: ${stderr}`));
+      });
+    });
+
+    assert.ok(stdout.includes(`${base}/`), stdout);
+    assert.ok(stdout.includes(`${base}/docs`), stdout);
+    assert.ok(existsSync(path.join(dir, 'butaca.db')), 'serve did not create the database');
+
+    const ready = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { status: 'ready' });
+    const docs = await fetch(`${base}/docs`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    assert.ok(docs.status === 200 || docs.status === 302, `GET /docs: ${docs.status}`);
+
+    child.kill('SIGTERM');
+    const { code, signal } = await Promise.race([
+      exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('serve did not stop after SIGTERM')), TIMEOUT_MS).unref()),
+    ]);
+    assert.equal(signal, null);
+    assert.equal(code, 0, stderr);
+    await assert.rejects(fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) }));
+  });
+
+  it('serve refuses a port already in use with one line and exit 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = blocker.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const res = await runCli(['serve'], { DATA_DIR: tempDir(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+      assert.equal(res.code, 1);
+      assert.match(assertOneLine(res.stderr), /PORT/);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+});
