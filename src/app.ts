@@ -7,11 +7,14 @@ import { purgeExpiredSessions } from './auth/sessions.js';
 import type { Config } from './config.js';
 import { type Db, connect } from './db/connect.js';
 import { validatorCompiler } from './http/validator.js';
+import { createStore } from './storage/index.js';
+import type { MediaStore } from './storage/store.js';
 import auth from './plugins/auth.js';
 import docs from './plugins/docs.js';
 import errors from './plugins/errors.js';
 import etag from './plugins/etag.js';
 import requestIdHeader, { requestId } from './plugins/request-id.js';
+import mediaRoutes from './routes/media/routes.js';
 import movieRoutes from './routes/movies/routes.js';
 import reviewRoutes from './routes/reviews/routes.js';
 import serviceRoutes from './routes/service/routes.js';
@@ -22,6 +25,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     db: Db;
+    store: MediaStore;
     /** `ready` is true between a finished start and the beginning of shutdown; /readyz reports it. */
     lifecycle: { ready: boolean };
   }
@@ -50,6 +54,8 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
 export interface AppOptions {
   /** An already open database (tests, CLI); otherwise the app opens one from the config and closes it. */
   db?: Db;
+  /** The media store; otherwise made from the config. */
+  store?: MediaStore;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -68,6 +74,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.setValidatorCompiler(validatorCompiler);
   app.decorate('config', config);
   app.decorate('db', options.db ?? connect(config.database));
+  app.decorate('store', options.store ?? createStore(config.mediaStore));
   app.decorate('lifecycle', { ready: false });
   if (!options.db) app.addHook('onClose', async () => app.db.destroy());
 
@@ -98,6 +105,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(userRoutes);
   await app.register(movieRoutes);
   await app.register(reviewRoutes);
+  await app.register(mediaRoutes);
 
   app.addHook('onReady', async () => {
     app.lifecycle.ready = true;

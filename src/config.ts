@@ -16,6 +16,8 @@ export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgre
 
 export type TrustProxy = boolean | number | string[];
 
+export type MediaStoreConfig = { kind: 'file'; root: string };
+
 export interface Config {
   host: string;
   port: number;
@@ -33,6 +35,10 @@ export interface Config {
   loginWindow: number;
   /** Largest JSON or form request body, in bytes. */
   bodyLimit: number;
+  mediaStore: MediaStoreConfig;
+  /** Largest poster and trailer uploads, in bytes. */
+  posterMaxBytes: number;
+  trailerMaxBytes: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -75,6 +81,18 @@ function parseDatabase(env: Env, dataDir: string): DatabaseConfig {
   }
   const scheme = raw.includes(':') ? raw.slice(0, raw.indexOf(':') + 1) : raw;
   throw new ConfigError('DATABASE_URL', `unknown scheme "${scheme}": use sqlite:PATH or postgres://…`);
+}
+
+function parseMediaStore(env: Env, dataDir: string): MediaStoreConfig {
+  const raw = env.MEDIA_STORE;
+  if (raw === undefined || raw === '') return { kind: 'file', root: path.join(dataDir, 'media') };
+  if (raw.startsWith('file:')) {
+    const dir = raw.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
+    if (dir === '') throw new ConfigError('MEDIA_STORE', 'file: needs a directory, as in file:./data/media');
+    return { kind: 'file', root: path.resolve(dir) };
+  }
+  const scheme = raw.includes(':') ? raw.slice(0, raw.indexOf(':') + 1) : raw;
+  throw new ConfigError('MEDIA_STORE', `unsupported store "${scheme}": this version stores media as files (file:PATH)`);
 }
 
 function parseTrustProxy(env: Env): TrustProxy {
@@ -125,5 +143,8 @@ export function loadConfig(env: Env = process.env): Config {
     loginMaxFailuresPerAddress: positiveInt(env, 'LOGIN_MAX_FAILURES_PER_ADDRESS', 30, 1_000_000),
     loginWindow: positiveInt(env, 'LOGIN_WINDOW', 15 * 60),
     bodyLimit: positiveInt(env, 'BODY_LIMIT', 64 * 1024, 1024 * 1024 * 1024),
+    mediaStore: parseMediaStore(env, dataDir),
+    posterMaxBytes: positiveInt(env, 'POSTER_MAX_BYTES', 10 * 1024 * 1024, 1024 * 1024 * 1024),
+    trailerMaxBytes: positiveInt(env, 'TRAILER_MAX_BYTES', 1024 * 1024 * 1024, 64 * 1024 * 1024 * 1024),
   };
 }

@@ -1,8 +1,12 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { connect } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
+import { sweepOrphans } from './routes/media/files.js';
+import { createStore } from './storage/index.js';
 
 /** How long shutdown waits for requests in flight before closing anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -10,7 +14,12 @@ const SHUTDOWN_GRACE_MS = 10_000;
 export async function serve(config: Config): Promise<FastifyInstance> {
   const db = connect(config.database);
   await migrateToLatest(db);
-  const app = await buildApp(config, { db });
+  const store = createStore(config.mediaStore);
+  const app = await buildApp(config, { db, store });
+  // A crash between the steps of an upload leaves files nobody points at; this is where they go.
+  await rm(path.join(config.dataDir, 'tmp'), { recursive: true, force: true });
+  const swept = await sweepOrphans(db, store);
+  if (swept > 0) app.log.info({ files: swept }, 'removed orphaned media files');
   app.addHook('onClose', async () => db.destroy());
   await app.listen({ host: config.host, port: config.port });
 

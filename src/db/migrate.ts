@@ -1,10 +1,12 @@
 import { type Migration, type MigrationProvider, type MigrationResultSet, Migrator } from 'kysely';
 import type { Db } from './connect.js';
 import * as m0001 from './migrations/0001_initial.js';
+import * as m0002 from './migrations/0002_media.js';
 
 // Listed here rather than read from a folder, so the same list works from sources and from dist/.
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_media': m0002,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

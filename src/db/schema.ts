@@ -45,9 +45,28 @@ export interface ReviewsTable {
   updated_at: string;
 }
 
+export interface MediaTable {
+  movie_id: number;
+  kind: 'poster' | 'trailer';
+  /** Where its files are in the media store: `<key_prefix>/<variant>`. Unique per upload. */
+  key_prefix: string;
+  /** A short content hash; goes into `?v=` of the URL and into the ETag. */
+  version: string;
+  sha256: string;
+  content_type: string;
+  /** Bytes of the file as uploaded (bigint: trailers may pass 2 GiB on PostgreSQL). */
+  size: number | string | bigint;
+  width: number | null;
+  height: number | null;
+  /** JSON: variant name → { size, type } of each stored file. */
+  variants: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   movies: MoviesTable;
   reviews: ReviewsTable;
+  media: MediaTable;
 }

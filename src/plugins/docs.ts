@@ -2,6 +2,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { POSTER_BODY_TYPES, TRAILER_BODY_TYPES } from '../routes/media/schemas.js';
+
+const UPLOAD_TYPES = { poster: POSTER_BODY_TYPES, trailer: TRAILER_BODY_TYPES };
 
 /**
  * The OpenAPI document is generated from the route schemas that also validate requests and
@@ -10,6 +13,19 @@ import fp from 'fastify-plugin';
 export default fp(
   async function docs(app: FastifyInstance, opts: { version: string }) {
     await app.register(swagger, {
+      transform: ({ schema, url, route }) => {
+        // Upload routes read the body as a stream, so they carry no body schema for validation;
+        // the document still shows the two ways to send the file.
+        const kind = route.config?.upload;
+        if (!kind || !schema) return { schema, url };
+        const binary = { type: 'string', format: 'binary' };
+        const types = UPLOAD_TYPES[kind];
+        const content = {
+          'multipart/form-data': { schema: { type: 'object', required: ['file'], properties: { file: binary } } },
+          ...Object.fromEntries(types.map((t) => [t, { schema: binary }])),
+        };
+        return { schema: { ...schema, body: { content } }, url };
+      },
       openapi: {
         openapi: '3.1.0',
         info: {
@@ -25,6 +41,7 @@ export default fp(
           { name: 'users', description: 'Accounts' },
           { name: 'movies', description: 'The catalogue (writes are for administrators)' },
           { name: 'reviews', description: 'One review per user and movie, score 1–5' },
+          { name: 'media', description: 'Posters and trailers: upload, replace, delete, serve (Range, ETag)' },
           { name: 'service', description: 'Health and readiness' },
         ],
         components: {

@@ -16,6 +16,9 @@ export interface MovieRow {
   score_sum: number;
   created_at: string;
   updated_at: string;
+  /** Content versions of the current poster and trailer, for their URLs; null when none. */
+  poster_version: string | null;
+  trailer_version: string | null;
 }
 
 export interface MovieFields {
@@ -24,16 +27,34 @@ export interface MovieFields {
   synopsis: string | null;
 }
 
-const COLUMNS = ['id', 'title', 'year', 'synopsis', 'review_count', 'score_sum', 'created_at', 'updated_at'] as const;
+/** Movies with the versions of their media: two primary-key lookups per movie, no more. */
+function selectMovies(db: Db) {
+  return db
+    .selectFrom('movies')
+    .leftJoin('media as poster', (join) => join.onRef('poster.movie_id', '=', 'movies.id').on('poster.kind', '=', 'poster'))
+    .leftJoin('media as trailer', (join) => join.onRef('trailer.movie_id', '=', 'movies.id').on('trailer.kind', '=', 'trailer'))
+    .select([
+      'movies.id',
+      'movies.title',
+      'movies.year',
+      'movies.synopsis',
+      'movies.review_count',
+      'movies.score_sum',
+      'movies.created_at',
+      'movies.updated_at',
+      'poster.version as poster_version',
+      'trailer.version as trailer_version',
+    ]);
+}
 
-const SORT_COLUMN: Record<MovieSort, keyof MoviesTable> = {
-  id: 'id',
-  title: 'title_key',
-  year: 'year',
-  rating: 'average_score',
-  reviews: 'review_count',
-  created: 'created_at',
-};
+const SORT_COLUMN = {
+  id: 'movies.id',
+  title: 'movies.title_key',
+  year: 'movies.year',
+  rating: 'movies.average_score',
+  reviews: 'movies.review_count',
+  created: 'movies.created_at',
+} as const satisfies Record<MovieSort, `movies.${keyof MoviesTable}`>;
 
 /** `LIKE` pattern for a substring, with the user's own % and _ taken literally. */
 function containsPattern(text: string): string {
@@ -49,15 +70,12 @@ export interface MovieListOptions extends Page {
 export async function listMovies(db: Db, opts: MovieListOptions): Promise<{ rows: MovieRow[]; total: number }> {
   const search = opts.q === undefined ? undefined : sql<SqlBool>`title_key like ${containsPattern(opts.q)} escape '\\'`;
   const column = SORT_COLUMN[opts.sort];
-  let query = db
-    .selectFrom('movies')
-    .select(COLUMNS)
-    .$if(search !== undefined, (qb) => qb.where(search!));
+  let query = selectMovies(db).$if(search !== undefined, (qb) => qb.where(search!));
   query =
-    column === 'year'
-      ? query.orderBy('year', (ob) => (opts.order === 'asc' ? ob.asc() : ob.desc()).nullsLast())
+    column === 'movies.year'
+      ? query.orderBy('movies.year', (ob) => (opts.order === 'asc' ? ob.asc() : ob.desc()).nullsLast())
       : query.orderBy(column, opts.order);
-  if (column !== 'id') query = query.orderBy('id', opts.order);
+  if (column !== 'movies.id') query = query.orderBy('movies.id', opts.order);
   const rows = await query.limit(opts.limit).offset(offsetOf(opts)).execute();
   const count = await db
     .selectFrom('movies')
@@ -68,7 +86,7 @@ export async function listMovies(db: Db, opts: MovieListOptions): Promise<{ rows
 }
 
 export async function findMovie(db: Db, id: number): Promise<MovieRow | undefined> {
-  return db.selectFrom('movies').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+  return selectMovies(db).where('movies.id', '=', id).executeTakeFirst();
 }
 
 export async function movieExists(db: Db, id: number): Promise<boolean> {
@@ -77,16 +95,18 @@ export async function movieExists(db: Db, id: number): Promise<boolean> {
 
 export async function insertMovie(db: Db, fields: MovieFields): Promise<MovieRow> {
   const now = nowIso();
-  return db
+  const row = await db
     .insertInto('movies')
     .values({ ...fields, title_key: fields.title.toLowerCase(), created_at: now, updated_at: now })
-    .returning(COLUMNS)
+    .returning(['id', 'title', 'year', 'synopsis', 'review_count', 'score_sum', 'created_at', 'updated_at'])
     .executeTakeFirstOrThrow();
+  return { ...row, poster_version: null, trailer_version: null };
 }
 
 export async function updateMovie(db: Db, id: number, fields: Partial<MovieFields>): Promise<MovieRow | undefined> {
   const changes = { ...fields, ...(fields.title !== undefined ? { title_key: fields.title.toLowerCase() } : {}), updated_at: nowIso() };
-  return db.updateTable('movies').set(changes).where('id', '=', id).returning(COLUMNS).executeTakeFirst();
+  const result = await db.updateTable('movies').set(changes).where('id', '=', id).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0 ? findMovie(db, id) : undefined;
 }
 
 /** Deletes a movie; the cascade takes its reviews. */

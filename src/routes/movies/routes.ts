@@ -5,6 +5,9 @@ import { conflict, notFound } from '../../http/errors.js';
 import { pageOf, setPageHeaders } from '../../http/pagination.js';
 import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
 import { trimBodyFields } from '../../http/trim.js';
+import { mediaPrefixesOfMovie } from '../media/data.js';
+import { removeFiles } from '../media/files.js';
+import { mediaUrl } from '../media/urls.js';
 import { listReviews } from '../reviews/data.js';
 import { PageOnlyQuery, Review } from '../reviews/schemas.js';
 import { type MovieFields, type MovieRow, deleteMovie, findMovie, insertMovie, listMovies, movieExists, updateMovie } from './data.js';
@@ -13,12 +16,12 @@ import { Movie, MovieCreate, MovieListQuery, MoviePatch, type MovieSort } from '
 const DUPLICATE = 'A movie with this title and year already exists';
 
 function toMovie(row: MovieRow) {
-  const { score_sum, ...rest } = row;
+  const { score_sum, poster_version, trailer_version, ...rest } = row;
   return {
     ...rest,
     average_score: row.review_count > 0 ? Math.round((score_sum / row.review_count) * 100) / 100 : null,
-    poster_url: null,
-    trailer_url: null,
+    poster_url: poster_version === null ? null : mediaUrl(row.id, 'poster', poster_version),
+    trailer_url: trailer_version === null ? null : mediaUrl(row.id, 'trailer', trailer_version),
   };
 }
 
@@ -133,13 +136,15 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: 'admin' },
       schema: {
         tags: ['movies'],
-        summary: 'Delete a movie with its reviews',
+        summary: 'Delete a movie with its reviews, poster and trailer',
         params: IdParams,
         response: { 204: NoContent, ...errors(404, 422) },
       },
     },
     async (request, reply) => {
+      const prefixes = await mediaPrefixesOfMovie(app.db, request.params.id);
       if (!(await deleteMovie(app.db, request.params.id))) throw notFound('Movie');
+      await removeFiles(app.store, request.log, prefixes);
       return reply.code(204).send();
     },
   );

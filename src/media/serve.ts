@@ -1,0 +1,60 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import fresh from 'fresh';
+import parseRange from 'range-parser';
+import type { ByteRange, MediaStore } from '../storage/store.js';
+
+export interface ServedFile {
+  key: string;
+  size: number;
+  type: string;
+  etag: string;
+  lastModified: Date;
+  cacheControl: string;
+}
+
+/** If-Range holds when it names the current ETag (strong match) or the exact Last-Modified date. */
+function ifRangeHolds(request: FastifyRequest, file: ServedFile, lastModified: string): boolean {
+  const ifRange = request.headers['if-range'];
+  if (typeof ifRange !== 'string') return true;
+  if (ifRange.startsWith('"') || ifRange.startsWith('W/')) return ifRange === file.etag;
+  return ifRange === lastModified;
+}
+
+/**
+ * Answers a GET or HEAD for a stored file as browsers need: validators (ETag, Last-Modified),
+ * 304 for a matching If-None-Match / If-Modified-Since, and one byte range (206, or 416 when it
+ * cannot be satisfied). Several ranges get the whole file, which RFC 9110 allows.
+ */
+export async function sendStored(request: FastifyRequest, reply: FastifyReply, store: MediaStore, file: ServedFile): Promise<FastifyReply> {
+  const lastModified = file.lastModified.toUTCString();
+  reply.headers({
+    'content-type': file.type,
+    etag: file.etag,
+    'last-modified': lastModified,
+    'accept-ranges': 'bytes',
+    'cache-control': file.cacheControl,
+  });
+
+  if (fresh(request.headers, { etag: file.etag, 'last-modified': lastModified })) {
+    return reply.code(304).send();
+  }
+
+  let range: ByteRange | undefined;
+  const header = request.headers.range;
+  if (header !== undefined && ifRangeHolds(request, file, lastModified)) {
+    const parsed = parseRange(file.size, header, { combine: true });
+    if (parsed === -1) {
+      return reply.code(416).header('content-range', `bytes */${file.size}`).send({ detail: 'Range Not Satisfiable' });
+    }
+    if (parsed !== -2 && parsed.type === 'bytes' && parsed.length === 1) range = parsed[0];
+  }
+
+  const length = range ? range.end - range.start + 1 : file.size;
+  reply.header('content-length', String(length));
+  if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${file.size}`);
+  // Fastify's HEAD route keeps our Content-Length for a stream payload (and measures any other);
+  // an empty stream gives the headers of the GET without reading the file.
+  if (request.method === 'HEAD') return reply.send(Readable.from([]));
+  return reply.send(await store.get(file.key, range));
+}

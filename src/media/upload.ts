@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { MultipartFile } from '@fastify/multipart';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError, invalid } from '../http/errors.js';
+import { type InspectOptions, type Inspection, UploadInspector } from './inspect.js';
+
+/** A fresh, unguessable place for one upload's files; never derived from anything the client sent. */
+export function newKeyPrefix(movieId: number, kind: string): string {
+  return `movies/${movieId}/${kind}-${randomBytes(9).toString('hex')}`;
+}
+
+/** Refuses a declared size over the limit before a byte of the body is read. */
+export function checkDeclaredLength(request: FastifyRequest, maxBytes: number): void {
+  const declared = Number(request.headers['content-length']);
+  // Multipart adds boundaries and part headers around the file; a few KiB covers them.
+  const allowance = request.isMultipart() ? 16 * 1024 : 0;
+  if (Number.isFinite(declared) && declared > maxBytes + allowance) {
+    throw new HttpError(413, `File is larger than the limit of ${maxBytes} bytes`);
+  }
+}
+
+/** The file's bytes: the `file` part of a multipart form, or the raw body. */
+export async function uploadSource(request: FastifyRequest, maxBytes: number): Promise<Readable> {
+  if (!request.isMultipart()) return request.body as Readable;
+  let part: MultipartFile | undefined;
+  try {
+    part = await request.file({ limits: { fileSize: maxBytes + 1, files: 1, fields: 20, parts: 40 } });
+  } catch {
+    throw new HttpError(400, 'Malformed multipart body');
+  }
+  if (!part || part.fieldname !== 'file') throw invalid(['body', 'file'], 'Field required', 'missing');
+  return part.file;
+}
+
+/**
+ * Runs the upload through the inspector into `sink` (which streams it to storage), and fails
+ * with the inspector's HTTP error, or with a 400 when the client went away mid-way. The request
+ * itself is never destroyed here, so the error response can still be sent.
+ */
+export async function receive(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  source: Readable,
+  options: InspectOptions,
+  sink: (body: Readable) => Promise<unknown>,
+): Promise<Inspection> {
+  const inspector = new UploadInspector(options);
+  const raw: IncomingMessage = request.raw;
+  const aborted = (): void => {
+    if (!raw.complete) inspector.destroy(new HttpError(400, 'The upload was interrupted'));
+  };
+  raw.once('close', aborted);
+  source.once('error', (err) => inspector.destroy(err));
+  // The inspector may fail before the sink has attached to it (a short file ends while the store
+  // is still opening its file); this listener keeps that from being an unhandled 'error' event.
+  // The sink still sees the failure: a pipeline over an errored stream rejects with its error.
+  inspector.on('error', () => {});
+  source.pipe(inspector);
+  try {
+    await sink(inspector);
+    if (inspector.errored) throw inspector.errored;
+    return inspector.result();
+  } catch (caught) {
+    const err = inspector.errored ?? caught;
+    source.unpipe(inspector);
+    // The rest of the body is not worth reading; the connection closes after the error response.
+    if (!raw.complete) reply.header('connection', 'close');
+    if (err instanceof HttpError) throw err;
+    if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+      throw new HttpError(413, `File is larger than the limit of ${options.maxBytes} bytes`);
+    }
+    throw err;
+  } finally {
+    raw.removeListener('close', aborted);
+  }
+}

@@ -1,0 +1,120 @@
+import type { Db } from '../../db/connect.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../db/connect.js';
+import type { MediaTable } from '../../db/schema.js';
+import { conflict, notFound } from '../../http/errors.js';
+
+export type MediaKind = MediaTable['kind'];
+
+export interface Variant {
+  size: number;
+  type: string;
+}
+
+export interface Media {
+  movieId: number;
+  kind: MediaKind;
+  keyPrefix: string;
+  version: string;
+  sha256: string;
+  contentType: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  variants: Record<string, Variant>;
+  updatedAt: string;
+}
+
+function fromRow(row: MediaTable): Media {
+  return {
+    movieId: row.movie_id,
+    kind: row.kind,
+    keyPrefix: row.key_prefix,
+    version: row.version,
+    sha256: row.sha256,
+    contentType: row.content_type,
+    size: Number(row.size),
+    width: row.width,
+    height: row.height,
+    variants: JSON.parse(row.variants) as Record<string, Variant>,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toRow(media: Media): MediaTable {
+  return {
+    movie_id: media.movieId,
+    kind: media.kind,
+    key_prefix: media.keyPrefix,
+    version: media.version,
+    sha256: media.sha256,
+    content_type: media.contentType,
+    size: media.size,
+    width: media.width,
+    height: media.height,
+    variants: JSON.stringify(media.variants),
+    updated_at: media.updatedAt,
+  };
+}
+
+export async function findMedia(db: Db, movieId: number, kind: MediaKind): Promise<Media | undefined> {
+  const row = await db.selectFrom('media').selectAll().where('movie_id', '=', movieId).where('kind', '=', kind).executeTakeFirst();
+  return row && fromRow(row);
+}
+
+const KIND_NAME: Record<MediaKind, string> = { poster: 'poster', trailer: 'trailer' };
+
+/**
+ * Makes `media` the movie's current poster or trailer, in one transaction, and tells which files
+ * it replaced (to delete once the switch is committed). `create` refuses when one exists (409),
+ * through the primary key rather than a pre-check, so two concurrent creates cannot both win.
+ */
+export async function saveMedia(db: Db, media: Media, mode: 'create' | 'replace'): Promise<{ replaced: string | undefined }> {
+  try {
+    if (mode === 'create') {
+      await db.insertInto('media').values(toRow(media)).execute();
+      return { replaced: undefined };
+    }
+    return await db.transaction().execute(async (trx) => {
+      // A no-op write locks the row on PostgreSQL, so the prefix read next is the one we replace.
+      await trx.updateTable('media').set({ kind: media.kind }).where('movie_id', '=', media.movieId).where('kind', '=', media.kind).execute();
+      const old = await trx
+        .selectFrom('media')
+        .select('key_prefix')
+        .where('movie_id', '=', media.movieId)
+        .where('kind', '=', media.kind)
+        .executeTakeFirst();
+      const row = toRow(media);
+      if (old) {
+        await trx.updateTable('media').set(row).where('movie_id', '=', media.movieId).where('kind', '=', media.kind).execute();
+      } else {
+        await trx.insertInto('media').values(row).execute();
+      }
+      return { replaced: old?.key_prefix };
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`This movie already has a ${KIND_NAME[media.kind]}; use PUT to replace it`);
+    if (isForeignKeyViolation(err)) throw notFound('Movie');
+    throw err;
+  }
+}
+
+/** Removes the row; returns the prefix of its files, to delete next. */
+export async function deleteMedia(db: Db, movieId: number, kind: MediaKind): Promise<string | undefined> {
+  const row = await db
+    .deleteFrom('media')
+    .where('movie_id', '=', movieId)
+    .where('kind', '=', kind)
+    .returning('key_prefix')
+    .executeTakeFirst();
+  return row?.key_prefix;
+}
+
+export async function mediaPrefixesOfMovie(db: Db, movieId: number): Promise<string[]> {
+  const rows = await db.selectFrom('media').select('key_prefix').where('movie_id', '=', movieId).execute();
+  return rows.map((r) => r.key_prefix);
+}
+
+export async function allMediaPrefixes(db: Db): Promise<Set<string>> {
+  const rows = await db.selectFrom('media').select('key_prefix').execute();
+  return new Set(rows.map((r) => r.key_prefix));
+}

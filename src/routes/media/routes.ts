@@ -1,0 +1,239 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { conflict, notFound } from '../../http/errors.js';
+import { IdParams, NoContent, errors } from '../../http/schemas.js';
+import type { InspectOptions } from '../../media/inspect.js';
+import { type PosterWidth, posterVariant, processPoster } from '../../media/poster.js';
+import { sendStored } from '../../media/serve.js';
+import { checkDeclaredLength, newKeyPrefix, receive, uploadSource } from '../../media/upload.js';
+import { MissingObjectError } from '../../storage/store.js';
+import { movieExists } from '../movies/data.js';
+import { type Media, type MediaKind, type Variant, deleteMedia, findMedia, saveMedia } from './data.js';
+import { removeFiles } from './files.js';
+import {
+  MediaInfo,
+  POSTER_BODY_TYPES,
+  PosterQuery,
+  TRAILER_BODY_TYPES,
+  TrailerQuery,
+  notModified,
+  posterFile,
+  trailerFile,
+  trailerPart,
+} from './schemas.js';
+import { mediaUrl } from './urls.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route takes a file upload of this kind (documented as a binary body). */
+    upload?: MediaKind;
+  }
+}
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const Kind = { poster: 'Poster', trailer: 'Trailer' } as const;
+
+function toInfo(media: Media) {
+  return {
+    movie_id: media.movieId,
+    kind: media.kind,
+    url: mediaUrl(media.movieId, media.kind, media.version),
+    content_type: media.contentType,
+    size: media.size,
+    sha256: media.sha256,
+    width: media.width,
+    height: media.height,
+    updated_at: media.updatedAt,
+  };
+}
+
+/** WebP when the client lists it (with a non-zero q) or accepts any image; JPEG otherwise. */
+function prefersWebp(accept: string | undefined): boolean {
+  if (!accept) return false;
+  return accept.split(',').some((item) => {
+    const [type = '', ...params] = item.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return (type === 'image/webp' || type === 'image/*') && (q === undefined || Number(q.slice(2)) > 0);
+  });
+}
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  // Uploads are the one place request bodies are files: multipart forms, or the raw bytes with
+  // any Content-Type (the bytes decide the type, not the header). Both stay streams.
+  await app.register(multipart, { limits: { files: 1, fields: 20, parts: 40, fieldSize: 1024 } });
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  const stagingDir = path.join(app.config.dataDir, 'tmp');
+  const inspect: Record<MediaKind, InspectOptions> = {
+    poster: { maxBytes: app.config.posterMaxBytes, accept: POSTER_BODY_TYPES, label: 'JPEG, PNG or WebP images' },
+    trailer: { maxBytes: app.config.trailerMaxBytes, accept: TRAILER_BODY_TYPES, label: 'MP4 or WebM videos' },
+  };
+
+  /** Stores the upload under a new prefix; returns the media row to switch to. */
+  async function store(request: FastifyRequest, reply: FastifyReply, movieId: number, kind: MediaKind): Promise<Media> {
+    const options = inspect[kind];
+    checkDeclaredLength(request, options.maxBytes);
+    const source = await uploadSource(request, options.maxBytes);
+    const keyPrefix = newKeyPrefix(movieId, kind);
+    const base = { movieId, kind, keyPrefix, updatedAt: new Date().toISOString() };
+    try {
+      if (kind === 'trailer') {
+        let stored = { size: 0 };
+        const got = await receive(request, reply, source, options, async (body) => {
+          stored = await app.store.put(`${keyPrefix}/video`, body);
+        });
+        const variants: Record<string, Variant> = { video: { size: stored.size, type: got.mime } };
+        return { ...base, version: got.sha256.slice(0, 16), sha256: got.sha256, contentType: got.mime, size: got.size, width: null, height: null, variants };
+      }
+      // A poster is staged on local disk (it is at most POSTER_MAX_BYTES) so sharp can read it.
+      await mkdir(stagingDir, { recursive: true });
+      const staged = path.join(stagingDir, randomUUID());
+      try {
+        const got = await receive(request, reply, source, options, (body: Readable) => pipeline(body, createWriteStream(staged, { flags: 'wx' })));
+        const poster = await processPoster(staged, app.store, keyPrefix);
+        return { ...base, version: got.sha256.slice(0, 16), sha256: got.sha256, contentType: got.mime, size: got.size, ...poster };
+      } finally {
+        await unlink(staged).catch(() => {});
+      }
+    } catch (err) {
+      await removeFiles(app.store, request.log, [keyPrefix]);
+      throw err;
+    }
+  }
+
+  async function upload(request: FastifyRequest<{ Params: { id: number } }>, reply: FastifyReply, kind: MediaKind, mode: 'create' | 'replace') {
+    const movieId = request.params.id;
+    // Both answered before a byte of the file is read.
+    if (!(await movieExists(app.db, movieId))) throw notFound('Movie');
+    if (mode === 'create' && (await findMedia(app.db, movieId, kind))) {
+      reply.header('connection', 'close');
+      throw conflict(`This movie already has a ${kind}; use PUT to replace it`);
+    }
+    const media = await store(request, reply, movieId, kind);
+    let replaced: string | undefined;
+    try {
+      ({ replaced } = await saveMedia(app.db, media, mode));
+    } catch (err) {
+      await removeFiles(app.store, request.log, [media.keyPrefix]);
+      throw err;
+    }
+    if (replaced) await removeFiles(app.store, request.log, [replaced]);
+    const url = mediaUrl(movieId, kind, media.version);
+    return reply.code(replaced ? 200 : 201).header('location', url).send(toInfo(media));
+  }
+
+  async function serve(request: FastifyRequest, reply: FastifyReply, movieId: number, kind: MediaKind, version: string | undefined, pick: (m: Media) => string) {
+    // One retry: a replace may delete the files between our read of the row and the open.
+    for (let attempt = 0; ; attempt += 1) {
+      const media = await findMedia(app.db, movieId, kind);
+      if (!media) throw notFound((await movieExists(app.db, movieId)) ? Kind[kind] : 'Movie');
+      const name = pick(media);
+      const variant = media.variants[name];
+      if (!variant) throw notFound(Kind[kind]);
+      try {
+        return await sendStored(request, reply, app.store, {
+          key: `${media.keyPrefix}/${name}`,
+          size: variant.size,
+          type: variant.type,
+          etag: `"${media.version}-${name.replace('.', '-')}"`,
+          lastModified: new Date(media.updatedAt),
+          cacheControl: version === media.version ? IMMUTABLE : 'no-cache',
+        });
+      } catch (err) {
+        if (!(err instanceof MissingObjectError) || attempt > 0) throw err;
+      }
+    }
+  }
+
+  const uploadDoc = (kind: MediaKind, types: string[]) => ({
+    description:
+      `Send the file as multipart/form-data (field \`file\`) or as the raw body. The type is decided by the bytes: ` +
+      `${inspect[kind].label}. At most ${inspect[kind].maxBytes} bytes.`,
+    consumes: ['multipart/form-data', ...types],
+  });
+
+  for (const kind of ['poster', 'trailer'] as const) {
+    const types = kind === 'poster' ? POSTER_BODY_TYPES : TRAILER_BODY_TYPES;
+    const uploadErrors = errors(404, 413, 415, 422);
+
+    app.post(
+      `/api/v1/movies/:id/${kind}`,
+      {
+        config: { auth: 'admin', upload: kind },
+        schema: { tags: ['media'], summary: `Upload the movie's ${kind}`, ...uploadDoc(kind, types), params: IdParams, response: { 201: MediaInfo, ...uploadErrors, ...errors(409) } },
+      },
+      async (request, reply) => upload(request, reply, kind, 'create'),
+    );
+    app.put(
+      `/api/v1/movies/:id/${kind}`,
+      {
+        config: { auth: 'admin', upload: kind },
+        schema: {
+          tags: ['media'],
+          summary: `Upload or replace the movie's ${kind}`,
+          ...uploadDoc(kind, types),
+          params: IdParams,
+          response: { 200: { ...MediaInfo, description: 'Replaced' }, 201: MediaInfo, ...uploadErrors },
+        },
+      },
+      async (request, reply) => upload(request, reply, kind, 'replace'),
+    );
+    app.delete(
+      `/api/v1/movies/:id/${kind}`,
+      {
+        config: { auth: 'admin' },
+        schema: { tags: ['media'], summary: `Delete the movie's ${kind}`, params: IdParams, response: { 204: NoContent, ...errors(404, 422) } },
+      },
+      async (request, reply) => {
+        const prefix = await deleteMedia(app.db, request.params.id, kind);
+        if (!prefix) throw notFound((await movieExists(app.db, request.params.id)) ? Kind[kind] : 'Movie');
+        await removeFiles(app.store, request.log, [prefix]);
+        return reply.code(204).send();
+      },
+    );
+  }
+
+  app.get(
+    '/api/v1/movies/:id/poster',
+    {
+      schema: {
+        tags: ['media'],
+        summary: 'The poster, or a resized copy',
+        description: 'JPEG, or WebP when Accept allows it (Vary: Accept). With ?v= from poster_url it may be cached forever.',
+        params: IdParams,
+        querystring: PosterQuery,
+        response: { 200: posterFile, 304: notModified, ...errors(404, 416, 422) },
+      },
+    },
+    async (request, reply) => {
+      reply.header('vary', 'Accept');
+      const format = prefersWebp(request.headers.accept) ? 'webp' : 'jpeg';
+      const width = request.query.w as PosterWidth | undefined;
+      return serve(request, reply, request.params.id, 'poster', request.query.v, () => posterVariant(width, format));
+    },
+  );
+
+  app.get(
+    '/api/v1/movies/:id/trailer',
+    {
+      schema: {
+        tags: ['media'],
+        summary: 'The trailer; honours Range for seeking',
+        params: IdParams,
+        querystring: TrailerQuery,
+        response: { 200: trailerFile, 206: trailerPart, 304: notModified, ...errors(404, 416, 422) },
+      },
+    },
+    async (request, reply) => serve(request, reply, request.params.id, 'trailer', request.query.v, () => 'video'),
+  );
+};
+
+export default routes;

@@ -1,0 +1,42 @@
+import { Type } from 'typebox';
+import { Nullable } from '../../http/schemas.js';
+
+export const PosterQuery = Type.Object({
+  w: Type.Optional(
+    Type.Unsafe<160 | 320 | 640>({ type: 'integer', enum: [160, 320, 640], description: 'Width of a resized copy: 160, 320 or 640' }),
+  ),
+  v: Type.Optional(Type.String({ maxLength: 64, description: 'Content version from poster_url; makes the answer cacheable forever' })),
+});
+
+export const TrailerQuery = Type.Object({
+  v: Type.Optional(Type.String({ maxLength: 64, description: 'Content version from trailer_url; makes the answer cacheable forever' })),
+});
+
+export const MediaInfo = Type.Object(
+  {
+    movie_id: Type.Integer(),
+    kind: Type.Unsafe<'poster' | 'trailer'>({ type: 'string', enum: ['poster', 'trailer'] }),
+    url: Type.String({ description: 'Versioned URL to fetch it' }),
+    content_type: Type.String({ description: 'Type of the uploaded file, decided by its bytes' }),
+    size: Type.Integer({ description: 'Bytes uploaded' }),
+    sha256: Type.String(),
+    width: Nullable(Type.Integer({ description: 'Pixels, for posters' })),
+    height: Nullable(Type.Integer({ description: 'Pixels, for posters' })),
+    updated_at: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Media', description: 'The stored poster or trailer' },
+);
+
+const binary = (types: string[], description: string) => ({
+  description,
+  content: Object.fromEntries(types.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])),
+});
+
+export const POSTER_BODY_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
+export const TRAILER_BODY_TYPES = ['video/mp4', 'video/webm'];
+
+/** Response entries for the file itself, for the OpenAPI document (serialization never touches a stream). */
+export const posterFile = binary(['image/jpeg', 'image/webp'], 'The poster (WebP when Accept allows it)');
+export const trailerFile = binary(TRAILER_BODY_TYPES, 'The trailer');
+export const trailerPart = binary(TRAILER_BODY_TYPES, 'Part of the trailer (Range)');
+export const notModified = { description: 'Not modified (If-None-Match / If-Modified-Since)', type: 'null' };

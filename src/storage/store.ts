@@ -1,0 +1,53 @@
+import type { Readable } from 'node:stream';
+
+export interface StoredObject {
+  key: string;
+  size: number;
+  modified: Date;
+}
+
+/** An inclusive byte range, as in HTTP's `Range: bytes=start-end`. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** Raised by `get` when the key does not exist (deleted by a concurrent replace, say). */
+export class MissingObjectError extends Error {
+  constructor(readonly key: string) {
+    super(`no stored object at ${key}`);
+    this.name = 'MissingObjectError';
+  }
+}
+
+/**
+ * Where posters and trailers live. Keys are made by Butaca (never from a client's file name):
+ * lower-case segments separated by "/". An object appears whole or not at all: `put` writes
+ * elsewhere first and only then makes it visible under its key.
+ */
+export interface MediaStore {
+  /** Streams `body` into the object at `key`; resolves once it is complete and durable. */
+  put(key: string, body: Readable): Promise<{ size: number }>;
+  /** A stream of the object's bytes, or of one range of them. */
+  get(key: string, range?: ByteRange): Promise<Readable>;
+  stat(key: string): Promise<StoredObject | undefined>;
+  /** Removes the object; removing a missing one is not an error. */
+  delete(key: string): Promise<void>;
+  /** Every object whose key starts with `prefix`. */
+  list(prefix: string): AsyncIterable<StoredObject>;
+  /** Drops leftovers of writes that never finished (a crash mid-upload) older than `olderThan`. */
+  removeIncomplete(olderThan: Date): Promise<number>;
+}
+
+const SAFE_KEY = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/;
+
+/** Refuses anything that could climb out of the store or name a hidden file. */
+export function assertSafeKey(key: string): void {
+  if (!SAFE_KEY.test(key) || key.split('/').some((s) => s === '..' || s === '.')) {
+    throw new Error(`unsafe storage key: ${JSON.stringify(key)}`);
+  }
+}
+
+export async function deletePrefix(store: MediaStore, prefix: string): Promise<void> {
+  for await (const object of store.list(prefix)) await store.delete(object.key);
+}
