@@ -1,95 +1,13 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
 import { connect } from '../src/db/connect.js';
+import { CLI_TIMEOUT_MS as TIMEOUT_MS, appOn, assertOneLine, cleanUp, runCli, spawnCli, tempDir } from './cli-helpers.js';
 import { bearer } from './helpers.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TIMEOUT_MS = 20_000;
-
-const children = new Set<ChildProcess>();
-const dirs: string[] = [];
-
-after(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'butaca-cli-'));
-  dirs.push(dir);
-  return dir;
-}
-
-/** The environment of the test run minus anything that configures Butaca, plus `vars`. */
-function cliEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (
-      /^(HOST|PORT|DATA_DIR|DATABASE_URL|DATABASE_POOL_SIZE|MEDIA_STORE|TLS_CERT|TLS_KEY|HTTPS|WORKERS|LOG_LEVEL|TRUST_PROXY|BODY_LIMIT)$/.test(name) ||
-      name.startsWith('SESSION_') ||
-      name.startsWith('LOGIN_') ||
-      name.startsWith('NODE_TEST')
-    ) {
-      delete env[name];
-    }
-  }
-  return { ...env, ...vars };
-}
-
-function spawnCli(args: string[], vars: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    env: cliEnv(vars),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  return child;
-}
-
-interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI to completion, with `input` on standard input, killing it after TIMEOUT_MS. */
-function runCli(args: string[], vars: Record<string, string>, input = ''): Promise<CliResult> {
-  const child = spawnCli(args, vars);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin!.on('error', () => {}); // the CLI may exit before reading its input
-  child.stdin!.end(input);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`butaca ${args.join(' ')} did not finish in ${TIMEOUT_MS} ms; stderr: ${stderr}`));
-    }, TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-/** Exactly one non-empty line on stderr, with no stack frames. */
-function assertOneLine(stderr: string): string {
-  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
-  assert.equal(lines.length, 1, `expected one line on stderr, got: ${JSON.stringify(stderr)}`);
-  assert.doesNotMatch(stderr, /^\s+at\s/m, 'stack trace on stderr');
-  return lines[0]!;
-}
+after(cleanUp);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -103,22 +21,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** An app over the database file the CLI wrote, built as `serve` builds it. */
-async function appOn(dataDir: string) {
-  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: `sqlite:${path.join(dataDir, 'butaca.db')}`, LOG_LEVEL: 'silent' });
-  const db = connect(config.database);
-  const app = await buildApp(config, { db, logger: false });
-  await app.ready();
-  return {
-    app,
-    db,
-    close: async () => {
-      await app.close();
-      await db.destroy();
-    },
-  };
-}
-
 // The tests share nothing (each has its own DATA_DIR), so two run at a time: most of the time is process start-up.
 describe('butaca CLI', { concurrency: 2 }, () => {
   it('prints usage for --help and exits 0', async () => {
@@ -126,7 +28,7 @@ describe('butaca CLI', { concurrency: 2 }, () => {
       const res = await runCli(args, { DATA_DIR: tempDir() });
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, /^Usage: butaca <command>/);
-      for (const command of ['serve', 'migrate', 'user create <username> [--admin]', 'user role <username> admin|user']) {
+      for (const command of ['serve', 'migrate', 'seed --demo', 'user create <username> [--admin]', 'user role <username> admin|user']) {
         assert.ok(res.stdout.includes(command), `help does not mention ${command}`);
       }
       assert.equal(res.stderr, '');

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -23,7 +25,19 @@ export interface TestContext {
  */
 export async function startApp(env: Record<string, string> = {}): Promise<TestContext> {
   const dir = mkdtempSync(path.join(tmpdir(), 'butaca-test-'));
-  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', ...env });
+  const ctx = await appOn(dir, env);
+  return {
+    ...ctx,
+    close: async () => {
+      await ctx.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A real app over the database and media under `dataDir`, migrated and built as `serve` does. */
+export async function appOn(dataDir: string, env: Record<string, string> = {}): Promise<TestContext> {
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
   const db = connect(config.database);
   await migrateToLatest(db);
   const app = await buildApp(config, { db, logger: false });
@@ -35,7 +49,6 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestCo
     close: async () => {
       await app.close();
       await db.destroy();
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -116,4 +129,188 @@ export function callAs(app: FastifyInstance, method: Method, url: string, opts: 
     headers: opts.token === undefined ? {} : bearer(opts.token),
     ...(opts.payload === undefined ? {} : { payload: opts.payload as object }),
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Media (posters and trailers)
+
+export type MediaKindName = 'poster' | 'trailer';
+
+/** The bytes of a sample file in test/fixtures/media. */
+export function mediaFixture(name: string): Buffer {
+  return readFileSync(new URL(`./fixtures/media/${name}`, import.meta.url));
+}
+
+export interface MultipartPart {
+  name: string;
+  /** Given (even ''), the part is a file part with this file name. */
+  filename?: string;
+  contentType?: string;
+  data: Buffer | string;
+}
+
+/** A multipart/form-data body built by hand, so a test controls every byte (file names included). */
+export function multipartBody(parts: MultipartPart[]): { payload: Buffer; contentType: string } {
+  const boundary = `----butaca-test-${randomBytes(8).toString('hex')}`;
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    const filename = part.filename === undefined ? '' : `; filename="${part.filename}"`;
+    const type = part.contentType === undefined ? '' : `Content-Type: ${part.contentType}\r\n`;
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"${filename}\r\n${type}\r\n`));
+    chunks.push(Buffer.isBuffer(part.data) ? part.data : Buffer.from(part.data));
+    chunks.push(Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { payload: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+export interface UploadOptions {
+  method?: 'POST' | 'PUT';
+  /** 'multipart' sends the bytes as the `file` field of a form; anything else is the raw body's Content-Type. */
+  as?: 'multipart' | string;
+  filename?: string;
+  token?: string | undefined;
+}
+
+/** Uploads `data` as a movie's poster or trailer (through inject), raw by default with Content-Type application/octet-stream. */
+export function uploadMedia(
+  app: FastifyInstance,
+  movieId: number,
+  kind: MediaKindName,
+  data: Buffer,
+  opts: UploadOptions = {},
+): Promise<LightMyRequestResponse> {
+  const headers: Record<string, string> = opts.token === undefined ? {} : bearer(opts.token);
+  let payload = data;
+  if (opts.as === 'multipart') {
+    const body = multipartBody([{ name: 'file', filename: opts.filename ?? 'upload.bin', contentType: 'application/octet-stream', data }]);
+    payload = body.payload;
+    headers['content-type'] = body.contentType;
+  } else {
+    headers['content-type'] = opts.as ?? 'application/octet-stream';
+  }
+  return app.inject({ method: opts.method ?? 'POST', url: `/api/v1/movies/${movieId}/${kind}`, headers, payload });
+}
+
+/** Every file below `dir`, as paths relative to it with "/" separators, sorted; [] when `dir` does not exist. */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (at: string, rel: string): void => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const relPath = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) walk(path.join(at, entry.name), relPath);
+      else out.push(relPath);
+    }
+  };
+  walk(dir, '');
+  return out.sort();
+}
+
+/** Waits until `check` is true, polling every 10 ms; fails after `timeoutMs`. */
+export async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Starts the app listening on a free loopback port and returns the port. */
+export async function listenOnLoopback(ctx: TestContext): Promise<number> {
+  await ctx.app.listen({ host: '127.0.0.1', port: 0 });
+  const address = ctx.app.server.address();
+  if (!address || typeof address !== 'object') throw new Error('not listening');
+  return address.port;
+}
+
+export interface WireResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface WireRequest {
+  /** Sends one more piece of the body (a chunk of the chunked encoding when no Content-Length was set). */
+  write: (chunk: Buffer) => Promise<void>;
+  end: () => void;
+  /** Cuts the connection. */
+  destroy: () => void;
+  /** True once the response's head has arrived. */
+  answered: () => boolean;
+  /** The whole response; rejects if the connection fails before one arrives, or after `timeoutMs`. */
+  response: Promise<WireResponse>;
+}
+
+/**
+ * A request over a real loopback connection whose body the test sends piece by piece. Without a
+ * Content-Length header node sends the body with chunked transfer encoding. The request's head is
+ * sent at once, so a server that answers before reading the body can be observed doing so.
+ */
+export function wireRequest(
+  port: number,
+  method: string,
+  urlPath: string,
+  headers: Record<string, string | number> = {},
+  timeoutMs = 10_000,
+): WireRequest {
+  let gotHead = false;
+  const req = httpRequest({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: false });
+  const response = new Promise<WireResponse>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`no response to ${method} ${urlPath} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    req.on('response', (res) => {
+      gotHead = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+      });
+      res.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    req.on('error', (err) => {
+      // Once answered, the server may close while the rest of the body is still being written.
+      if (gotHead) return;
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.on('close', () => {
+      if (gotHead) return;
+      clearTimeout(timer);
+      reject(new Error(`connection closed before a response to ${method} ${urlPath}`));
+    });
+  });
+  response.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
+  req.flushHeaders();
+  return {
+    write: (chunk) =>
+      new Promise<void>((resolve) => {
+        if (req.destroyed || req.writableEnded) return resolve();
+        const done = (): void => {
+          req.off('close', done);
+          resolve();
+        };
+        req.once('close', done);
+        req.write(chunk, done);
+      }),
+    end: () => {
+      if (!req.destroyed) req.end();
+    },
+    destroy: () => req.destroy(),
+    answered: () => gotHead,
+    response,
+  };
+}
+
+/** One whole request over a real loopback connection (for HEAD and other checks of what goes on the wire). */
+export async function wireFetch(port: number, method: string, urlPath: string, headers: Record<string, string> = {}): Promise<WireResponse> {
+  const req = wireRequest(port, method, urlPath, headers);
+  req.end();
+  return req.response;
 }

@@ -6,13 +6,17 @@ import { migrateToLatest } from '../db/migrate.js';
 import { insertUser, setRole } from '../routes/users/data.js';
 import { USERNAME } from '../routes/users/schemas.js';
 import { serve } from '../server.js';
+import { DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_PASSWORD, DEMO_REVIEWERS } from './demo-catalogue.js';
 import { readPassword } from './read-password.js';
+import { seedDemo } from './seed.js';
 
 const HELP = `Usage: butaca <command> [options]
 
 Commands:
   serve                            start the HTTP server (what npm start runs)
   migrate                          bring the database schema up to date
+  seed --demo                      load a demo catalogue (movies, posters, trailers, users,
+                                   reviews) into an empty database
   user create <username> [--admin] create a user; the password is read from standard input
   user role <username> admin|user  change a user's role
 
@@ -69,6 +73,23 @@ async function userRole(config: Config, args: string[]): Promise<void> {
   });
 }
 
+async function seed(config: Config, args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, options: { demo: { type: 'boolean', default: false } }, allowPositionals: true });
+  if (!values.demo || positionals.length > 0) throw new UsageError('usage: butaca seed --demo');
+  const where = config.database.kind === 'sqlite' ? config.database.path : 'PostgreSQL';
+  const done = await withDb(config, (db) => seedDemo(db, config));
+  const others = DEMO_REVIEWERS.filter((name) => name !== 'demo').join(', ');
+  process.stdout.write(
+    `Loaded the demo catalogue into ${where}:\n` +
+      `  ${done.movies} movies, ${done.posters} posters, ${done.trailers} trailers, ${done.users} users, ${done.reviews} reviews\n\n` +
+      `Demo logins. These are demo credentials, printed here for anyone to read: change the passwords\n` +
+      `(PUT /api/v1/users/me/password) or delete the users before this server is reachable by others.\n` +
+      `  ${DEMO_ADMIN.padEnd(8)} ${DEMO_ADMIN_PASSWORD.padEnd(16)} administrator: can edit the catalogue, posters and trailers\n` +
+      `  ${'demo'.padEnd(8)} ${DEMO_PASSWORD.padEnd(16)} a reviewer (${others} share the same password)\n\n` +
+      `Start the server with: npm start\n`,
+  );
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
@@ -93,6 +114,8 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
       return;
     }
+    case 'seed':
+      return seed(config, rest);
     case 'user':
       if (rest[0] === 'create') return userCreate(config, rest.slice(1));
       if (rest[0] === 'role') return userRole(config, rest.slice(1));

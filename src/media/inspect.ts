@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 import { HttpError, invalid } from '../http/errors.js';
 import { Mp4BoxWalker } from './mp4-check.js';
@@ -106,5 +106,34 @@ export class UploadInspector extends Transform {
   result(): Inspection {
     if (this.mime === undefined) throw new Error('upload not inspected yet');
     return { mime: this.mime, size: this.size, sha256: this.hash.digest('hex') };
+  }
+}
+
+/**
+ * Pipes `source` through an inspector into `sink` (which streams it to storage) and resolves with
+ * what the inspector found. `onFailure` runs before the error is passed on: a request must stay
+ * open for its error response, while a file stream can simply be destroyed.
+ */
+export async function inspectInto(
+  source: Readable,
+  options: InspectOptions,
+  sink: (body: Readable) => Promise<unknown>,
+  onFailure: (inspector: UploadInspector) => void = () => {},
+): Promise<Inspection> {
+  const inspector = new UploadInspector(options);
+  source.once('error', (err) => inspector.destroy(err));
+  // The inspector may fail before the sink has attached to it (a short file ends while the store
+  // is still opening its file); this listener keeps that from being an unhandled 'error' event.
+  // The sink still sees the failure: a pipeline over an errored stream rejects with its error.
+  inspector.on('error', () => {});
+  source.pipe(inspector);
+  try {
+    await sink(inspector);
+    if (inspector.errored) throw inspector.errored;
+    return inspector.result();
+  } catch (caught) {
+    source.unpipe(inspector);
+    onFailure(inspector);
+    throw inspector.errored ?? caught;
   }
 }

@@ -13,6 +13,11 @@ export interface ServedFile {
   cacheControl: string;
 }
 
+/** `bytes=5-2` is not a range at all (RFC 9110 §14.1.1): the header is ignored, not unsatisfiable. */
+function hasBackwardsRange(header: string): boolean {
+  return [...header.matchAll(/(\d+)\s*-\s*(\d+)/g)].some(([, start, end]) => Number(end) < Number(start));
+}
+
 /** If-Range holds when it names the current ETag (strong match) or the exact Last-Modified date. */
 function ifRangeHolds(request: FastifyRequest, file: ServedFile, lastModified: string): boolean {
   const ifRange = request.headers['if-range'];
@@ -43,9 +48,17 @@ export async function sendStored(request: FastifyRequest, reply: FastifyReply, s
   let range: ByteRange | undefined;
   const header = request.headers.range;
   if (header !== undefined && ifRangeHolds(request, file, lastModified)) {
-    const parsed = parseRange(file.size, header, { combine: true });
+    const parsed = hasBackwardsRange(header) ? -2 : parseRange(file.size, header, { combine: true });
     if (parsed === -1) {
-      return reply.code(416).header('content-range', `bytes */${file.size}`).send({ detail: 'Range Not Satisfiable' });
+      // The error is JSON, not the file's type (which would make Fastify refuse to serialize it: a
+      // 500), and carries none of the file's validators or caching, so no cache keeps it as the file.
+      for (const name of ['etag', 'last-modified', 'cache-control']) reply.removeHeader(name);
+      return reply
+        .code(416)
+        .header('content-range', `bytes */${file.size}`)
+        .header('cache-control', 'no-store')
+        .type('application/json; charset=utf-8')
+        .send({ detail: 'Range Not Satisfiable' });
     }
     if (parsed !== -2 && parsed.type === 'bytes' && parsed.length === 1) range = parsed[0];
   }

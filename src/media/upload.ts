@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, invalid } from '../http/errors.js';
-import { type InspectOptions, type Inspection, UploadInspector } from './inspect.js';
+import { type InspectOptions, type Inspection, type UploadInspector, inspectInto } from './inspect.js';
 
 /** A fresh, unguessable place for one upload's files; never derived from anything the client sent. */
 export function newKeyPrefix(movieId: number, kind: string): string {
@@ -12,18 +12,23 @@ export function newKeyPrefix(movieId: number, kind: string): string {
 }
 
 /** Refuses a declared size over the limit before a byte of the body is read. */
-export function checkDeclaredLength(request: FastifyRequest, maxBytes: number): void {
+export function checkDeclaredLength(request: FastifyRequest, reply: FastifyReply, maxBytes: number): void {
   const declared = Number(request.headers['content-length']);
   // Multipart adds boundaries and part headers around the file; a few KiB covers them.
   const allowance = request.isMultipart() ? 16 * 1024 : 0;
   if (Number.isFinite(declared) && declared > maxBytes + allowance) {
+    reply.header('connection', 'close'); // rather than read a body we have already refused
     throw new HttpError(413, `File is larger than the limit of ${maxBytes} bytes`);
   }
 }
 
 /** The file's bytes: the `file` part of a multipart form, or the raw body. */
 export async function uploadSource(request: FastifyRequest, maxBytes: number): Promise<Readable> {
-  if (!request.isMultipart()) return request.body as Readable;
+  if (!request.isMultipart()) {
+    // A request with neither a body nor a Content-Type reaches no parser: it is an empty file, not a stream.
+    if (request.body === undefined || request.body === null) throw invalid(['body', 'file'], 'The file is empty', 'value_error');
+    return request.body as Readable;
+  }
   let part: MultipartFile | undefined;
   try {
     part = await request.file({ limits: { fileSize: maxBytes + 1, files: 1, fields: 20, parts: 40 } });
@@ -46,28 +51,28 @@ export async function receive(
   options: InspectOptions,
   sink: (body: Readable) => Promise<unknown>,
 ): Promise<Inspection> {
-  const inspector = new UploadInspector(options);
   const raw: IncomingMessage = request.raw;
+  let inspecting: UploadInspector | undefined;
+  // Belt and braces: a multipart part stream is not guaranteed to fail when the client goes away,
+  // and an upload that neither ends nor fails would hold its staging file forever.
   const aborted = (): void => {
-    if (!raw.complete) inspector.destroy(new HttpError(400, 'The upload was interrupted'));
+    if (!raw.complete) inspecting?.destroy(new HttpError(400, 'The upload was interrupted'));
   };
   raw.once('close', aborted);
-  source.once('error', (err) => inspector.destroy(err));
-  // The inspector may fail before the sink has attached to it (a short file ends while the store
-  // is still opening its file); this listener keeps that from being an unhandled 'error' event.
-  // The sink still sees the failure: a pipeline over an errored stream rejects with its error.
-  inspector.on('error', () => {});
-  source.pipe(inspector);
   try {
-    await sink(inspector);
-    if (inspector.errored) throw inspector.errored;
-    return inspector.result();
-  } catch (caught) {
-    const err = inspector.errored ?? caught;
-    source.unpipe(inspector);
-    // The rest of the body is not worth reading; the connection closes after the error response.
-    if (!raw.complete) reply.header('connection', 'close');
-    if (err instanceof HttpError) throw err;
+    return await inspectInto(
+      source,
+      options,
+      (body) => {
+        inspecting = body as UploadInspector;
+        return sink(body);
+      },
+      () => {
+        // The rest of the body is not worth reading; the connection closes after the error response.
+        if (!raw.complete) reply.header('connection', 'close');
+      },
+    );
+  } catch (err) {
     if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
       throw new HttpError(413, `File is larger than the limit of ${options.maxBytes} bytes`);
     }

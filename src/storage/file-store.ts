@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -54,7 +54,9 @@ export class FileStore implements MediaStore {
     const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'ENOENT' ? new MissingObjectError(key) : err;
     });
-    return createReadStream('', { fd: handle.fd, autoClose: true, ...(range ?? {}) });
+    // The stream owns the handle and closes it; passing only `handle.fd` would leave the FileHandle to
+    // close the same descriptor again when collected (EBADF, or another file's reused descriptor).
+    return handle.createReadStream({ autoClose: true, ...(range ?? {}) });
   }
 
   async stat(key: string): Promise<StoredObject | undefined> {
@@ -88,7 +90,9 @@ export class FileStore implements MediaStore {
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        // Nothing under a prefix that does not exist, or that names a file rather than a directory.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
         throw err;
       }
       for (const entry of entries) {

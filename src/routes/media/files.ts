@@ -1,13 +1,17 @@
-import type { FastifyBaseLogger } from 'fastify';
 import { type MediaStore, deletePrefix } from '../../storage/store.js';
 import type { Db } from '../../db/connect.js';
 import { allMediaPrefixes } from './data.js';
+
+/** Where a failed clean-up is reported: a request's logger, or the CLI's. */
+export interface WarnLog {
+  warn(details: object, message: string): void;
+}
 
 /**
  * Deletes the files of replaced or deleted media once the database no longer points at them.
  * A failure here only leaves orphans, which `sweepOrphans` removes at the next start.
  */
-export async function removeFiles(store: MediaStore, log: FastifyBaseLogger, prefixes: Iterable<string>): Promise<void> {
+export async function removeFiles(store: MediaStore, log: WarnLog, prefixes: Iterable<string>): Promise<void> {
   for (const prefix of prefixes) {
     try {
       await deletePrefix(store, `${prefix}/`);

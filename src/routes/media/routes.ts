@@ -1,21 +1,16 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { conflict, notFound } from '../../http/errors.js';
 import { IdParams, NoContent, errors } from '../../http/schemas.js';
-import type { InspectOptions } from '../../media/inspect.js';
-import { type PosterWidth, posterVariant, processPoster } from '../../media/poster.js';
+import { type PosterWidth, posterVariant } from '../../media/poster.js';
 import { sendStored } from '../../media/serve.js';
-import { checkDeclaredLength, newKeyPrefix, receive, uploadSource } from '../../media/upload.js';
+import { inspectOptions, storeMedia } from './store.js';
+import { checkDeclaredLength, receive, uploadSource } from '../../media/upload.js';
 import { MissingObjectError } from '../../storage/store.js';
 import { movieExists } from '../movies/data.js';
-import { type Media, type MediaKind, type Variant, deleteMedia, findMedia, saveMedia } from './data.js';
+import { type Media, type MediaKind, deleteMedia, findMedia, saveMedia } from './data.js';
 import { removeFiles } from './files.js';
 import {
   MediaInfo,
@@ -25,6 +20,7 @@ import {
   TrailerQuery,
   notModified,
   posterFile,
+  posterPart,
   trailerFile,
   trailerPart,
 } from './schemas.js';
@@ -72,41 +68,15 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
   const stagingDir = path.join(app.config.dataDir, 'tmp');
-  const inspect: Record<MediaKind, InspectOptions> = {
-    poster: { maxBytes: app.config.posterMaxBytes, accept: POSTER_BODY_TYPES, label: 'JPEG, PNG or WebP images' },
-    trailer: { maxBytes: app.config.trailerMaxBytes, accept: TRAILER_BODY_TYPES, label: 'MP4 or WebM videos' },
-  };
+  const inspect = inspectOptions(app.config);
 
   /** Stores the upload under a new prefix; returns the media row to switch to. */
   async function store(request: FastifyRequest, reply: FastifyReply, movieId: number, kind: MediaKind): Promise<Media> {
     const options = inspect[kind];
-    checkDeclaredLength(request, options.maxBytes);
+    checkDeclaredLength(request, reply, options.maxBytes);
     const source = await uploadSource(request, options.maxBytes);
-    const keyPrefix = newKeyPrefix(movieId, kind);
-    const base = { movieId, kind, keyPrefix, updatedAt: new Date().toISOString() };
-    try {
-      if (kind === 'trailer') {
-        let stored = { size: 0 };
-        const got = await receive(request, reply, source, options, async (body) => {
-          stored = await app.store.put(`${keyPrefix}/video`, body);
-        });
-        const variants: Record<string, Variant> = { video: { size: stored.size, type: got.mime } };
-        return { ...base, version: got.sha256.slice(0, 16), sha256: got.sha256, contentType: got.mime, size: got.size, width: null, height: null, variants };
-      }
-      // A poster is staged on local disk (it is at most POSTER_MAX_BYTES) so sharp can read it.
-      await mkdir(stagingDir, { recursive: true });
-      const staged = path.join(stagingDir, randomUUID());
-      try {
-        const got = await receive(request, reply, source, options, (body: Readable) => pipeline(body, createWriteStream(staged, { flags: 'wx' })));
-        const poster = await processPoster(staged, app.store, keyPrefix);
-        return { ...base, version: got.sha256.slice(0, 16), sha256: got.sha256, contentType: got.mime, size: got.size, ...poster };
-      } finally {
-        await unlink(staged).catch(() => {});
-      }
-    } catch (err) {
-      await removeFiles(app.store, request.log, [keyPrefix]);
-      throw err;
-    }
+    const target = { store: app.store, stagingDir, log: request.log };
+    return storeMedia(target, movieId, kind, (sink) => receive(request, reply, source, options, sink));
   }
 
   async function upload(request: FastifyRequest<{ Params: { id: number } }>, reply: FastifyReply, kind: MediaKind, mode: 'create' | 'replace') {
@@ -210,7 +180,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'JPEG, or WebP when Accept allows it (Vary: Accept). With ?v= from poster_url it may be cached forever.',
         params: IdParams,
         querystring: PosterQuery,
-        response: { 200: posterFile, 304: notModified, ...errors(404, 416, 422) },
+        response: { 200: posterFile, 206: posterPart, 304: notModified, ...errors(404, 416, 422) },
       },
     },
     async (request, reply) => {

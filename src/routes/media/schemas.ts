@@ -37,6 +37,7 @@ export const TRAILER_BODY_TYPES = ['video/mp4', 'video/webm'];
 
 /** Response entries for the file itself, for the OpenAPI document (serialization never touches a stream). */
 export const posterFile = binary(['image/jpeg', 'image/webp'], 'The poster (WebP when Accept allows it)');
+export const posterPart = binary(['image/jpeg', 'image/webp'], 'Part of the poster (Range)');
 export const trailerFile = binary(TRAILER_BODY_TYPES, 'The trailer');
 export const trailerPart = binary(TRAILER_BODY_TYPES, 'Part of the trailer (Range)');
 export const notModified = { description: 'Not modified (If-None-Match / If-Modified-Since)', type: 'null' };

@@ -72,6 +72,11 @@ export async function findReviewOwner(db: Db, id: number): Promise<number | unde
   return row?.user_id;
 }
 
+/** Runs `work` in a new transaction, or in the caller's when `db` already is one (`seed` loads everything in one). */
+function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
+}
+
 /**
  * Writes the review and moves its movie's aggregates in one transaction. The unique
  * (user_id, movie_id) constraint, not a pre-check, decides between two concurrent attempts.
@@ -80,7 +85,7 @@ export async function createReview(db: Db, userId: number, movieId: number, revi
   if (!(await movieExists(db, movieId))) throw notFound('Movie');
   let id: number;
   try {
-    id = await db.transaction().execute(async (trx) => {
+    id = await inTransaction(db, async (trx) => {
       const now = nowIso();
       const row = await trx
         .insertInto('reviews')

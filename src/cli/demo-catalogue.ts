@@ -1,0 +1,181 @@
+/**
+ * The demo catalogue `butaca seed --demo` loads: real titles and years, synopses written for
+ * Butaca, and short reviews in English and Spanish. Plain data; src/cli/seed.ts does the loading.
+ */
+
+export interface DemoMovie {
+  title: string;
+  year: number;
+  synopsis: string;
+  /** Gets the sample trailer (assets/demo/trailer.mp4). */
+  trailer?: boolean;
+}
+
+export const DEMO_MOVIES: readonly DemoMovie[] = [
+  {
+    title: 'Metropolis',
+    year: 1927,
+    synopsis: 'In a city of towers above and tunnels below, the son of its master follows a young teacher down to the machines that keep it running.',
+    trailer: true,
+  },
+  {
+    title: 'Casablanca',
+    year: 1942,
+    synopsis: 'A cynical club owner in wartime Morocco finds that the letters of transit in his safe and the woman who walks into his bar are tied together.',
+  },
+  {
+    title: 'Seven Samurai',
+    year: 1954,
+    synopsis: 'A poor farming village hires seven masterless swordsmen to defend its harvest from the bandits who come back every year.',
+  },
+  {
+    title: 'Vertigo',
+    year: 1958,
+    synopsis: "A retired detective afraid of heights is hired to follow an old friend's wife, and follows her much further than he meant to.",
+  },
+  {
+    title: 'Cléo from 5 to 7',
+    year: 1962,
+    synopsis: 'A singer waiting for a medical result walks through Paris for two hours, almost in real time, and starts to see the city differently.',
+  },
+  {
+    title: '2001: A Space Odyssey',
+    year: 1968,
+    synopsis: "From the first tool to a mission to Jupiter, a black monolith marks each leap, and a ship's computer decides it knows best.",
+  },
+  {
+    title: 'El espíritu de la colmena',
+    year: 1973,
+    synopsis: 'After a travelling show screens Frankenstein in her Castilian village, a small girl sets out to find the creature’s spirit.',
+  },
+  {
+    title: 'Jaws',
+    year: 1975,
+    synopsis: 'A shark keeps coming back to a summer resort town, and the police chief who is afraid of the water has to go out and meet it.',
+    trailer: true,
+  },
+  {
+    title: 'Alien',
+    year: 1979,
+    synopsis: 'The crew of a mining ship answers a distress call and brings back something that grows, hides and hunts in the corridors.',
+    trailer: true,
+  },
+  {
+    title: 'Blade Runner',
+    year: 1982,
+    synopsis: 'In a rain-soaked Los Angeles, a weary detective hunts four fugitive replicants who only want more time.',
+  },
+  {
+    title: 'Back to the Future',
+    year: 1985,
+    synopsis: 'A teenager lands in 1955 in a time-travelling car and has to make sure his parents still fall in love.',
+  },
+  {
+    title: 'Mujeres al borde de un ataque de nervios',
+    year: 1988,
+    synopsis: 'A voice actress left by her lover spends a frantic Madrid weekend among spiked gazpacho, a police hunt and a penthouse on fire.',
+  },
+  {
+    title: 'My Neighbor Totoro',
+    year: 1988,
+    synopsis: 'Two sisters who move to the countryside while their mother is in hospital make friends with the gentle giant spirits of the forest.',
+  },
+  {
+    title: 'Groundhog Day',
+    year: 1993,
+    synopsis: 'A sour weatherman lives the same small-town holiday again and again until he learns to spend it well.',
+  },
+  {
+    title: 'Pulp Fiction',
+    year: 1994,
+    synopsis: "Hitmen, a boxer, a gangster's wife and two diner robbers cross paths in stories told out of order around Los Angeles.",
+  },
+  {
+    title: 'Toy Story',
+    year: 1995,
+    synopsis: "A cowboy doll's place as a boy's favourite toy is threatened by a space ranger who does not know he is a toy.",
+  },
+  {
+    title: 'Amores perros',
+    year: 2000,
+    synopsis: 'One car crash in Mexico City ties together three stories of love, loyalty and dogs.',
+  },
+  {
+    title: 'Spirited Away',
+    year: 2001,
+    synopsis: 'A girl stranded in a bathhouse for spirits goes to work for a witch to free her parents, who have been turned into pigs.',
+  },
+  {
+    title: 'El laberinto del fauno',
+    year: 2006,
+    synopsis: 'In 1944 Spain, a girl living under her cruel stepfather, an army captain, is set three tasks by a faun in an old labyrinth.',
+  },
+  {
+    title: 'El secreto de sus ojos',
+    year: 2009,
+    synopsis: 'A retired court investigator writes a novel about a 1970s murder case that never let him go, nor did the judge he loved.',
+  },
+  {
+    title: 'Inception',
+    year: 2010,
+    synopsis: 'A thief who steals secrets from dreams takes one last job: planting an idea three dreams deep.',
+    trailer: true,
+  },
+  {
+    title: 'Roma',
+    year: 2018,
+    synopsis: "A year in the life of a live-in maid for a middle-class family in 1970s Mexico City, in black and white.",
+  },
+  {
+    title: 'Parasite',
+    year: 2019,
+    synopsis: 'An unemployed family talks its way, one member at a time, into the household of a wealthy one, until the basement holds a surprise.',
+  },
+  {
+    title: 'Everything Everywhere All at Once',
+    year: 2022,
+    synopsis: 'A laundromat owner in the middle of a tax audit must borrow the skills of her other selves across the multiverse to save it.',
+  },
+];
+
+/** Printed at the end of the seed: publicly known, so for a local demo only. */
+export const DEMO_PASSWORD = 'demo-password';
+export const DEMO_ADMIN_PASSWORD = 'admin-password';
+
+export const DEMO_ADMIN = 'admin';
+/** `demo` is the one to log in as; the others make the reviews look like a community. */
+export const DEMO_REVIEWERS = ['demo', 'lucia', 'marcos', 'sofia', 'kenji'] as const;
+
+/** Short review texts by score (index 0 is a score of 1), in English and Spanish. */
+export const REVIEW_TEXTS: readonly (readonly string[])[] = [
+  [
+    'Could not finish it. The pacing lost me within twenty minutes.',
+    'Not for me at all; I kept checking the clock.',
+    'No la aguanté: lenta, fría y sin nada que contar.',
+    'Me aburrí muchísimo, lo siento.',
+  ],
+  [
+    'A couple of great scenes, but the rest drags.',
+    'Beautiful to look at, hard to care about.',
+    'Tiene momentos, pero se me hizo larga.',
+    'Esperaba mucho más después de tanto elogio.',
+  ],
+  [
+    'Solid and well made; I liked it more than I expected.',
+    'Good, not great. Worth one watch.',
+    'Entretenida y bien hecha, aunque no me marcó.',
+    'Correcta. La música es lo mejor.',
+  ],
+  [
+    'Gripping from start to finish, with a terrific ending.',
+    'Smart, funny and moving. I will watch it again.',
+    'Muy buena: actuaciones enormes y un guion redondo.',
+    'Me tuvo enganchada todo el rato. Recomendadísima.',
+  ],
+  [
+    'A masterpiece. Every frame is doing something.',
+    'One of my all-time favourites; it gets better each time.',
+    'Una obra maestra. Salí del cine sin palabras.',
+    'Imprescindible. La he visto cinco veces y no me canso.',
+  ],
+];

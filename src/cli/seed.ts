@@ -1,0 +1,206 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { hashPassword } from '../auth/passwords.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/connect.js';
+import { inspectOptions, storeMedia, inspectStream } from '../routes/media/store.js';
+import { type MediaKind, saveMedia } from '../routes/media/data.js';
+import { type WarnLog, removeFiles } from '../routes/media/files.js';
+import { insertMovie } from '../routes/movies/data.js';
+import { createReview } from '../routes/reviews/data.js';
+import { insertUser } from '../routes/users/data.js';
+import { createStore } from '../storage/index.js';
+import { DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_MOVIES, DEMO_PASSWORD, DEMO_REVIEWERS, REVIEW_TEXTS } from './demo-catalogue.js';
+
+/** Two levels up from both src/cli/ and dist/cli/. */
+export const DEMO_TRAILER = fileURLToPath(new URL('../../assets/demo/trailer.mp4', import.meta.url));
+
+/** The seed would not run: the database is not empty. */
+export class SeedRefused extends Error {}
+
+export interface SeedSummary {
+  movies: number;
+  users: number;
+  reviews: number;
+  posters: number;
+  trailers: number;
+}
+
+/** A small deterministic PRNG (mulberry32): the same demo every time, without a dependency. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hsl(h: number, s: number, l: number): string {
+  const a = s * Math.min(l, 1 - l);
+  const channel = (n: number) => {
+    const k = (n + h / 30) % 12;
+    return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))))
+      .toString(16)
+      .padStart(2, '0');
+  };
+  return `#${channel(0)}${channel(8)}${channel(4)}`;
+}
+
+const escapeXml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+
+/** Greedy word wrap to at most `width` characters a line (a longer word gets a line of its own). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+const POSTER_WIDTH = 600;
+const POSTER_HEIGHT = 900;
+const TEXT_WIDTH = 520;
+// Bold sans glyphs average about 0.62 em (DejaVu Sans Bold, the usual fallback, is a wide face).
+const EM_PER_CHAR = 0.62;
+
+/** The largest title size whose wrapped lines fit the poster's width in at most five lines. */
+function layoutTitle(title: string): { size: number; lines: string[] } {
+  for (const size of [88, 76, 66, 58, 50, 44, 38]) {
+    const perLine = Math.floor(TEXT_WIDTH / (size * EM_PER_CHAR));
+    const lines = wrap(title, perLine);
+    if (lines.length <= 5 && lines.every((l) => l.length <= perLine)) return { size, lines };
+  }
+  return { size: 34, lines: wrap(title, Math.floor(TEXT_WIDTH / (34 * EM_PER_CHAR))) };
+}
+
+/** A 600×900 PNG: a gradient in a hue of its own, the title large, the year under it. */
+export async function renderPoster(title: string, year: number, index: number): Promise<Buffer> {
+  const hue = (index * 137.5) % 360; // the golden angle keeps neighbours' colours apart
+  const { size, lines } = layoutTitle(title);
+  const lineHeight = Math.round(size * 1.12);
+  const top = Math.round(POSTER_HEIGHT * 0.42 - ((lines.length - 1) * lineHeight) / 2);
+  const font = "'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif";
+  const titleLines = lines
+    .map((line, i) => `<text x="300" y="${top + i * lineHeight}" font-size="${size}">${escapeXml(line)}</text>`)
+    .join('');
+  const yearY = top + (lines.length - 1) * lineHeight + Math.round(size * 0.6) + 70;
+  const svg = `<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="${POSTER_WIDTH}" height="${POSTER_HEIGHT}" viewBox="0 0 ${POSTER_WIDTH} ${POSTER_HEIGHT}">
+  <defs>
+    <linearGradient id="bg" x1="0" y1="0" x2="0.35" y2="1">
+      <stop offset="0" stop-color="${hsl(hue, 0.55, 0.32)}"/>
+      <stop offset="1" stop-color="${hsl((hue + 40) % 360, 0.6, 0.08)}"/>
+    </linearGradient>
+  </defs>
+  <rect width="100%" height="100%" fill="url(#bg)"/>
+  <circle cx="470" cy="170" r="210" fill="${hsl((hue + 180) % 360, 0.5, 0.6)}" fill-opacity="0.12"/>
+  <rect x="24" y="24" width="552" height="852" fill="none" stroke="#ffffff" stroke-opacity="0.35" stroke-width="2"/>
+  <g font-family="${font}" font-weight="bold" fill="#ffffff" text-anchor="middle">${titleLines}</g>
+  <text x="300" y="${yearY}" font-family="${font}" font-size="44" fill="#ffffff" fill-opacity="0.8" text-anchor="middle" letter-spacing="6">${year}</text>
+  <text x="300" y="846" font-family="${font}" font-size="20" fill="#ffffff" fill-opacity="0.55" text-anchor="middle" letter-spacing="8">BUTACA · DEMO</text>
+</svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+async function countRows(db: Db, table: 'movies' | 'users'): Promise<number> {
+  const row = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * Loads the demo catalogue through the same code the API uses: users with argon2id hashes,
+ * movies, posters and trailers stored and checked as uploads are, and reviews written by
+ * `createReview`, which keeps each movie's count and average exact. All rows go in one
+ * transaction, so a failure leaves the database as it was; the files written before it are
+ * deleted (and whatever a crash leaves is swept at a later start).
+ */
+export async function seedDemo(db: Db, config: Config): Promise<SeedSummary> {
+  const store = createStore(config.mediaStore);
+  const warnings: string[] = [];
+  const log: WarnLog = { warn: (_details, message) => warnings.push(message) };
+  const target = { store, stagingDir: path.join(config.dataDir, 'tmp'), log };
+  const options = inspectOptions(config);
+  const written: string[] = [];
+  const summary: SeedSummary = { movies: 0, users: 0, reviews: 0, posters: 0, trailers: 0 };
+
+  // Hashing is the slow part of making users; done before the transaction holds the write lock.
+  const [adminHash, reviewerHash] = await Promise.all([hashPassword(DEMO_ADMIN_PASSWORD), hashPassword(DEMO_PASSWORD)]);
+
+  const attach = async (trx: Db, movieId: number, kind: MediaKind, body: Readable) => {
+    const media = await storeMedia(target, movieId, kind, inspectStream(body, options[kind]));
+    written.push(media.keyPrefix);
+    await saveMedia(trx, media, 'create');
+  };
+
+  try {
+    await db.transaction().execute(async (trx) => {
+      // Inside the transaction, so a concurrent writer cannot slip in between the check and the load.
+      const [movies, users] = await Promise.all([countRows(trx, 'movies'), countRows(trx, 'users')]);
+      if (movies > 0 || users > 0) {
+        throw new SeedRefused(
+          `the database already has ${plural(movies, 'movie')} and ${plural(users, 'user')}; seed --demo only loads into an empty database`,
+        );
+      }
+
+      await insertUser(trx, DEMO_ADMIN, adminHash, 'admin');
+      const reviewers = [];
+      for (const name of DEMO_REVIEWERS) reviewers.push(await insertUser(trx, name, reviewerHash, 'user'));
+      summary.users = reviewers.length + 1;
+
+      const rand = random(2026);
+      for (const [index, entry] of DEMO_MOVIES.entries()) {
+        const movie = await insertMovie(trx, { title: entry.title, year: entry.year, synopsis: entry.synopsis });
+        summary.movies += 1;
+
+        const png = await renderPoster(entry.title, entry.year, index);
+        await attach(trx, movie.id, 'poster', Readable.from([png]));
+        summary.posters += 1;
+        if (entry.trailer) {
+          await attach(trx, movie.id, 'trailer', createReadStream(DEMO_TRAILER));
+          summary.trailers += 1;
+        }
+
+        // Two to five reviewers per movie, scores spread around a per-movie base.
+        const base = 2 + rand() * 3;
+        const shuffled = [...reviewers];
+        for (let i = shuffled.length - 1; i > 0; i -= 1) {
+          const j = Math.floor(rand() * (i + 1));
+          [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+        }
+        const count = 2 + Math.floor(rand() * 4);
+        for (const reviewer of shuffled.slice(0, count)) {
+          const score = Math.min(5, Math.max(1, Math.round(base + (rand() - 0.5) * 2.5)));
+          const texts = REVIEW_TEXTS[score - 1]!;
+          await createReview(trx, reviewer.id, movie.id, texts[Math.floor(rand() * texts.length)]!, score);
+          summary.reviews += 1;
+        }
+      }
+    });
+  } catch (err) {
+    if (err instanceof SeedRefused) throw err;
+    await removeFiles(store, log, written);
+    const reason = ((err as Error).message ?? String(err)).replace(/\s+/g, ' ').trim();
+    const leftovers = warnings.length > 0 ? '; some media files may be left over, which `serve` sweeps at a start an hour or more later' : '';
+    throw new Error(`seed failed and nothing was loaded (the database is unchanged): ${reason}${leftovers}`, { cause: err });
+  }
+  return summary;
+}

@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import sharp from 'sharp';
+import { DEMO_TRAILER } from '../src/cli/seed.js';
+import { appOn, assertOneLine, cleanUp, runCli, tempDir } from './cli-helpers.js';
+import { bearer } from './helpers.js';
+
+// Rendering and storing 24 posters (eight copies each) takes a few seconds.
+const SEED_TIMEOUT_MS = 60_000;
+
+interface Movie {
+  id: number;
+  title: string;
+  year: number | null;
+  average_score: number | null;
+  review_count: number;
+  poster_url: string | null;
+  trailer_url: string | null;
+}
+
+interface Review {
+  user_id: number;
+  username: string;
+  review: string;
+  score: number;
+  movie: { id: number; title: string };
+}
+
+/** Every file under `dir`, relative to it, sorted; none when it does not exist. */
+function filesUnder(dir: string): string[] {
+  const walk = (sub: string): string[] => {
+    let entries;
+    try {
+      entries = readdirSync(path.join(dir, sub), { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return entries.flatMap((e) => (e.isDirectory() ? walk(path.join(sub, e.name)) : [path.join(sub, e.name)]));
+  };
+  return walk('').sort();
+}
+
+async function allMovies(app: FastifyInstance): Promise<{ movies: Movie[]; total: number }> {
+  const res = await app.inject({ method: 'GET', url: '/api/v1/movies?limit=100' });
+  assert.equal(res.statusCode, 200, res.body);
+  return { movies: res.json<Movie[]>(), total: Number(res.headers['x-total-count']) };
+}
+
+async function accessToken(app: FastifyInstance, username: string, password: string): Promise<string> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/auth',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ username, password }).toString(),
+  });
+  assert.equal(res.statusCode, 200, `${username}: ${res.body}`);
+  return res.json<{ access_token: string }>().access_token;
+}
+
+describe('butaca seed --demo', () => {
+  after(cleanUp);
+
+  it('without --demo is a usage error; --help lists it', async () => {
+    const dir = tempDir();
+    const res = await runCli(['seed'], { DATA_DIR: dir });
+    assert.equal(res.code, 1);
+    assert.match(assertOneLine(res.stderr), /usage: butaca seed --demo/);
+    assert.deepEqual(readdirSync(dir), [], 'a usage error touched DATA_DIR');
+    const help = await runCli(['seed', '--help'], { DATA_DIR: dir });
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /seed --demo/);
+  });
+
+  describe('on a fresh DATA_DIR', () => {
+    const dir = tempDir();
+    const mediaRoot = path.join(dir, 'media');
+    let ctx: Awaited<ReturnType<typeof appOn>>;
+    let movies: Movie[];
+
+    it('a failure mid-way says so, loads nothing and leaves no media files', async () => {
+      // A plain file where movie 5's directory must go: movies 1–4 get their posters (and movie
+      // 1 its trailer) first, then storing movie 5's poster fails.
+      mkdirSync(path.join(mediaRoot, 'movies'), { recursive: true });
+      writeFileSync(path.join(mediaRoot, 'movies', '5'), 'in the way');
+      const res = await runCli(['seed', '--demo'], { DATA_DIR: dir }, '', SEED_TIMEOUT_MS);
+      assert.equal(res.code, 1, res.stdout);
+      assert.match(assertOneLine(res.stderr), /seed failed and nothing was loaded/);
+      assert.doesNotMatch(res.stdout, /Loaded/);
+
+      const probe = await appOn(dir);
+      try {
+        for (const table of ['users', 'movies', 'reviews', 'media'] as const) {
+          const rows = await probe.db.selectFrom(table).selectAll().execute();
+          assert.equal(rows.length, 0, `${table} has rows after a failed seed`);
+        }
+      } finally {
+        await probe.close();
+      }
+      assert.deepEqual(filesUnder(mediaRoot), [path.join('movies', '5')], 'media files left behind');
+    });
+
+    it('once the cause is gone, loads 24 movies, users and reviews and prints the demo logins', async () => {
+      rmSync(path.join(mediaRoot, 'movies', '5'));
+      const res = await runCli(['seed', '--demo'], { DATA_DIR: dir }, '', SEED_TIMEOUT_MS);
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(res.stderr, '');
+      assert.match(res.stdout, /24 movies, 24 posters, 4 trailers, 6 users, \d+ reviews/);
+      assert.match(res.stdout, /demo credentials/);
+      assert.match(res.stdout, /admin\s+admin-password/);
+      assert.match(res.stdout, /demo\s+demo-password/);
+
+      ctx = await appOn(dir);
+      const list = await allMovies(ctx.app);
+      movies = list.movies;
+      assert.equal(list.total, 24);
+      assert.equal(movies.length, 24);
+      assert.equal(new Set(movies.map((m) => m.title.toLowerCase())).size, 24, 'duplicate titles');
+      for (const movie of movies) assert.ok(movie.year !== null && movie.year >= 1878 && movie.year <= 2100, movie.title);
+    });
+
+    after(async () => {
+      await ctx?.close();
+    });
+
+    it('gives every movie a poster: a 600×900 JPEG, with copies at ?w=160, 320 and 640', async () => {
+      for (const movie of movies) {
+        const url = movie.poster_url;
+        assert.ok(url, `${movie.title} has no poster`);
+        const full = await ctx.app.inject({ method: 'GET', url });
+        assert.equal(full.statusCode, 200, full.body);
+        assert.equal(full.headers['content-type'], 'image/jpeg');
+        const meta = await sharp(full.rawPayload).metadata();
+        assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 600, 900], movie.title);
+        for (const w of [160, 320, 640]) {
+          const res: LightMyRequestResponse = await ctx.app.inject({ method: 'GET', url: `${url}&w=${w}` });
+          assert.equal(res.statusCode, 200);
+          assert.equal(res.headers['content-type'], 'image/jpeg');
+          const resized = await sharp(res.rawPayload).metadata();
+          // 640 is wider than the original, which is never enlarged.
+          assert.equal(resized.width, Math.min(w, 600), `${movie.title} at w=${w}`);
+          assert.equal(resized.format, 'jpeg');
+        }
+      }
+    });
+
+    it('gives a few movies the sample trailer, served as video/mp4 with Range', async () => {
+      const sample = readFileSync(DEMO_TRAILER);
+      const withTrailer = movies.filter((m) => m.trailer_url !== null);
+      assert.ok(withTrailer.length >= 3 && withTrailer.length <= 4, `${withTrailer.length} trailers`);
+      for (const movie of withTrailer) {
+        const head = await ctx.app.inject({ method: 'HEAD', url: movie.trailer_url! });
+        assert.equal(head.statusCode, 200);
+        assert.equal(head.headers['content-type'], 'video/mp4');
+        assert.equal(Number(head.headers['content-length']), sample.length);
+        assert.equal(head.headers['accept-ranges'], 'bytes');
+
+        const part = await ctx.app.inject({ method: 'GET', url: movie.trailer_url!, headers: { range: 'bytes=1000-1999' } });
+        assert.equal(part.statusCode, 206);
+        assert.equal(part.headers['content-type'], 'video/mp4');
+        assert.equal(part.headers['content-range'], `bytes 1000-1999/${sample.length}`);
+        assert.ok(part.rawPayload.equals(sample.subarray(1000, 2000)), `${movie.title}: wrong bytes`);
+      }
+    });
+
+    it('writes varied reviews, and each movie’s average_score and review_count equal a recount', async () => {
+      let total = 0;
+      const scores = new Set<number>();
+      const texts: string[] = [];
+      for (const movie of movies) {
+        const res = await ctx.app.inject({ method: 'GET', url: `/api/v1/reviews?movie_id=${movie.id}&limit=100` });
+        assert.equal(res.statusCode, 200);
+        const reviews = res.json<Review[]>();
+        assert.equal(Number(res.headers['x-total-count']), reviews.length);
+        assert.ok(reviews.length >= 2, `${movie.title} has ${reviews.length} reviews`);
+        assert.equal(movie.review_count, reviews.length, movie.title);
+        const sum = reviews.reduce((acc, r) => acc + r.score, 0);
+        assert.equal(movie.average_score, Math.round((sum / reviews.length) * 100) / 100, movie.title);
+        assert.equal(new Set(reviews.map((r) => r.user_id)).size, reviews.length, 'a user reviewed a movie twice');
+        for (const r of reviews) {
+          assert.equal(r.movie.id, movie.id);
+          scores.add(r.score);
+          texts.push(r.review);
+        }
+        total += reviews.length;
+      }
+      assert.ok(total >= 48, `only ${total} reviews`);
+      assert.ok(scores.size >= 4, `scores are not varied: ${[...scores].join(',')}`);
+      assert.ok(texts.some((t) => /\b(una|muy|la|me)\b/i.test(t)), 'no review in Spanish');
+      assert.ok(texts.some((t) => /\b(the|it|and)\b/i.test(t)), 'no review in English');
+    });
+
+    it('lets the demo users log in: demo is a reviewer, admin may edit the catalogue', async () => {
+      const demo = await accessToken(ctx.app, 'demo', 'demo-password');
+      const me = await ctx.app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(demo) });
+      assert.equal(me.json<{ role: string }>().role, 'user');
+      const own = await ctx.app.inject({ method: 'GET', url: '/api/v1/users/reviews?limit=100', headers: bearer(demo) });
+      const count = own.json<Review[]>().length;
+      // Some movies are left for the person trying the demo to review.
+      assert.ok(count > 0 && count < 24, `demo has ${count} reviews`);
+
+      const admin = await accessToken(ctx.app, 'admin', 'admin-password');
+      const patch = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/movies/${movies[0]!.id}`, headers: bearer(admin), payload: { synopsis: movies[0]!.title } });
+      assert.equal(patch.statusCode, 200, patch.body);
+      const refused = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/movies/${movies[0]!.id}`, headers: bearer(demo), payload: { synopsis: null } });
+      assert.equal(refused.statusCode, 403);
+    });
+
+    it('a second run exits 1 with one line and changes nothing', async () => {
+      const before = { movies: (await allMovies(ctx.app)).movies, files: filesUnder(mediaRoot) };
+      const reviewsBefore = await ctx.db.selectFrom('reviews').selectAll().execute();
+      const res = await runCli(['seed', '--demo'], { DATA_DIR: dir }, '', SEED_TIMEOUT_MS);
+      assert.equal(res.code, 1);
+      assert.match(assertOneLine(res.stderr), /already has 24 movies and 6 users/);
+      assert.equal(res.stdout, '');
+      assert.deepEqual((await allMovies(ctx.app)).movies, before.movies);
+      assert.deepEqual(filesUnder(mediaRoot), before.files);
+      assert.deepEqual(await ctx.db.selectFrom('reviews').selectAll().execute(), reviewsBefore);
+    });
+  });
+});
