@@ -79,8 +79,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return storeMedia(target, movieId, kind, (sink) => receive(request, reply, source, options, sink));
   }
 
-  async function upload(request: FastifyRequest<{ Params: { id: number } }>, reply: FastifyReply, kind: MediaKind, mode: 'create' | 'replace') {
-    const movieId = request.params.id;
+  async function upload(request: FastifyRequest, reply: FastifyReply, movieId: number, kind: MediaKind, mode: 'create' | 'replace') {
     // Both answered before a byte of the file is read.
     if (!(await movieExists(app.db, movieId))) throw notFound('Movie');
     if (mode === 'create' && (await findMedia(app.db, movieId, kind))) {
@@ -140,7 +139,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         config: { auth: 'admin', upload: kind },
         schema: { tags: ['media'], summary: `Upload the movie's ${kind}`, ...uploadDoc(kind, types), params: IdParams, response: { 201: MediaInfo, ...uploadErrors, ...errors(409) } },
       },
-      async (request, reply) => upload(request, reply, kind, 'create'),
+      async (request, reply) => upload(request, reply, request.params.id, kind, 'create'),
     );
     app.put(
       `/api/v1/movies/:id/${kind}`,
@@ -154,7 +153,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           response: { 200: { ...MediaInfo, description: 'Replaced' }, 201: MediaInfo, ...uploadErrors },
         },
       },
-      async (request, reply) => upload(request, reply, kind, 'replace'),
+      async (request, reply) => upload(request, reply, request.params.id, kind, 'replace'),
     );
     app.delete(
       `/api/v1/movies/:id/${kind}`,
