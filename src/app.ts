@@ -14,6 +14,7 @@ import docs from './plugins/docs.js';
 import errors from './plugins/errors.js';
 import etag from './plugins/etag.js';
 import requestIdHeader, { requestId } from './plugins/request-id.js';
+import webClient from './plugins/web-client.js';
 import mediaRoutes from './routes/media/routes.js';
 import movieRoutes from './routes/movies/routes.js';
 import reviewRoutes from './routes/reviews/routes.js';
@@ -57,6 +58,8 @@ export interface AppOptions {
   /** The media store; otherwise made from the config. */
   store?: MediaStore;
   logger?: FastifyServerOptions['logger'];
+  /** The built web client to serve at `/`; otherwise dist/web (tests point it at a fixture). */
+  webRoot?: string;
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -106,6 +109,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(movieRoutes);
   await app.register(reviewRoutes);
   await app.register(mediaRoutes);
+  await app.register(webClient, { root: options.webRoot });
 
   app.addHook('onReady', async () => {
     app.lifecycle.ready = true;

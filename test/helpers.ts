@@ -12,6 +12,12 @@ import { type Db, connect } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { insertUser } from '../src/routes/users/data.js';
 
+/**
+ * A stand-in for the built web client (dist/web), so the tests neither need a build nor see one
+ * that is being rewritten by a build running beside them.
+ */
+export const WEB_FIXTURE = path.join(import.meta.dirname, 'fixtures', 'web');
+
 export interface TestContext {
   app: FastifyInstance;
   db: Db;
@@ -40,7 +46,7 @@ export async function appOn(dataDir: string, env: Record<string, string> = {}): 
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
   const db = connect(config.database);
   await migrateToLatest(db);
-  const app = await buildApp(config, { db, logger: false });
+  const app = await buildApp(config, { db, logger: false, webRoot: WEB_FIXTURE });
   await app.ready();
   return {
     app,

@@ -78,7 +78,8 @@ export default fp(
 
     app.setNotFoundHandler(async (request, reply) => {
       const allow = allowedMethods(request.url);
-      if (allow) {
+      // A route that does take this method but found nothing there (a missing static file) is a 404.
+      if (allow && (request.method === 'OPTIONS' || !allow.includes(request.method))) {
         reply.header('allow', allow.join(', '));
         if (request.method === 'OPTIONS') return reply.code(204).send();
         return reply.code(405).send({ detail: 'Method Not Allowed' });

@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+/** Where `npm run build` puts the client: <project>/dist/web, from src/plugins or dist/plugins alike. */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../dist/web', import.meta.url));
+
+// Vite names every file under assets/ after a hash of its content, so a URL there never changes
+// meaning and can be cached for good; everything else (index.html above all) must be revalidated
+// so that a new build is picked up at once.
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const REVALIDATE = 'no-cache';
+
+// Paths that belong to the server, never to the client's router: an unknown one stays a JSON 404
+// (or 405, see plugins/errors.ts) even when a browser asks for it.
+const SERVER_PATHS = /^\/(?:api(?:\/|$)|auth(?:\/|$)|docs(?:\/|$)|openapi\.json$|healthz$|readyz$|assets\/)/;
+
+/** A browser navigating to one of the client's own routes (/movies/3, /login?next=…). */
+function isPageRequest(request: FastifyRequest): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  const pathname = request.url.split('?', 1)[0] ?? '';
+  if (SERVER_PATHS.test(pathname)) return false;
+  return (request.headers.accept ?? '').includes('text/html');
+}
+
+// What `/` answers when the client has not been built (a test run straight from the sources).
+const PLACEHOLDER = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Butaca</title></head>
+<body><main><h1>Butaca</h1><p>Movie reviews over HTTP. The web client is not built: run <code>npm run build</code>.</p>
+<p><a href="/docs">API documentation</a> · <a href="/openapi.json">OpenAPI document</a> · <a href="/api/v1/movies">Movies</a></p>
+</main></body></html>`;
+
+/**
+ * Serves the built web client: its files at their own paths, and index.html for any other page a
+ * browser asks for, so that the client's routes survive a reload or a shared link.
+ */
+export default fp(
+  async function webClient(app: FastifyInstance, opts: { root?: string }) {
+    const root = opts.root ?? DEFAULT_WEB_ROOT;
+    if (!existsSync(path.join(root, 'index.html'))) {
+      app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PLACEHOLDER));
+      return;
+    }
+
+    // The files beside index.html get one route each, found at start: a catch-all route at `/`
+    // would make every path "known" to the 405 logic of plugins/errors.ts, so that a POST to an
+    // unknown API path would answer 405 instead of 404.
+    await app.register(fastifyStatic, {
+      root,
+      wildcard: false,
+      globIgnore: ['assets/**'],
+      cacheControl: false,
+      setHeaders: (reply) => reply.header('cache-control', REVALIDATE),
+    });
+    // The hashed files are looked up on each request instead, so a rebuild under a running server
+    // serves its new bundle at once.
+    await app.register(fastifyStatic, {
+      root: path.join(root, 'assets'),
+      prefix: '/assets/',
+      decorateReply: false,
+      cacheControl: false,
+      setHeaders: (reply) => reply.header('cache-control', IMMUTABLE),
+    });
+
+    // An unknown path reaches here before the not-found handler; a page request gets the client.
+    app.addHook('onRequest', async (request, reply) => {
+      if (!request.is404 || !isPageRequest(request)) return;
+      return reply.sendFile('index.html');
+    });
+  },
+  { name: 'web-client' },
+);

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { connect } from '../src/db/connect.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { WEB_FIXTURE } from './helpers.js';
+const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+
+async function appServing(webRoot: string | undefined) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'butaca-web-'));
+  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' });
+  const db = connect(config.database);
+  await migrateToLatest(db);
+  const app = await buildApp(config, { db, logger: false, ...(webRoot ? { webRoot } : {}) });
+  await app.ready();
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('web client serving', () => {
+  let ctx: Awaited<ReturnType<typeof appServing>>;
+  // A copy, so that a test can add files as a new build would.
+  const webRoot = mkdtempSync(path.join(tmpdir(), 'butaca-web-root-'));
+  before(async () => {
+    cpSync(WEB_FIXTURE, webRoot, { recursive: true });
+    ctx = await appServing(webRoot);
+  });
+  after(async () => {
+    await ctx.close();
+    rmSync(webRoot, { recursive: true, force: true });
+  });
+
+  it('serves index.html at / as HTML that is always revalidated', async () => {
+    const res = await ctx.app.inject({ url: '/', headers: HTML });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^text\/html/);
+    assert.equal(res.headers['cache-control'], 'no-cache');
+    assert.match(res.body, /index-Abc123\.js/);
+    const head = await ctx.app.inject({ method: 'HEAD', url: '/' });
+    assert.equal(head.statusCode, 200);
+    assert.equal(head.body, '');
+  });
+
+  it('serves hashed assets as immutable', async () => {
+    const res = await ctx.app.inject('/assets/index-Abc123.js');
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /javascript/);
+    assert.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable');
+  });
+
+  it('serves the assets of a build made while the server runs', async () => {
+    writeFileSync(path.join(webRoot, 'assets', 'index-Def456.js'), 'export {};\n');
+    const res = await ctx.app.inject('/assets/index-Def456.js');
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable');
+  });
+
+  it('answers a client route with index.html when a browser asks for a page', async () => {
+    for (const url of ['/movies/3', '/login?next=%2Fmovies%2F3', '/admin/movies/new', '/movies/3/edit']) {
+      const res = await ctx.app.inject({ url, headers: HTML });
+      assert.equal(res.statusCode, 200, url);
+      assert.match(String(res.headers['content-type']), /^text\/html/, url);
+      assert.equal(res.headers['cache-control'], 'no-cache', url);
+      assert.match(res.body, /index-Abc123\.js/, url);
+    }
+    const head = await ctx.app.inject({ method: 'HEAD', url: '/movies/3', headers: HTML });
+    assert.equal(head.statusCode, 200);
+    assert.equal(head.body, '');
+  });
+
+  it('keeps unknown API and asset paths a JSON 404, even for a browser', async () => {
+    for (const url of ['/api/v1/nope', '/api/v1/movies/1/nope', '/assets/missing.js', '/docs/nope', '/auth/nope']) {
+      const res = await ctx.app.inject({ url, headers: HTML });
+      assert.equal(res.statusCode, 404, url);
+      assert.deepEqual(res.json(), { detail: 'Not Found' }, url);
+    }
+  });
+
+  it('answers a client route with the JSON 404 when the caller does not ask for HTML', async () => {
+    const res = await ctx.app.inject({ url: '/movies/3', headers: { accept: 'application/json' } });
+    assert.equal(res.statusCode, 404);
+    assert.deepEqual(res.json(), { detail: 'Not Found' });
+  });
+
+  it('does not answer other methods on a client route with index.html', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE'] as const) {
+      const res = await ctx.app.inject({ method, url: '/movies/3', headers: HTML, payload: {} });
+      assert.equal(res.statusCode, 404, method);
+      assert.deepEqual(res.json(), { detail: 'Not Found' });
+    }
+  });
+
+  it('keeps 405 with Allow for known paths, including the client files', async () => {
+    const password = await ctx.app.inject({ url: '/api/v1/users/me/password', headers: HTML });
+    assert.equal(password.statusCode, 405);
+    assert.match(String(password.headers.allow), /PUT/);
+    const auth = await ctx.app.inject({ url: '/auth', headers: HTML });
+    assert.equal(auth.statusCode, 405);
+    const asset = await ctx.app.inject({ method: 'POST', url: '/assets/index-Abc123.js', payload: {} });
+    assert.equal(asset.statusCode, 405);
+    assert.equal(asset.headers.allow, 'GET, HEAD, OPTIONS');
+    const options = await ctx.app.inject({ method: 'OPTIONS', url: '/assets/index-Abc123.js' });
+    assert.equal(options.statusCode, 204);
+    assert.equal(options.headers.allow, 'GET, HEAD, OPTIONS');
+  });
+});
+
+describe('web client not built', () => {
+  let ctx: Awaited<ReturnType<typeof appServing>>;
+  before(async () => {
+    ctx = await appServing(path.join(tmpdir(), 'butaca-no-such-web-root'));
+  });
+  after(async () => ctx.close());
+
+  it('answers / with a placeholder page pointing at the API documentation', async () => {
+    const res = await ctx.app.inject('/');
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^text\/html/);
+    assert.match(res.body, /href="\/docs"/);
+    assert.match(res.body, /npm run build/);
+  });
+
+  it('answers other pages with the JSON 404', async () => {
+    const res = await ctx.app.inject({ url: '/movies/3', headers: HTML });
+    assert.equal(res.statusCode, 404);
+    assert.deepEqual(res.json(), { detail: 'Not Found' });
+  });
+});

@@ -1,0 +1,57 @@
+import createClient from 'openapi-fetch';
+import { ApiError, type Issue, NetworkError, isAbort } from './errors';
+import type { paths } from './schema';
+
+/**
+ * The typed API client: paths, parameters, bodies and answers come from the server's OpenAPI
+ * document (scripts/export-openapi.ts), so a change of the API fails this client's type check.
+ * The session is the HttpOnly cookie the server sets at login, sent on same-origin requests.
+ */
+export const api = createClient<paths>({ credentials: 'same-origin' });
+
+type JsonOf<R> = R extends { content: { 'application/json': infer Body } } ? Body : never;
+
+export type Movie = JsonOf<paths['/api/v1/movies/{id}']['get']['responses'][200]>;
+export type MovieInput = paths['/api/v1/movies']['post']['requestBody']['content']['application/json'];
+export type Review = JsonOf<paths['/api/v1/reviews/{id}']['get']['responses'][200]>;
+export type User = JsonOf<paths['/api/v1/users/me']['get']['responses'][200]>;
+export type Media = JsonOf<paths['/api/v1/movies/{id}/poster']['put']['responses'][201]>;
+export type MovieSort = NonNullable<NonNullable<paths['/api/v1/movies']['get']['parameters']['query']>['sort']>;
+
+// openapi-fetch answers { data } on success and { error } otherwise; DataOf picks the success body.
+type Outcome = { data?: unknown; error?: unknown; response: Response };
+type DataOf<R> = R extends { data: infer D; error?: never } ? D : never;
+
+/** What one openapi-fetch call answered, or an ApiError / NetworkError for the caller to show. */
+export async function call<R extends Outcome>(request: Promise<R>): Promise<{ data: DataOf<R>; response: Response }> {
+  let outcome: R;
+  try {
+    outcome = await request;
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    throw new NetworkError();
+  }
+  const { response } = outcome;
+  if (!response.ok) throw new ApiError(response.status, detailOf(outcome.error));
+  return { data: outcome.data as DataOf<R>, response };
+}
+
+export function detailOf(body: unknown): string | Issue[] | undefined {
+  const detail = (body as { detail?: unknown } | null | undefined)?.detail;
+  return typeof detail === 'string' || Array.isArray(detail) ? (detail as string | Issue[]) : undefined;
+}
+
+/** A page of a list: the API answers a bare array and tells the total in X-Total-Count. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+type ItemOf<R> = DataOf<R> extends (infer T)[] ? T : never;
+
+export async function page<R extends Outcome>(request: Promise<R>): Promise<Page<ItemOf<R>>> {
+  const { data, response } = await call(request);
+  const items = data as ItemOf<R>[];
+  const header = response.headers.get('x-total-count');
+  return { items, total: header !== null && /^\d+$/.test(header) ? Number(header) : items.length };
+}

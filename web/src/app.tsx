@@ -1,0 +1,77 @@
+import type { VNode } from 'preact';
+import { useErrorBoundary } from 'preact/hooks';
+import { Layout } from './components/Layout';
+import { I18nProvider, useI18n } from './i18n';
+import { NoticeProvider } from './notice';
+import { AccountPage } from './pages/AccountPage';
+import { HomePage } from './pages/HomePage';
+import { LoginPage } from './pages/LoginPage';
+import { MovieFormPage } from './pages/MovieFormPage';
+import { MoviePage } from './pages/MoviePage';
+import { MyReviewsPage } from './pages/MyReviewsPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { SignupPage } from './pages/SignupPage';
+import { idParam } from './pages/query';
+import { RouterProvider, match, useLocation } from './router';
+import { SessionProvider } from './session';
+
+type Params = Record<string, string>;
+
+// Each page is keyed by what it shows, so opening another movie starts from a fresh page state.
+const ROUTES: [string, (params: Params) => VNode | null][] = [
+  ['/', () => <HomePage />],
+  ['/login', () => <LoginPage />],
+  ['/signup', () => <SignupPage />],
+  ['/account', () => <AccountPage />],
+  ['/my-reviews', () => <MyReviewsPage />],
+  ['/admin/movies/new', () => <MovieFormPage key="new" />],
+  ['/movies/:id', ({ id }) => withId(id, (n) => <MoviePage key={n} id={n} />)],
+  ['/movies/:id/edit', ({ id }) => withId(id, (n) => <MovieFormPage key={n} id={n} />)],
+];
+
+function withId(raw: string | undefined, page: (id: number) => VNode): VNode | null {
+  const id = idParam(raw);
+  return id === null ? null : page(id);
+}
+
+function Page() {
+  const { path } = useLocation();
+  for (const [pattern, render] of ROUTES) {
+    const params = match(pattern, path);
+    if (params) return render(params) ?? <NotFoundPage />;
+  }
+  return <NotFoundPage />;
+}
+
+/** A bug in a page shows a message and a way out instead of a blank screen. */
+function Guarded() {
+  const { t } = useI18n();
+  const [error, reset] = useErrorBoundary();
+  if (error) {
+    return (
+      <div class="alert" role="alert">
+        <p>{t.unexpectedError}</p>
+        <button type="button" class="button button--secondary" onClick={reset}>
+          {t.retry}
+        </button>
+      </div>
+    );
+  }
+  return <Page />;
+}
+
+export function App() {
+  return (
+    <I18nProvider>
+      <RouterProvider>
+        <SessionProvider>
+          <NoticeProvider>
+            <Layout>
+              <Guarded />
+            </Layout>
+          </NoticeProvider>
+        </SessionProvider>
+      </RouterProvider>
+    </I18nProvider>
+  );
+}

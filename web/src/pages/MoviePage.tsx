@@ -1,0 +1,117 @@
+import { useRef } from 'preact/hooks';
+import { type Movie, api, call, page } from '../api/client';
+import { LoadError } from '../components/LoadError';
+import { Pagination } from '../components/Pagination';
+import { Poster, posterAt } from '../components/Poster';
+import { Rating } from '../components/Rating';
+import { ReviewForm } from '../components/ReviewForm';
+import { ReviewList } from '../components/ReviewList';
+import { LinesSkeleton, MovieSkeleton } from '../components/Skeleton';
+import { loginUrl } from '../hooks/action';
+import { useResource } from '../hooks/resource';
+import { useTitle } from '../hooks/title';
+import { useI18n } from '../i18n';
+import { Link, useLocation, withQuery } from '../router';
+import { useSession } from '../session';
+import { pageCount, pageParam } from './query';
+
+const REVIEWS_PER_PAGE = 10;
+
+function Details({ movie }: { movie: Movie }) {
+  const { t } = useI18n();
+  const { user } = useSession();
+  return (
+    <article class="movie">
+      <div class="movie__poster">
+        <Poster movie={movie} sizes="(min-width: 800px) 320px, 70vw" alt={t.posterOf(movie.title)} lazy={false} />
+      </div>
+      <div class="movie__info">
+        <h1>{movie.title}</h1>
+        <p class="movie__year">{movie.year ?? t.noYear}</p>
+        <Rating average={movie.average_score} count={movie.review_count} />
+        <h2 class="visually-hidden">{t.synopsis}</h2>
+        <p class={movie.synopsis ? 'movie__synopsis' : 'movie__synopsis muted'}>{movie.synopsis ?? t.noSynopsis}</p>
+        {user?.role === 'admin' && (
+          <p>
+            <Link class="button button--secondary" href={`/movies/${movie.id}/edit`}>
+              {t.editMovie}
+            </Link>
+          </p>
+        )}
+      </div>
+      {movie.trailer_url && (
+        <section class="movie__trailer" aria-labelledby="trailer-title">
+          <h2 id="trailer-title">{t.trailer}</h2>
+          {/* preload="metadata" fetches only the first bytes; seeking asks the API for ranges. */}
+          <video controls preload="metadata" src={movie.trailer_url} poster={movie.poster_url ? posterAt(movie.poster_url, 640) : undefined}>
+            <p>
+              {t.videoUnsupported} <a href={movie.trailer_url}>{t.downloadTrailer}</a>
+            </p>
+          </video>
+        </section>
+      )}
+    </article>
+  );
+}
+
+/** A movie: poster, synopsis, average, trailer; its reviews a page at a time (?page=), and the person's own. */
+export function MoviePage({ id }: { id: number }) {
+  const { t } = useI18n();
+  const { user } = useSession();
+  const { path, query, href } = useLocation();
+  const reviewsPage = pageParam(query);
+  const reviewsHeading = useRef<HTMLHeadingElement>(null);
+
+  const movie = useResource(`movie:${id}`, async (signal) => (await call(api.GET('/api/v1/movies/{id}', { params: { path: { id } }, signal }))).data);
+  const reviews = useResource(`movie-reviews:${id}:${reviewsPage}`, (signal) =>
+    page(api.GET('/api/v1/movies/{id}/reviews', { params: { path: { id }, query: { page: reviewsPage, limit: REVIEWS_PER_PAGE } }, signal })),
+  );
+  const own = useResource(user ? `own-review:${id}:${user.id}` : null, async (signal) => {
+    const { data } = await call(api.GET('/api/v1/reviews', { params: { query: { movie_id: id, user_id: user!.id, limit: 1 } }, signal }));
+    return data[0] ?? null;
+  });
+  useTitle(movie.state === 'ready' ? movie.data.title : null);
+
+  const refresh = async () => {
+    await Promise.all([movie.reload(), reviews.reload(), own.reload()]);
+  };
+
+  if (movie.state === 'loading') return <MovieSkeleton label={t.loadingMovie} />;
+  if (movie.state === 'failed') return <LoadError error={movie.error} onRetry={movie.reload} />;
+
+  return (
+    <>
+      <Details movie={movie.data} />
+      <section class="reviews-section">
+        <h2 ref={reviewsHeading} tabIndex={-1}>
+          {t.reviewsTitle}
+        </h2>
+        {user === null && (
+          <p class="panel">
+            <Link href={loginUrl(href)}>{t.logInToReview}</Link>
+          </p>
+        )}
+        {user && own.state === 'ready' && <ReviewForm movieId={id} own={own.data} onChanged={refresh} />}
+        {user && own.state === 'loading' && <LinesSkeleton label={t.loading} />}
+        {user && own.state === 'failed' && <LoadError error={own.error} onRetry={own.reload} />}
+
+        {reviews.state === 'loading' && <LinesSkeleton lines={4} label={t.loadingReviews} />}
+        {reviews.state === 'failed' && <LoadError error={reviews.error} onRetry={reviews.reload} />}
+        {reviews.state === 'ready' &&
+          (reviews.data.items.length === 0 ? (
+            <p class="empty">{t.noReviews}</p>
+          ) : (
+            <>
+              <ReviewList reviews={reviews.data.items} ownId={user?.id} />
+              <Pagination
+                page={reviewsPage}
+                pages={pageCount(reviews.data.total, REVIEWS_PER_PAGE)}
+                href={(n) => withQuery(path, { page: n > 1 ? n : undefined })}
+                onNavigate={() => reviewsHeading.current?.focus()}
+              />
+            </>
+          ))}
+      </section>
+    </>
+  );
+}
