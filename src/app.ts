@@ -10,15 +10,22 @@ import { validatorCompiler } from './http/validator.js';
 import { createStore } from './storage/index.js';
 import type { MediaStore } from './storage/store.js';
 import auth from './plugins/auth.js';
+import bodyLimits from './plugins/body-limits.js';
+import corsPolicy from './plugins/cors.js';
 import docs from './plugins/docs.js';
 import errors from './plugins/errors.js';
 import etag from './plugins/etag.js';
+import rateLimits from './plugins/rate-limits.js';
 import requestIdHeader, { requestId } from './plugins/request-id.js';
+import securityHeaders from './plugins/security-headers.js';
+import serverLimitsOnHttp2, { serverLimits } from './plugins/server-limits.js';
 import webClient from './plugins/web-client.js';
 import mediaRoutes from './routes/media/routes.js';
 import movieRoutes from './routes/movies/routes.js';
 import reviewRoutes from './routes/reviews/routes.js';
 import serviceRoutes from './routes/service/routes.js';
+import hsts from './tls/hsts.js';
+import type { TlsServerOptions } from './tls/options.js';
 import tokenRoutes from './routes/token/routes.js';
 import userRoutes from './routes/users/routes.js';
 
@@ -60,6 +67,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** The built web client to serve at `/`; otherwise dist/web (tests point it at a fixture). */
   webRoot?: string;
+  /** HTTPS with HTTP/2 (src/tls/options.ts); plain HTTP/1.1 without. */
+  server?: TlsServerOptions;
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -72,8 +81,22 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     bodyLimit: config.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     return503OnClosing: true,
+    // A URL that does not decode never reaches routing or hooks; it still answers FastAPI's shape.
+    frameworkErrors: (error, request, reply) => {
+      const detail = error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL: it does not decode as UTF-8' : error.message;
+      // Untyped on purpose: this runs before any route, so no route's reply types apply.
+      const raw = reply as unknown as { header(k: string, v: string): typeof raw; code(c: number): typeof raw; send(p: unknown): void };
+      raw.header('x-request-id', request.id).code(error.statusCode ?? 400).send({ detail });
+    },
+    // Timeouts and header size against slow or oversized requests (see plugins/server-limits.ts).
+    ...serverLimits(config),
+    // Typed as the plain server on purpose: the app never touches the HTTP/2 server's own API.
+    ...(options.server as object | undefined),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  if (config.trustProxy === true) {
+    app.log.warn('TRUST_PROXY=on trusts every hop: a client can pick its address with X-Forwarded-For; prefer a hop count or the proxy addresses');
+  }
   app.setValidatorCompiler(validatorCompiler);
   app.decorate('config', config);
   app.decorate('db', options.db ?? connect(config.database));
@@ -87,8 +110,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   purge.unref();
   app.addHook('onClose', async () => clearInterval(purge));
 
-  await app.register(errors, { bodyLimit: config.bodyLimit });
+  if (options.server) await app.register(hsts); // before the routes, so every answer carries it
+  // Headers first, so that a CORS preflight answered by plugins/cors.ts carries them too; CORS
+  // before errors (see plugins/cors.ts); rate limits before any route is added.
+  await app.register(serverLimitsOnHttp2, { config });
+  await app.register(securityHeaders);
   await app.register(requestIdHeader);
+  await app.register(corsPolicy, { origins: config.corsOrigins });
+  await app.register(errors, { bodyLimit: config.bodyLimit });
+  await app.register(rateLimits, { max: config.rateLimitMax, window: config.rateLimitWindow, authMax: config.authRateLimitMax });
+  await app.register(bodyLimits);
   await app.register(etag);
   await app.register(cookie);
   // JSON is the only body type, except the OAuth2 form at /auth; Fastify's default text/plain

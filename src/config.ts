@@ -18,6 +18,13 @@ export type TrustProxy = boolean | number | string[];
 
 export type MediaStoreConfig = { kind: 'file'; root: string };
 
+/**
+ * Where the HTTPS certificate comes from: nowhere (plain HTTP), PEM files the operator provides
+ * (TLS_CERT + TLS_KEY), or a development certificate for localhost made once under `dir`
+ * (HTTPS=self-signed). The files are read and checked at start-up by src/tls/options.ts.
+ */
+export type TlsConfig = { kind: 'off' } | { kind: 'files'; certFile: string; keyFile: string } | { kind: 'self-signed'; dir: string };
+
 export interface Config {
   host: string;
   port: number;
@@ -39,6 +46,24 @@ export interface Config {
   /** Largest poster and trailer uploads, in bytes. */
   posterMaxBytes: number;
   trailerMaxBytes: number;
+  /** Exact origins allowed to call the API cross-origin (bearer tokens only); [] is CORS off. */
+  corsOrigins: string[];
+  /** Requests per client address per `rateLimitWindow` seconds on every route; 0 is off. */
+  rateLimitMax: number;
+  rateLimitWindow: number;
+  /** Requests per client address per minute on the two login routes; 0 is off. */
+  authRateLimitMax: number;
+  /** Seconds a connection may stay silent mid-request (socket idle timeout). */
+  idleTimeout: number;
+  /** Seconds a client has to send the whole request head (slow-loris guard). */
+  headersTimeout: number;
+  /** Seconds an idle keep-alive connection stays open between requests. */
+  keepAliveTimeout: number;
+  /** Largest request head (request line and headers), in bytes; past it 431. */
+  maxHeaderSize: number;
+  tls: TlsConfig;
+  /** A plain-HTTP port whose every answer is a redirect to HTTPS on `port`; null for none. */
+  httpRedirectPort: number | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -52,6 +77,32 @@ function positiveInt(env: Env, name: string, fallback: number, max = Number.MAX_
   const value = Number(raw.trim());
   if (value < 1 || value > max) throw new ConfigError(name, `must be between 1 and ${max}, got ${value}`);
   return value;
+}
+
+function nonNegativeInt(env: Env, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number (0 turns it off), got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value > max) throw new ConfigError(name, `must be between 0 and ${max}, got ${value}`);
+  return value;
+}
+
+function parseCorsOrigins(env: Env): string[] {
+  const entries = (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const entry of entries) {
+    // Browsers send Origin as scheme://host[:port] and nothing else; anything more would never match.
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin === undefined || origin === 'null' || origin !== entry) {
+      throw new ConfigError('CORS_ORIGINS', `must be a comma list of origins like https://app.example.com (no path, no trailing slash); got "${entry}"`);
+    }
+  }
+  return entries;
 }
 
 function parsePort(env: Env): number {
@@ -109,6 +160,35 @@ function parseTrustProxy(env: Env): TrustProxy {
   return entries;
 }
 
+function parseTls(env: Env, dataDir: string): TlsConfig {
+  const cert = (env.TLS_CERT ?? '').trim();
+  const key = (env.TLS_KEY ?? '').trim();
+  const mode = (env.HTTPS ?? '').trim().toLowerCase();
+  if (mode !== '' && mode !== 'off' && mode !== 'self-signed') {
+    throw new ConfigError('HTTPS', `must be off or self-signed; got "${env.HTTPS}"`);
+  }
+  if (cert === '' && key !== '') throw new ConfigError('TLS_CERT', 'is not set, but TLS_KEY is: HTTPS needs both PEM files');
+  if (cert !== '' && key === '') throw new ConfigError('TLS_KEY', 'is not set, but TLS_CERT is: HTTPS needs both PEM files');
+  if (cert !== '') {
+    // Two sources of certificate at once is a mistake to point out, not one to settle silently.
+    if (mode === 'self-signed') throw new ConfigError('HTTPS', 'self-signed conflicts with TLS_CERT/TLS_KEY: unset one or the other');
+    return { kind: 'files', certFile: path.resolve(cert), keyFile: path.resolve(key) };
+  }
+  return mode === 'self-signed' ? { kind: 'self-signed', dir: path.join(dataDir, 'tls') } : { kind: 'off' };
+}
+
+function parseRedirectPort(env: Env, tls: TlsConfig, port: number): number | null {
+  const raw = (env.HTTP_REDIRECT_PORT ?? '').trim();
+  if (raw === '') return null;
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) {
+    throw new ConfigError('HTTP_REDIRECT_PORT', `must be a number from 0 to 65535, got "${env.HTTP_REDIRECT_PORT}"`);
+  }
+  const value = Number(raw);
+  if (tls.kind === 'off') throw new ConfigError('HTTP_REDIRECT_PORT', 'redirects to HTTPS, which is off: set TLS_CERT and TLS_KEY, or HTTPS=self-signed');
+  if (value !== 0 && value === port) throw new ConfigError('HTTP_REDIRECT_PORT', `must differ from PORT (${port})`);
+  return value;
+}
+
 function parseLogLevel(env: Env): string {
   const raw = (env.LOG_LEVEL ?? '').trim().toLowerCase();
   if (raw === '') return 'info';
@@ -130,9 +210,11 @@ export function loadDotEnv(cwd = process.cwd()): void {
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env.DATA_DIR && env.DATA_DIR !== '' ? env.DATA_DIR : './data');
   const host = (env.HOST ?? '').trim() || '127.0.0.1';
+  const port = parsePort(env);
+  const tls = parseTls(env, dataDir);
   return {
     host,
-    port: parsePort(env),
+    port,
     dataDir,
     database: parseDatabase(env, dataDir),
     logLevel: parseLogLevel(env),
@@ -146,5 +228,15 @@ export function loadConfig(env: Env = process.env): Config {
     mediaStore: parseMediaStore(env, dataDir),
     posterMaxBytes: positiveInt(env, 'POSTER_MAX_BYTES', 10 * 1024 * 1024, 1024 * 1024 * 1024),
     trailerMaxBytes: positiveInt(env, 'TRAILER_MAX_BYTES', 1024 * 1024 * 1024, 64 * 1024 * 1024 * 1024),
+    corsOrigins: parseCorsOrigins(env),
+    rateLimitMax: nonNegativeInt(env, 'RATE_LIMIT_MAX', 600),
+    rateLimitWindow: positiveInt(env, 'RATE_LIMIT_WINDOW', 60, 24 * 3600),
+    authRateLimitMax: nonNegativeInt(env, 'AUTH_RATE_LIMIT_MAX', 20),
+    idleTimeout: positiveInt(env, 'IDLE_TIMEOUT', 60, 3600),
+    headersTimeout: positiveInt(env, 'HEADERS_TIMEOUT', 15, 300),
+    keepAliveTimeout: positiveInt(env, 'KEEP_ALIVE_TIMEOUT', 72, 3600),
+    maxHeaderSize: positiveInt(env, 'MAX_HEADER_SIZE', 16 * 1024, 1024 * 1024),
+    tls,
+    httpRedirectPort: parseRedirectPort(env, tls, port),
   };
 }

@@ -1181,6 +1181,30 @@ describe('login throttling per username', () => {
     assertThrottled(await tokenForm(ctx.app, 'thr_session', PASSWORD));
     assert.equal((await me(ctx.app, bearer(t))).statusCode, 200);
   });
+
+  it('counts guesses sent in parallel before hashing them, so a burst cannot pass the limit', async () => {
+    await register(ctx.app, 'thr_burst');
+    const guesses = Array.from({ length: 12 }, (_, i) => (i === 11 ? PASSWORD : `burst-${i}`));
+    const answers = await Promise.all(guesses.map((g) => tokenForm(ctx.app, 'thr_burst', g)));
+    const statuses = answers.map((r) => r.statusCode);
+    // Three attempts are let through to the password check; every other one is refused unheard.
+    assert.equal(statuses.filter((s) => s === 401 || s === 200).length, 3, statuses.join(','));
+    assert.equal(statuses.filter((s) => s === 429).length, 9, statuses.join(','));
+    assert.equal(statuses[11], 429, 'the right password sent last in the burst is not even tried');
+  });
+
+  it('throttles password confirmations (change, deletion) like logins: a stolen session cannot guess', async () => {
+    await register(ctx.app, 'thr_confirm');
+    const t = await token(ctx.app, 'thr_confirm');
+    const change = (current: string) =>
+      ctx.app.inject({ method: 'PUT', url: '/api/v1/users/me/password', headers: bearer(t), payload: { current_password: current, new_password: 'brand-new-password' } });
+    for (let i = 0; i < 3; i++) assert.equal((await change(`guess-${i}`)).statusCode, 403);
+    assertThrottled(await change(PASSWORD));
+    const remove = await ctx.app.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: bearer(t), payload: { password: PASSWORD } });
+    assertThrottled(remove);
+    // Nothing changed: the old password is still the password once the window has passed.
+    assert.equal((await me(ctx.app, bearer(t))).statusCode, 200);
+  });
 });
 
 describe('login throttling per client address', () => {

@@ -956,6 +956,34 @@ describe('HTTP conventions', () => {
   });
 });
 
+describe('answers that need special care', () => {
+  let ctx: TestContext;
+  before(async () => {
+    ctx = await startApp();
+  });
+  after(async () => ctx.close());
+
+  it('answers a URL that does not decode with a FastAPI-shaped 400 and a request id', async () => {
+    for (const url of ['/api/v1/movies/%E0%A4%A', '/api/v1/%ZZ']) {
+      const res = await ctx.app.inject({ url, headers: { 'x-request-id': 'bad-url-1' } });
+      assert.equal(res.statusCode, 400, url);
+      assert.match(res.json<{ detail: string }>().detail, /Malformed URL/);
+      assert.equal(res.headers['x-request-id'], 'bad-url-1');
+    }
+  });
+
+  it('marks answers for a signed-in caller private, varying by credentials', async () => {
+    const t = await userToken(ctx.app, 'private_me');
+    const res = await ctx.app.inject({ url: '/api/v1/users/me', headers: bearer(t) });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['cache-control'], 'private, no-cache');
+    assert.match(String(res.headers.vary), /Authorization/);
+    assert.match(String(res.headers.vary), /Cookie/);
+    // Public reads are left to the usual caching.
+    assert.equal((await ctx.app.inject({ url: '/api/v1/movies' })).headers['cache-control'], undefined);
+  });
+});
+
 describe('unexpected failures and the log', () => {
   it('answers 500 {"detail":"Internal Server Error"} with no stack or SQL, logged once with the request id', async () => {
     const logged = await startLoggedApp();

@@ -24,6 +24,12 @@ export class LoginThrottle {
     }
   }
 
+  /** Takes back one counted attempt (one that turned out to be right). */
+  forgive(key: string): void {
+    const entry = this.failures.get(key);
+    if (entry && entry.count > 0) entry.count -= 1;
+  }
+
   reset(key: string): void {
     this.failures.delete(key);
   }

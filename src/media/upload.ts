@@ -11,13 +11,21 @@ export function newKeyPrefix(movieId: number, kind: string): string {
   return `movies/${movieId}/${kind}-${randomBytes(9).toString('hex')}`;
 }
 
+/**
+ * Ends an HTTP/1.1 connection after the answer instead of reading a refused body to its end.
+ * HTTP/2 has no such header (Node warns and drops it); there the stream is reset on its own.
+ */
+export function closeAfterReply(request: FastifyRequest, reply: FastifyReply): void {
+  if (request.raw.httpVersionMajor < 2) reply.header('connection', 'close');
+}
+
 /** Refuses a declared size over the limit before a byte of the body is read. */
 export function checkDeclaredLength(request: FastifyRequest, reply: FastifyReply, maxBytes: number): void {
   const declared = Number(request.headers['content-length']);
   // Multipart adds boundaries and part headers around the file; a few KiB covers them.
   const allowance = request.isMultipart() ? 16 * 1024 : 0;
   if (Number.isFinite(declared) && declared > maxBytes + allowance) {
-    reply.header('connection', 'close'); // rather than read a body we have already refused
+    closeAfterReply(request, reply); // rather than read a body we have already refused
     throw new HttpError(413, `File is larger than the limit of ${maxBytes} bytes`);
   }
 }
@@ -53,6 +61,20 @@ export async function receive(
 ): Promise<Inspection> {
   const raw: IncomingMessage = request.raw;
   let inspecting: UploadInspector | undefined;
+  // An error of the source stream is the client's doing (a multipart body cut before its closing
+  // boundary, a malformed part, a dropped connection): a 400, not a 500 — and it can come before
+  // anyone listens (busboy fails the part as soon as the body ends), leaving a destroyed stream
+  // that would never feed the inspector, so the request would hang.
+  let sourceError: unknown = source.errored ?? undefined;
+  source.once('error', (err) => (sourceError ??= err));
+  const clientFault = (): HttpError =>
+    new HttpError(400, request.isMultipart() ? 'Malformed multipart body' : 'The upload was interrupted');
+  if (source.destroyed) {
+    if ((sourceError as { code?: string } | undefined)?.code === 'FST_REQ_FILE_TOO_LARGE') {
+      throw new HttpError(413, `File is larger than the limit of ${options.maxBytes} bytes`);
+    }
+    throw sourceError instanceof HttpError ? sourceError : clientFault();
+  }
   // Belt and braces: a multipart part stream is not guaranteed to fail when the client goes away,
   // and an upload that neither ends nor fails would hold its staging file forever.
   const aborted = (): void => {
@@ -69,13 +91,14 @@ export async function receive(
       },
       () => {
         // The rest of the body is not worth reading; the connection closes after the error response.
-        if (!raw.complete) reply.header('connection', 'close');
+        if (!raw.complete) closeAfterReply(request, reply);
       },
     );
   } catch (err) {
     if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
       throw new HttpError(413, `File is larger than the limit of ${options.maxBytes} bytes`);
     }
+    if (sourceError !== undefined && err === sourceError && !(err instanceof HttpError)) throw clientFault();
     throw err;
   } finally {
     raw.removeListener('close', aborted);

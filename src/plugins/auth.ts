@@ -96,7 +96,7 @@ export default fp(
       route.schema.response = { ...errors(...(level === 'admin' ? [401, 403] : [401])), ...(route.schema.response as object) };
     });
 
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', async (request, reply) => {
       const { auth: level, sameOrigin } = request.routeOptions.config;
       if (sameOrigin && UNSAFE.has(request.method) && isCrossSite(request)) throw forbidden(CROSS_SITE);
       if (!level) return;
@@ -111,6 +111,9 @@ export default fp(
       const via = token !== undefined ? 'bearer' : 'cookie';
       if (via === 'cookie' && UNSAFE.has(request.method) && isCrossSite(request)) throw forbidden(CROSS_SITE);
       request.principal = { ...session, via };
+      // An answer for one signed-in person: no shared cache may keep it or hand it to another.
+      reply.header('cache-control', 'private, no-cache');
+      reply.header('vary', 'Authorization, Cookie');
       if (level === 'admin' && session.role !== 'admin') throw forbidden('Administrator role required');
     });
   },

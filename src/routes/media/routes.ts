@@ -7,7 +7,7 @@ import { IdParams, NoContent, errors } from '../../http/schemas.js';
 import { type PosterWidth, posterVariant } from '../../media/poster.js';
 import { sendStored } from '../../media/serve.js';
 import { inspectOptions, storeMedia } from './store.js';
-import { checkDeclaredLength, receive, uploadSource } from '../../media/upload.js';
+import { checkDeclaredLength, closeAfterReply, receive, uploadSource } from '../../media/upload.js';
 import { MissingObjectError } from '../../storage/store.js';
 import { movieExists } from '../movies/data.js';
 import { type Media, type MediaKind, deleteMedia, findMedia, saveMedia } from './data.js';
@@ -83,7 +83,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     // Both answered before a byte of the file is read.
     if (!(await movieExists(app.db, movieId))) throw notFound('Movie');
     if (mode === 'create' && (await findMedia(app.db, movieId, kind))) {
-      reply.header('connection', 'close');
+      closeAfterReply(request, reply);
       throw conflict(`This movie already has a ${kind}; use PUT to replace it`);
     }
     const media = await store(request, reply, movieId, kind);

@@ -1,16 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { checkCredentials } from '../../auth/login.js';
-import { hashPassword, verifyPassword } from '../../auth/passwords.js';
+import { checkCredentials, confirmPassword } from '../../auth/login.js';
+import { hashPassword } from '../../auth/passwords.js';
 import { createSession, deleteOtherSessions, deleteSession } from '../../auth/sessions.js';
 import { isUniqueViolation } from '../../db/connect.js';
-import { conflict, forbidden, notFound } from '../../http/errors.js';
+import { conflict, notFound } from '../../http/errors.js';
 import { pageOf, setPageHeaders } from '../../http/pagination.js';
 import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
 import { clearSessionCookie, principalOf, setSessionCookie } from '../../plugins/auth.js';
 import { listReviews } from '../reviews/data.js';
 import { PageOnlyQuery, Review } from '../reviews/schemas.js';
-import { deleteUser, findPasswordHash, findUserById, insertUser, setPasswordHash } from './data.js';
+import { deleteUser, findUserById, insertUser, setPasswordHash } from './data.js';
 import { Credentials, PasswordChange, PasswordConfirm, User, UserCreate } from './schemas.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -88,15 +88,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['users'],
         summary: 'Change password; ends the caller’s other sessions',
         body: PasswordChange,
-        response: { 204: NoContent, ...errors(403, ...BODY_ERRORS) },
+        response: { 204: NoContent, ...errors(403, 429, ...BODY_ERRORS) },
       },
     },
     async (request, reply) => {
       const me = principalOf(request);
-      const hash = await findPasswordHash(app.db, me.userId);
-      if (hash === undefined || !(await verifyPassword(hash, request.body.current_password))) {
-        throw forbidden('Current password is incorrect');
-      }
+      await confirmPassword(app, request, limits, me, request.body.current_password, 'Current password is incorrect');
       await setPasswordHash(app.db, me.userId, await hashPassword(request.body.new_password));
       await deleteOtherSessions(app.db, me.userId, me.sessionId);
       return reply.code(204).send();
@@ -112,15 +109,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Delete the caller’s account and reviews',
         description: 'Needs the password again. Sessions and reviews go with the account.',
         body: PasswordConfirm,
-        response: { 204: NoContent, ...errors(403, ...BODY_ERRORS) },
+        response: { 204: NoContent, ...errors(403, 429, ...BODY_ERRORS) },
       },
     },
     async (request, reply) => {
       const me = principalOf(request);
-      const hash = await findPasswordHash(app.db, me.userId);
-      if (hash === undefined || !(await verifyPassword(hash, request.body.password))) {
-        throw forbidden('Password is incorrect');
-      }
+      await confirmPassword(app, request, limits, me, request.body.password, 'Password is incorrect');
       await deleteUser(app.db, me.userId);
       clearSessionCookie(request, reply);
       return reply.code(204).send();

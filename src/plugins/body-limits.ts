@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { HttpError } from '../http/errors.js';
+
+/** Deepest nesting of arrays and objects a JSON body may have; no request of the API needs more than 3. */
+export const JSON_MAX_DEPTH = 32;
+
+/**
+ * True when `text` nests arrays/objects deeper than `max`. One pass over the characters, skipping
+ * strings, so a deep body is refused before JSON.parse spends time (and stack) on it. Malformed
+ * text is not judged here: the parser refuses it afterwards.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
+ * Replaces Fastify's JSON parser with one that first refuses bodies nested deeper than `maxDepth`
+ * (400), then parses with Fastify's own parser, which keeps its protection against `__proto__` and
+ * `constructor.prototype` poisoning (secure-json-parse) and its empty/invalid body errors.
+ *
+ * Register before any encapsulated scope that parses JSON: a child scope copies the parsers of
+ * its parent when it is created.
+ */
+export default fp(
+  async function bodyLimits(app: FastifyInstance, opts: { maxDepth?: number } = {}) {
+    const maxDepth = opts.maxDepth ?? JSON_MAX_DEPTH;
+    const parse = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      if (nestsDeeperThan(text, maxDepth)) {
+        done(new HttpError(400, `Request body nests arrays or objects deeper than ${maxDepth} levels`), undefined);
+        return;
+      }
+      parse(request, text, done);
+    });
+  },
+  { name: 'body-limits' },
+);

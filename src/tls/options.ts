@@ -1,0 +1,91 @@
+import { type KeyObject, X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, type TlsConfig } from '../config.js';
+import { ensureDevCert } from './dev-cert.js';
+import { canonicalHost } from './hosts.js';
+
+/** A certificate and key, read and checked, ready for the server. */
+export interface TlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+  /** Where the certificate came from, to print at start-up. */
+  certFile: string;
+  /** SHA-256 of the certificate, colon-separated hex as browsers show it. */
+  fingerprint: string;
+  /** Host names and IP addresses the certificate is valid for (its subjectAltName). */
+  names: string[];
+  /** TLS_CERT's file, or the development certificate made by this start or reused from an earlier one. */
+  origin: 'files' | 'created' | 'reused';
+}
+
+/** What Fastify() needs to serve HTTPS: HTTP/2, with HTTP/1.1 for clients whose ALPN does not offer h2. */
+export interface TlsServerOptions {
+  http2: true;
+  https: { key: Buffer; cert: Buffer; allowHTTP1: true };
+}
+
+export function tlsServerOptions(material: TlsMaterial): TlsServerOptions {
+  return { http2: true, https: { key: material.key, cert: material.cert, allowHTTP1: true } };
+}
+
+/** `DNS:a, IP Address:1.2.3.4, …` as node prints it, to a list of names and addresses. */
+function altNames(x509: X509Certificate): string[] {
+  return (x509.subjectAltName ?? '')
+    .split(', ')
+    .map((entry) => /^(?:DNS|IP Address):(.+)$/.exec(entry.trim())?.[1])
+    .filter((name): name is string => name !== undefined)
+    .map(canonicalHost);
+}
+
+async function readPem(variable: string, file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    throw new ConfigError(variable, `cannot read "${file}": ${why}`);
+  }
+}
+
+/** Reads and checks TLS_CERT and TLS_KEY; each problem is one ConfigError naming its variable. */
+async function fromFiles(certFile: string, keyFile: string): Promise<TlsMaterial> {
+  const cert = await readPem('TLS_CERT', certFile);
+  const key = await readPem('TLS_KEY', keyFile);
+  let x509: X509Certificate;
+  try {
+    // The first certificate of the file is the server's; any after it are the chain, sent as they are.
+    x509 = new X509Certificate(cert);
+  } catch {
+    throw new ConfigError('TLS_CERT', `"${certFile}" does not hold a PEM certificate`);
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new ConfigError('TLS_KEY', `"${keyFile}" does not hold an unencrypted PEM private key`);
+  }
+  // Otherwise the mismatch would only show as every TLS handshake failing.
+  if (!x509.checkPrivateKey(privateKey)) throw new ConfigError('TLS_KEY', `"${keyFile}" is not the key of the certificate in TLS_CERT`);
+  return { cert, key, certFile, fingerprint: x509.fingerprint256, names: altNames(x509), origin: 'files' };
+}
+
+/** The certificate to serve, or null for plain HTTP. */
+export async function loadTls(tls: TlsConfig): Promise<TlsMaterial | null> {
+  if (tls.kind === 'off') return null;
+  if (tls.kind === 'files') return fromFiles(tls.certFile, tls.keyFile);
+  let dev;
+  try {
+    dev = await ensureDevCert(tls.dir);
+  } catch (err) {
+    throw new ConfigError('HTTPS', `cannot make the development certificate in "${tls.dir}": ${(err as Error).message}`);
+  }
+  const x509 = new X509Certificate(dev.cert);
+  return {
+    cert: dev.cert,
+    key: dev.key,
+    certFile: dev.certFile,
+    fingerprint: x509.fingerprint256,
+    names: altNames(x509),
+    origin: dev.created ? 'created' : 'reused',
+  };
+}

@@ -1,0 +1,298 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
+import { hashPassword } from '../src/auth/passwords.js';
+import { insertUser } from '../src/routes/users/data.js';
+import { PASSWORD, type TestContext, bearer, createMovie, mediaFixture, sessionCookie, startApp, uploadMedia } from './helpers.js';
+
+/*
+ * Who may call what: every endpoint of the contract (api.md's tables) × every kind of caller ×
+ * both ways of presenting credentials, asserting the exact status the spec gives.
+ *
+ * Cookie requests carry no Origin / Sec-Fetch-Site header, as a same-site script or a non-browser
+ * client would send them; the cross-site refusal (403 on unsafe cookie requests from another
+ * origin) is covered in auth.test.ts, not here.
+ *
+ * Every cell that changes something gets its own resources (a fresh movie, review, poster or
+ * user), so the order of the cells does not matter and one cell cannot mask another.
+ */
+
+type Role = 'anonymous' | 'user' | 'other' | 'admin';
+type Via = 'cookie' | 'bearer';
+const ROLES: Role[] = ['anonymous', 'user', 'other', 'admin'];
+const VIAS: Via[] = ['cookie', 'bearer'];
+
+interface Principal {
+  id: number;
+  username: string;
+  cookie: string;
+  token: string;
+}
+
+interface Call {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  payload?: unknown;
+  contentType?: string;
+}
+
+interface Cell {
+  /** The caller for this cell (undefined for anonymous). */
+  caller: Principal | undefined;
+  /** The "user" of the row: owner of any review it makes. */
+  owner: Principal;
+}
+
+interface Row {
+  name: string;
+  /** Expected status for each role. */
+  expect: Record<Role, number>;
+  /** Makes what the call needs; receives the cell's principals. */
+  call: (cell: Cell) => Promise<Call>;
+  /**
+   * The call ends or changes the caller's own account or session (logout, password, delete me):
+   * the cell gets freshly made principals instead of the shared ones.
+   */
+  spendsCaller?: boolean;
+}
+
+const PUBLIC = (status: number): Record<Role, number> => ({ anonymous: status, user: status, other: status, admin: status });
+const ANY_USER = (status: number): Record<Role, number> => ({ anonymous: 401, user: status, other: status, admin: status });
+const ADMIN = (status: number): Record<Role, number> => ({ anonymous: 401, user: 403, other: 403, admin: status });
+
+describe('authorization matrix', () => {
+  let ctx: TestContext;
+  let hash: string;
+  let adminHash: string;
+  let seq = 0;
+  let shared: Record<Exclude<Role, 'anonymous'>, Principal>;
+  const unique = (prefix: string): string => `${prefix}${++seq}`;
+
+  /** A user made directly in the database (the hash is computed once: argon2 per cell would be slow), with both credentials. */
+  async function principal(role: 'user' | 'admin'): Promise<Principal> {
+    const username = unique(role === 'admin' ? 'adm' : 'usr');
+    const { id } = await insertUser(ctx.db, username, role === 'admin' ? adminHash : hash, role);
+    const login = await ctx.app.inject({ method: 'POST', url: '/api/v1/users/login', payload: { username, password: PASSWORD } });
+    assert.equal(login.statusCode, 200, login.body);
+    const auth = await ctx.app.inject({ method: 'POST', url: '/auth', payload: { username, password: PASSWORD } });
+    assert.equal(auth.statusCode, 200, auth.body);
+    return { id, username, cookie: sessionCookie(login), token: auth.json<{ access_token: string }>().access_token };
+  }
+
+  const adminBearer = (): string => shared.admin.token;
+
+  async function movie(): Promise<number> {
+    return (await createMovie(ctx.app, adminBearer(), { title: unique('Movie '), year: 2001 })).id;
+  }
+
+  async function reviewBy(author: Principal, movieId?: number): Promise<number> {
+    const id = movieId ?? (await movie());
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/reviews',
+      headers: bearer(author.token),
+      payload: { movie_id: id, review: 'Fine', score: 4 },
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    return res.json<{ id: number }>().id;
+  }
+
+  async function withMedia(kind: 'poster' | 'trailer'): Promise<number> {
+    const id = await movie();
+    const res = await uploadMedia(ctx.app, id, kind, mediaFixture(kind === 'poster' ? 'poster.jpg' : 'trailer.mp4'), { token: adminBearer() });
+    assert.equal(res.statusCode, 201, res.body);
+    return id;
+  }
+
+  const ROWS: Row[] = [
+    // Service and documents
+    { name: 'GET /healthz', expect: PUBLIC(200), call: async () => ({ method: 'GET', url: '/healthz' }) },
+    { name: 'GET /readyz', expect: PUBLIC(200), call: async () => ({ method: 'GET', url: '/readyz' }) },
+    { name: 'GET /openapi.json', expect: PUBLIC(200), call: async () => ({ method: 'GET', url: '/openapi.json' }) },
+
+    // Users
+    {
+      name: 'POST /api/v1/users',
+      expect: PUBLIC(201),
+      call: async () => ({ method: 'POST', url: '/api/v1/users', payload: { username: unique('new'), password: PASSWORD } }),
+    },
+    {
+      name: 'POST /api/v1/users/login',
+      expect: PUBLIC(200),
+      call: async () => {
+        const someone = await principal('user');
+        return { method: 'POST', url: '/api/v1/users/login', payload: { username: someone.username, password: PASSWORD } };
+      },
+    },
+    {
+      name: 'POST /auth',
+      expect: PUBLIC(200),
+      call: async () => {
+        const someone = await principal('user');
+        return { method: 'POST', url: '/auth', payload: { username: someone.username, password: PASSWORD } };
+      },
+    },
+    { name: 'POST /api/v1/users/logout', expect: ANY_USER(204), spendsCaller: true, call: async () => ({ method: 'POST', url: '/api/v1/users/logout' }) },
+    { name: 'GET /api/v1/users/me', expect: ANY_USER(200), call: async () => ({ method: 'GET', url: '/api/v1/users/me' }) },
+    {
+      name: 'PUT /api/v1/users/me/password',
+      expect: ANY_USER(204),
+      spendsCaller: true,
+      call: async () => ({ method: 'PUT', url: '/api/v1/users/me/password', payload: { current_password: PASSWORD, new_password: 'another-long-password' } }),
+    },
+    {
+      name: 'DELETE /api/v1/users/me',
+      expect: ANY_USER(204),
+      spendsCaller: true,
+      call: async () => ({ method: 'DELETE', url: '/api/v1/users/me', payload: { password: PASSWORD } }),
+    },
+    { name: 'GET /api/v1/users/reviews', expect: ANY_USER(200), call: async () => ({ method: 'GET', url: '/api/v1/users/reviews' }) },
+    { name: 'GET /api/v1/users/{id}', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/users/${owner.id}` }) },
+
+    // Movies
+    { name: 'GET /api/v1/movies', expect: PUBLIC(200), call: async () => ({ method: 'GET', url: '/api/v1/movies' }) },
+    { name: 'GET /api/v1/movies/{id}', expect: PUBLIC(200), call: async () => ({ method: 'GET', url: `/api/v1/movies/${await movie()}` }) },
+    {
+      name: 'GET /api/v1/movies/{id}/reviews',
+      expect: PUBLIC(200),
+      call: async ({ owner }) => {
+        const id = await movie();
+        await reviewBy(owner, id);
+        return { method: 'GET', url: `/api/v1/movies/${id}/reviews` };
+      },
+    },
+    {
+      name: 'POST /api/v1/movies',
+      expect: ADMIN(201),
+      call: async () => ({ method: 'POST', url: '/api/v1/movies', payload: { title: unique('New movie '), year: 1999 } }),
+    },
+    {
+      name: 'PUT /api/v1/movies/{id}',
+      expect: ADMIN(200),
+      call: async () => ({ method: 'PUT', url: `/api/v1/movies/${await movie()}`, payload: { title: unique('Replaced '), year: 2002, synopsis: null } }),
+    },
+    {
+      name: 'PATCH /api/v1/movies/{id}',
+      expect: ADMIN(200),
+      call: async () => ({ method: 'PATCH', url: `/api/v1/movies/${await movie()}`, payload: { synopsis: 'Patched' } }),
+    },
+    { name: 'DELETE /api/v1/movies/{id}', expect: ADMIN(204), call: async () => ({ method: 'DELETE', url: `/api/v1/movies/${await movie()}` }) },
+
+    // Reviews
+    { name: 'GET /api/v1/reviews', expect: PUBLIC(200), call: async () => ({ method: 'GET', url: '/api/v1/reviews' }) },
+    { name: 'GET /api/v1/reviews/{id}', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/reviews/${await reviewBy(owner)}` }) },
+    {
+      name: 'POST /api/v1/reviews',
+      expect: ANY_USER(201),
+      call: async () => ({ method: 'POST', url: '/api/v1/reviews', payload: { movie_id: await movie(), review: 'Great', score: 5 } }),
+    },
+    {
+      // Owner only: an administrator may remove a review but not put words in someone's mouth.
+      name: 'PUT /api/v1/reviews/{id}',
+      expect: { anonymous: 401, user: 200, other: 403, admin: 403 },
+      call: async ({ owner }) => ({ method: 'PUT', url: `/api/v1/reviews/${await reviewBy(owner)}`, payload: { review: 'Changed', score: 2 } }),
+    },
+    {
+      name: 'PATCH /api/v1/reviews/{id}',
+      expect: { anonymous: 401, user: 200, other: 403, admin: 403 },
+      call: async ({ owner }) => ({ method: 'PATCH', url: `/api/v1/reviews/${await reviewBy(owner)}`, payload: { score: 1 } }),
+    },
+    {
+      name: 'DELETE /api/v1/reviews/{id}',
+      expect: { anonymous: 401, user: 204, other: 403, admin: 204 },
+      call: async ({ owner }) => ({ method: 'DELETE', url: `/api/v1/reviews/${await reviewBy(owner)}` }),
+    },
+
+    // Posters and trailers
+    ...(['poster', 'trailer'] as const).flatMap((kind): Row[] => {
+      const file = (): Buffer => mediaFixture(kind === 'poster' ? 'poster.jpg' : 'trailer.mp4');
+      return [
+        { name: `GET /api/v1/movies/{id}/${kind}`, expect: PUBLIC(200), call: async () => ({ method: 'GET', url: `/api/v1/movies/${await withMedia(kind)}/${kind}` }) },
+        { name: `HEAD /api/v1/movies/{id}/${kind}`, expect: PUBLIC(200), call: async () => ({ method: 'HEAD', url: `/api/v1/movies/${await withMedia(kind)}/${kind}` }) },
+        {
+          name: `POST /api/v1/movies/{id}/${kind}`,
+          expect: ADMIN(201),
+          call: async () => ({ method: 'POST', url: `/api/v1/movies/${await movie()}/${kind}`, payload: file(), contentType: 'application/octet-stream' }),
+        },
+        {
+          // A movie that has one already: the admin's PUT replaces it (200).
+          name: `PUT /api/v1/movies/{id}/${kind}`,
+          expect: ADMIN(200),
+          call: async () => ({ method: 'PUT', url: `/api/v1/movies/${await withMedia(kind)}/${kind}`, payload: file(), contentType: 'application/octet-stream' }),
+        },
+        { name: `DELETE /api/v1/movies/{id}/${kind}`, expect: ADMIN(204), call: async () => ({ method: 'DELETE', url: `/api/v1/movies/${await withMedia(kind)}/${kind}` }) },
+      ];
+    }),
+  ];
+
+  before(async () => {
+    ctx = await startApp();
+    [hash, adminHash] = await Promise.all([hashPassword(PASSWORD), hashPassword(PASSWORD)]);
+    shared = { user: await principal('user'), other: await principal('user'), admin: await principal('admin') };
+  });
+  after(async () => ctx.close());
+
+  function headersFor(caller: Principal | undefined, via: Via): Record<string, string> {
+    if (!caller) return {};
+    return via === 'bearer' ? bearer(caller.token) : { cookie: caller.cookie };
+  }
+
+  async function send(call: Call, headers: Record<string, string>): Promise<LightMyRequestResponse> {
+    const all = { ...headers, ...(call.contentType ? { 'content-type': call.contentType } : {}) };
+    return ctx.app.inject({
+      method: call.method,
+      url: call.url,
+      headers: all,
+      ...(call.payload === undefined ? {} : { payload: call.payload as object }),
+    });
+  }
+
+  for (const row of ROWS) {
+    it(row.name, async () => {
+      const failures: string[] = [];
+      for (const role of ROLES) {
+        for (const via of VIAS) {
+          // Anonymous has no credentials to present: one cell is enough.
+          if (role === 'anonymous' && via === 'cookie') continue;
+          let cell: Cell;
+          if (row.spendsCaller) {
+            const owner = await principal('user');
+            const caller = role === 'anonymous' ? undefined : role === 'user' ? owner : await principal(role === 'admin' ? 'admin' : 'user');
+            cell = { owner, caller };
+          } else {
+            cell = { owner: shared.user, caller: role === 'anonymous' ? undefined : shared[role] };
+          }
+          const call = await row.call(cell);
+          const res = await send(call, headersFor(cell.caller, via));
+          const expected = row.expect[role];
+          const label = `${role} via ${role === 'anonymous' ? 'nothing' : via}`;
+          if (res.statusCode !== expected) {
+            failures.push(`${label}: expected ${expected}, got ${res.statusCode} ${res.body.slice(0, 200)}`);
+            continue;
+          }
+          if (expected === 401) {
+            if (res.headers['www-authenticate'] !== 'Bearer') failures.push(`${label}: 401 without WWW-Authenticate: Bearer`);
+          }
+          if (expected === 401 || expected === 403) {
+            const detail = (res.json<{ detail?: unknown }>()).detail;
+            if (typeof detail !== 'string') failures.push(`${label}: ${expected} without a string detail: ${res.body}`);
+          }
+        }
+      }
+      assert.deepEqual(failures, []);
+    });
+  }
+
+  it('covers every operation of the OpenAPI document', async () => {
+    // A new endpoint without a row here would escape the matrix; this makes it fail instead.
+    const doc = (await ctx.app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, Record<string, unknown>> }>();
+    const operations = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.keys(ops)
+        .filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
+        .map((m) => `${m.toUpperCase()} ${p}`),
+    );
+    const covered = new Set(ROWS.map((r) => r.name));
+    const missing = operations.filter((op) => !covered.has(op));
+    assert.deepEqual(missing, []);
+  });
+});

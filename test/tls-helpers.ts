@@ -1,0 +1,204 @@
+import type { ChildProcess } from 'node:child_process';
+import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import http2 from 'node:http2';
+import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { spawnCli } from './cli-helpers.js';
+
+/*
+ * For the HTTPS tests: a real `butaca serve` process, and requests over real TLS with HTTP/1.1
+ * (node:https) and HTTP/2 (node:http2), each trusting only the certificate the test names.
+ */
+
+export const REQUEST_TIMEOUT_MS = 10_000;
+export const START_TIMEOUT_MS = 20_000;
+
+export interface Served {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** The HTTPS (or HTTP) port from the start-up lines. */
+  port: number;
+  /** The redirect listener's port, when one was printed. */
+  redirectPort: number | undefined;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then the exit status; SIGKILL and a rejection if it does not end within the timeout. */
+  stop: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts `butaca serve` with `vars` (PORT=0 and HOST=127.0.0.1 unless given) and resolves once it
+ * has printed all its start-up lines (they end with a blank line).
+ */
+export async function serveProcess(vars: Record<string, string>): Promise<Served> {
+  const child = spawnCli(['serve'], { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...vars });
+  child.stdin!.end();
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start in ${START_TIMEOUT_MS} ms; stdout: ${stdout} stderr: ${stderr}`));
+    }, START_TIMEOUT_MS);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (/Butaca is running\n(?:.+\n)+\n/.test(stdout)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited early with ${code}; stderr: ${stderr}`));
+    });
+  });
+  const port = Number(/web client: https?:\/\/[^ ]+:(\d+)\//.exec(stdout)?.[1]);
+  const redirect = /redirect: +http:\/\/[^ ]+:(\d+)\//.exec(stdout)?.[1];
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    port,
+    redirectPort: redirect === undefined ? undefined : Number(redirect),
+    exited,
+    stop: async () => {
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await Promise.race([
+          exited,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              child.kill('SIGKILL');
+              reject(new Error(`serve did not stop within ${START_TIMEOUT_MS} ms of SIGTERM; stderr: ${stderr}`));
+            }, START_TIMEOUT_MS);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+export interface TlsResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** The protocol ALPN settled on: 'h2', 'http/1.1', or false when the client offered none. */
+  alpn: string | false;
+}
+
+export interface TlsRequest {
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** The certificate to trust (only it). */
+  ca: Buffer | string;
+  /** The name to check the certificate against (SNI); 127.0.0.1 by default. */
+  servername?: string;
+  /** ALPN offer; none by default, as node:https sends none. */
+  alpn?: string[];
+}
+
+function withTimeout<T>(what: string, work: (done: (err: Error | null, value?: T) => void) => () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let cancel = (): void => {};
+    const timer = setTimeout(() => {
+      cancel();
+      reject(new Error(`${what}: no answer within ${REQUEST_TIMEOUT_MS} ms`));
+    }, REQUEST_TIMEOUT_MS);
+    cancel = work((err, value) => {
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(value as T);
+    });
+  });
+}
+
+/** One request over HTTP/1.1 on TLS, on a connection of its own. */
+export function h1Request(port: number, opts: TlsRequest): Promise<TlsResponse> {
+  return withTimeout(`HTTP/1.1 ${opts.path}`, (done) => {
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method: opts.method ?? 'GET',
+        path: opts.path,
+        headers: { ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }), ...opts.headers },
+        ca: opts.ca,
+        ...(opts.servername ? { servername: opts.servername } : {}),
+        ...(opts.alpn ? { ALPNProtocols: opts.alpn } : {}),
+        agent: false,
+      },
+      (res) => {
+        const alpn = (res.socket as TLSSocket).alpnProtocol || false;
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => done(null, { status: res.statusCode ?? 0, headers: res.headers, body, alpn }));
+        res.on('error', done);
+      },
+    );
+    req.on('error', done);
+    req.end(opts.body);
+    return () => req.destroy();
+  });
+}
+
+/** One request over HTTP/2, on a session of its own (closed afterwards). */
+export function h2Request(port: number, opts: TlsRequest): Promise<TlsResponse> {
+  return withTimeout(`HTTP/2 ${opts.path}`, (done) => {
+    // No servername for an address: SNI carries names only (node warns), and the address is checked anyway.
+    const session = http2.connect(`https://127.0.0.1:${port}`, { ca: opts.ca, ...(opts.servername ? { servername: opts.servername } : {}) });
+    session.on('error', done);
+    const stream = session.request({
+      ':method': opts.method ?? 'GET',
+      ':path': opts.path,
+      ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...opts.headers,
+    });
+    let head: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader = {};
+    let body = '';
+    stream.setEncoding('utf8');
+    stream.on('response', (headers) => (head = headers));
+    stream.on('data', (chunk: string) => (body += chunk));
+    stream.on('end', () => {
+      const alpn = session.alpnProtocol || false;
+      session.close();
+      const { ':status': status, ...headers } = head;
+      done(null, { status: status ?? 0, headers: headers as IncomingHttpHeaders, body, alpn });
+    });
+    stream.on('error', done);
+    stream.end(opts.body);
+    return () => session.destroy();
+  });
+}
+
+/** One plain-HTTP request with the Host header and request target given as they are (the redirect listener's checks). */
+export function plainRequest(port: number, method: string, target: string, host?: string): Promise<{ status: number; headers: IncomingHttpHeaders }> {
+  return withTimeout(`HTTP ${method} ${target}`, (done) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path: target, headers: host === undefined ? {} : { host }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => done(null, { status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    req.on('error', done);
+    req.end();
+    return () => req.destroy();
+  });
+}
+
+/** The session cookie of a login answer as `name=value`, and its attributes as written. */
+export function sessionCookieOf(headers: { 'set-cookie'?: string | string[] | undefined }): { pair: string; attributes: string[]; name: string } {
+  const header = headers['set-cookie'] ?? [];
+  const raw = typeof header === 'string' ? [header] : header;
+  const line = raw.find((c) => /^(__Host-)?butaca_session=/.test(c));
+  if (!line) throw new Error(`no session cookie in ${JSON.stringify(raw)}`);
+  const [pair, ...attributes] = line.split(';').map((part) => part.trim());
+  return { pair: pair!, attributes, name: pair!.slice(0, pair!.indexOf('=')) };
+}
