@@ -1,16 +1,15 @@
 import type { VNode } from 'preact';
 import { useErrorBoundary } from 'preact/hooks';
+import { CredentialsPage } from './components/CredentialsPage';
 import { Layout } from './components/Layout';
 import { I18nProvider, useI18n } from './i18n';
 import { NoticeProvider } from './notice';
 import { AccountPage } from './pages/AccountPage';
 import { HomePage } from './pages/HomePage';
-import { LoginPage } from './pages/LoginPage';
 import { MovieFormPage } from './pages/MovieFormPage';
 import { MoviePage } from './pages/MoviePage';
 import { MyReviewsPage } from './pages/MyReviewsPage';
 import { NotFoundPage } from './pages/NotFoundPage';
-import { SignupPage } from './pages/SignupPage';
 import { idParam } from './pages/query';
 import { RouterProvider, match, useLocation } from './router';
 import { SessionProvider } from './session';
@@ -20,8 +19,8 @@ type Params = Record<string, string>;
 // Each page is keyed by what it shows, so opening another movie starts from a fresh page state.
 const ROUTES: [string, (params: Params) => VNode | null][] = [
   ['/', () => <HomePage />],
-  ['/login', () => <LoginPage />],
-  ['/signup', () => <SignupPage />],
+  ['/login', () => <CredentialsPage key="login" mode="login" />],
+  ['/signup', () => <CredentialsPage key="signup" mode="signup" />],
   ['/account', () => <AccountPage />],
   ['/my-reviews', () => <MyReviewsPage />],
   ['/admin/movies/new', () => <MovieFormPage key="new" />],
