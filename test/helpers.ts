@@ -5,12 +5,15 @@ import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
 import { buildApp } from '../src/app.js';
 import { hashPassword } from '../src/auth/passwords.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { type Db, connect } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { insertUser } from '../src/routes/users/data.js';
+import { createTestDatabase, testDatabaseKind } from './pg.js';
+import { dbProblems } from './process-helpers.js';
 
 /**
  * A stand-in for the built web client (dist/web), so the tests neither need a build nor see one
@@ -26,17 +29,31 @@ export interface TestContext {
 }
 
 /**
- * A real app on a fresh SQLite database in a temporary directory, migrated as `serve` does.
- * `env` takes the same variables as the server (e.g. LOGIN_MAX_FAILURES).
+ * A real app on a fresh database, migrated as `serve` does: a SQLite file in a temporary
+ * directory, or with TEST_DATABASE=postgres a new PostgreSQL database (dropped by close()); media
+ * always go to the temporary directory. `env` takes the same variables as the server (e.g.
+ * LOGIN_MAX_FAILURES).
  */
 export async function startApp(env: Record<string, string> = {}): Promise<TestContext> {
   const dir = mkdtempSync(path.join(tmpdir(), 'butaca-test-'));
-  const ctx = await appOn(dir, env);
+  const pgDb = testDatabaseKind() === 'postgres' && env.DATABASE_URL === undefined ? await createTestDatabase() : undefined;
+  let ctx: TestContext;
+  try {
+    ctx = await appOn(dir, pgDb ? { DATABASE_URL: pgDb.url, ...env } : env);
+  } catch (err) {
+    await pgDb?.drop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     ...ctx,
     close: async () => {
-      await ctx.close();
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        await ctx.close();
+      } finally {
+        await pgDb?.drop();
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }
@@ -319,4 +336,26 @@ export async function wireFetch(port: number, method: string, urlPath: string, h
   const req = wireRequest(port, method, urlPath, headers);
   req.end();
   return req.response;
+}
+
+/**
+ * What is wrong with the app's database, [] when nothing: on SQLite PRAGMA integrity_check and
+ * foreign_key_check; on PostgreSQL (which checks its own pages and enforces the keys) rows whose
+ * referenced row is missing; on both, movies whose review_count/score_sum differ from a recount.
+ */
+export async function dbProblemsOf(ctx: TestContext): Promise<string[]> {
+  if (ctx.config.database.kind === 'sqlite') return dbProblems(ctx.config.database.path);
+  const problems: string[] = [];
+  const orphans = await sql<{ what: string; n: number }>`
+    SELECT 'sessions.user_id' AS what, COUNT(*) AS n FROM sessions s WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id)
+    UNION ALL SELECT 'reviews.user_id', COUNT(*) FROM reviews r WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id)
+    UNION ALL SELECT 'reviews.movie_id', COUNT(*) FROM reviews r WHERE NOT EXISTS (SELECT 1 FROM movies m WHERE m.id = r.movie_id)
+    UNION ALL SELECT 'media.movie_id', COUNT(*) FROM media x WHERE NOT EXISTS (SELECT 1 FROM movies m WHERE m.id = x.movie_id)`.execute(ctx.db);
+  for (const row of orphans.rows) if (Number(row.n) > 0) problems.push(`foreign key ${row.what}: ${row.n} rows without their parent`);
+  const drift = await sql`
+    SELECT m.id, m.review_count, m.score_sum, COUNT(r.id) AS n, COALESCE(SUM(r.score), 0) AS s
+      FROM movies m LEFT JOIN reviews r ON r.movie_id = m.id
+     GROUP BY m.id HAVING m.review_count <> COUNT(r.id) OR m.score_sum <> COALESCE(SUM(r.score), 0)`.execute(ctx.db);
+  if (drift.rows.length > 0) problems.push(`review_count/score_sum differ from a recount: ${JSON.stringify(drift.rows.slice(0, 5))}`);
+  return problems;
 }

@@ -839,4 +839,50 @@ describe('movie aggregates', () => {
     await assertMovieAggregates(movie.id, [...expected.values()]);
     await assertAggregatesMatchRecount();
   });
+
+  it('equal a recount when accounts are deleted while their owners keep writing reviews', async () => {
+    const random = seeded(7);
+    const movies = await Promise.all(Array.from({ length: 8 }, (_, i) => createMovie(ctx.app, admin, { title: `Leaving Party ${i}` })));
+    const leavers = await Promise.all(Array.from({ length: 4 }, (_, i) => makeUser(`leaver${i}`)));
+    const own = new Map<number, number[]>(); // user id → their review ids
+    for (const user of leavers) {
+      own.set(user.id, []);
+      for (const m of movies.slice(0, 4)) own.get(user.id)!.push((await writeReview(user, m.id, 1 + Math.floor(random() * 5))).id);
+    }
+    await assertAggregatesMatchRecount();
+
+    // Each account is deleted while its owner keeps editing and adding reviews, until the
+    // deletion has answered: whatever lands before, during or after it, the aggregates stay exact.
+    await Promise.all(
+      leavers.map(async (user) => {
+        let done = false;
+        const deletion = call('DELETE', '/api/v1/users/me', { token: user.token, payload: { password: PASSWORD } }).finally(() => {
+          done = true;
+        });
+        const writes: Promise<LightMyRequestResponse>[] = [];
+        let next = 4;
+        while (!done) {
+          const s = 1 + Math.floor(random() * 5);
+          const ids = own.get(user.id)!;
+          writes.push(call('PATCH', `/api/v1/reviews/${ids[Math.floor(random() * ids.length)]}`, { token: user.token, payload: { score: s } }));
+          writes.push(postReview(user, { movie_id: movies[next % movies.length]!.id, review: 'one more', score: s }));
+          next += 1;
+          await sleep(1);
+        }
+        assert.equal((await deletion).statusCode, 204);
+        for (const r of await Promise.all(writes)) assert.ok([200, 201, 401, 404, 409].includes(r.statusCode), `${r.statusCode} ${r.body}`);
+      }),
+    );
+    const left = await ctx.db
+      .selectFrom('reviews')
+      .select('id')
+      .where(
+        'user_id',
+        'in',
+        leavers.map((u) => u.id),
+      )
+      .execute();
+    assert.deepEqual(left, []);
+    await assertAggregatesMatchRecount();
+  });
 });

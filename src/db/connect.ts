@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
@@ -22,11 +22,23 @@ function openSqlite(file: string): SQLite.Database {
 
 export function connect(config: DatabaseConfig): Db {
   if (config.kind === 'postgres') {
-    return new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: config.url, max: config.poolSize }) }),
-    });
+    const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize });
+    // An idle pooled connection that the server ends (restart, failover, pg_terminate_backend)
+    // emits 'error' on the pool; without a listener that is an uncaught exception that kills the
+    // process. The pool has already dropped the broken connection and opens a new one when needed.
+    pool.on('error', () => {});
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(config.path) }) });
+}
+
+/**
+ * True on PostgreSQL, where concurrent transactions really interleave (READ COMMITTED) and a row
+ * that must not change under a transaction is locked with FOR UPDATE. SQLite runs one write
+ * transaction at a time and has no FOR UPDATE.
+ */
+export function locksRows(db: Db): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 /** True when a write failed on a UNIQUE constraint, on SQLite or PostgreSQL. */

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/connect.js';
-import { isForeignKeyViolation, isUniqueViolation, nowIso } from '../../db/connect.js';
+import { isForeignKeyViolation, isUniqueViolation, locksRows, nowIso } from '../../db/connect.js';
 import { conflict, notFound } from '../../http/errors.js';
 import { type Page, offsetOf } from '../../http/pagination.js';
 import { adjustScores, movieExists } from '../movies/data.js';
@@ -83,9 +83,10 @@ function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
  */
 export async function createReview(db: Db, userId: number, movieId: number, review: string, score: number): Promise<Review> {
   if (!(await movieExists(db, movieId))) throw notFound('Movie');
-  let id: number;
   try {
-    id = await inTransaction(db, async (trx) => {
+    // Read back inside the transaction: once committed, the review may be gone at once (its
+    // author's account deleted, its movie deleted) before a later read could see it.
+    return await inTransaction(db, async (trx) => {
       const now = nowIso();
       const row = await trx
         .insertInto('reviews')
@@ -93,23 +94,26 @@ export async function createReview(db: Db, userId: number, movieId: number, revi
         .returning('id')
         .executeTakeFirstOrThrow();
       await adjustScores(trx, movieId, 1, score);
-      return row.id;
+      return (await findReview(trx, row.id))!;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw conflict('Already created a review');
     if (isForeignKeyViolation(err)) throw notFound('Movie'); // deleted since the check above
     throw err;
   }
-  return (await findReview(db, id))!;
 }
 
 export async function updateReview(db: Db, id: number, changes: { review?: string; score?: number }): Promise<Review | undefined> {
-  const updated = await db.transaction().execute(async (trx) => {
-    // A no-op write first: on PostgreSQL it locks the row, so the old score read next cannot be
-    // changed by a concurrent edit before our delta is applied. On SQLite the transaction is already exclusive.
-    const locked = await trx.updateTable('reviews').set({ id: id }).where('id', '=', id).executeTakeFirst();
-    if (Number(locked.numUpdatedRows) === 0) return false;
-    const old = await trx.selectFrom('reviews').select(['movie_id', 'score']).where('id', '=', id).executeTakeFirstOrThrow();
+  return db.transaction().execute(async (trx) => {
+    // On PostgreSQL the row is read FOR UPDATE, so the old score cannot be changed by a concurrent
+    // edit (or the review deleted) before our delta is applied. SQLite runs one transaction at a time.
+    const old = await trx
+      .selectFrom('reviews')
+      .select(['movie_id', 'score'])
+      .where('id', '=', id)
+      .$if(locksRows(trx), (qb) => qb.forUpdate())
+      .executeTakeFirst();
+    if (!old) return undefined;
     await trx
       .updateTable('reviews')
       .set({ ...changes, updated_at: nowIso() })
@@ -118,9 +122,8 @@ export async function updateReview(db: Db, id: number, changes: { review?: strin
     if (changes.score !== undefined && changes.score !== old.score) {
       await adjustScores(trx, old.movie_id, 0, changes.score - old.score);
     }
-    return true;
+    return findReview(trx, id); // inside: once committed, the review may be deleted at once
   });
-  return updated ? findReview(db, id) : undefined;
 }
 
 export async function deleteReview(db: Db, id: number): Promise<boolean> {

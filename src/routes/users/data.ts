@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
-import { nowIso } from '../../db/connect.js';
+import { locksRows, nowIso } from '../../db/connect.js';
 import type { UsersTable } from '../../db/schema.js';
 import { adjustScores } from '../movies/data.js';
 
@@ -55,17 +55,31 @@ export async function setRole(db: Db, username: string, role: UsersTable['role']
 /**
  * Deletes a user; the cascade takes their sessions and reviews. The reviews' movies get their
  * counts and averages corrected in the same transaction, so the aggregates stay exact.
+ *
+ * Under concurrent writes (PostgreSQL): the user's row is locked first, so no new review of theirs
+ * can be inserted (and then silently cascaded away) before the user goes; the reviews are deleted
+ * with RETURNING, so the scores subtracted are the ones deleted, after any concurrent edit; and
+ * the movies are adjusted in id order, as every other multi-movie writer would, so two account
+ * deletions cannot deadlock.
  */
 export async function deleteUser(db: Db, userId: number): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const perMovie = await trx
-      .selectFrom('reviews')
-      .select(['movie_id', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>('score').as('total')])
-      .where('user_id', '=', userId)
-      .groupBy('movie_id')
+    await trx
+      .selectFrom('users')
+      .select('id')
+      .where('id', '=', userId)
+      .$if(locksRows(trx), (qb) => qb.forUpdate())
       .execute();
-    for (const { movie_id, n, total } of perMovie) {
-      await adjustScores(trx, movie_id, -Number(n), -Number(total));
+    const gone = await trx.deleteFrom('reviews').where('user_id', '=', userId).returning(['movie_id', 'score']).execute();
+    const perMovie = new Map<number, { n: number; total: number }>();
+    for (const { movie_id, score } of gone) {
+      const m = perMovie.get(movie_id) ?? { n: 0, total: 0 };
+      m.n += 1;
+      m.total += score;
+      perMovie.set(movie_id, m);
+    }
+    for (const [movieId, { n, total }] of [...perMovie].sort(([a], [b]) => a - b)) {
+      await adjustScores(trx, movieId, -n, -total);
     }
     await trx.deleteFrom('users').where('id', '=', userId).execute();
   });
