@@ -3,6 +3,7 @@
  *
  *   npm run bench:upload                      # a 1 GiB trailer, raw body then multipart
  *   npm run bench:upload -- --size 256MiB     # any size; --skip-build to reuse dist/
+ *   npm run bench:upload -- --store s3        # media in S3 (s3rver started here on loopback)
  *
  * Builds the project and starts the real server (`node bin/butaca.js serve`, so the TypeScript
  * loader is not measured) on a fresh DATA_DIR and a free port, makes an admin through the CLI and a
@@ -20,18 +21,17 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { TEST_BUCKET, TEST_CREDENTIALS, type TestS3Server, startS3Server } from '../test/s3.js';
+import { mp4Body, mp4Head } from './mp4.js';
+import { ROOT, freePort, readMemory, resetPeak, runCli, waitReady } from './server-process.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SAMPLE = path.join(ROOT, 'assets/demo/trailer.mp4');
 const MiB = 1024 * 1024;
 const TARGET_INCREASE = 64 * MiB;
 const DEADLINE_MS = 10 * 60 * 1000;
@@ -48,101 +48,7 @@ function parseSize(text: string): number {
 
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
 
-// ---------------------------------------------------------------------------------------------
-// The generated trailer
-
-/** The sample's ftyp and moov boxes: what makes the bytes an MP4 to the server's checks. */
-function mp4Head(): Buffer {
-  const sample = readFileSync(SAMPLE);
-  const keep: Buffer[] = [];
-  for (let at = 0; at + 8 <= sample.length; ) {
-    const size = sample.readUInt32BE(at);
-    const type = sample.toString('latin1', at + 4, at + 8);
-    if (size < 8) throw new Error(`${SAMPLE}: unexpected box size ${size}`);
-    if (type === 'ftyp' || type === 'moov') keep.push(sample.subarray(at, at + size));
-    at += size;
-  }
-  return Buffer.concat(keep);
-}
-
-/**
- * The file, in 1 MiB chunks: ftyp + moov, then one mdat box filling it to exactly `size` bytes
- * (with a 64-bit size field when the box needs one). The same chunk is sent again and again.
- */
-function* mp4Body(size: number, head: Buffer): Generator<Buffer> {
-  const rest = size - head.length;
-  const large = rest > 0xffffffff;
-  const header = Buffer.alloc(large ? 16 : 8);
-  header.writeUInt32BE(large ? 1 : rest, 0);
-  header.write('mdat', 4, 'latin1');
-  if (large) header.writeBigUInt64BE(BigInt(rest), 8);
-  if (rest < header.length) throw new Error(`--size must be at least ${head.length + header.length} bytes`);
-  yield head;
-  yield header;
-  const chunk = Buffer.alloc(MiB, 0x42);
-  for (let left = rest - header.length; left > 0; left -= chunk.length) {
-    yield left >= chunk.length ? chunk : chunk.subarray(0, left);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The server and its memory
-
-interface Memory {
-  rss: number;
-  hwm: number;
-}
-
-function readMemory(pid: number): Memory {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  return { rss: field('VmRSS'), hwm: field('VmHWM') };
-}
-
-/** Resets VmHWM to the current RSS (Linux ≥ 4.0); false where that is not allowed. */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, input: string): Promise<void> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/butaca.js'), ...args], { cwd, env, stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(input);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`butaca ${args.join(' ')} exited ${code}: ${stderr.trim()}`))));
-  });
-}
-
-async function waitReady(base: string, server: ChildProcess, log: () => string): Promise<void> {
-  const until = Date.now() + 30_000;
-  while (Date.now() < until) {
-    if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}: ${log()}`);
-    try {
-      if ((await fetch(`${base}/readyz`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the server did not become ready in 30 s: ${log()}`);
-}
+// The generated trailer comes from bench/mp4.ts, the process helpers from bench/server-process.ts.
 
 async function api<T>(base: string, method: string, url: string, token: string | undefined, body: unknown): Promise<T> {
   const res = await fetch(`${base}${url}`, {
@@ -158,6 +64,7 @@ async function api<T>(base: string, method: string, url: string, token: string |
 // One upload
 
 type Mode = 'raw' | 'multipart';
+type Store = 'file' | 's3';
 
 interface Upload {
   status: number;
@@ -262,7 +169,7 @@ async function measure(
 
 // ---------------------------------------------------------------------------------------------
 
-function report(rows: Row[], size: number, command: string): { markdown: string; ok: boolean } {
+function report(rows: Row[], size: number, command: string, store: Store): { markdown: string; ok: boolean } {
   const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() || 'unknown';
   const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() !== '';
   const lines = [
@@ -271,7 +178,7 @@ function report(rows: Row[], size: number, command: string): { markdown: string;
     `${new Date().toISOString()} · commit ${commit}${dirty ? ' (with uncommitted changes in src/)' : ''} · Node ${process.version} · ` +
       `${os.type()} ${os.release()} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'} · ${mib(os.totalmem())} RAM`,
     '',
-    `Command: \`${command}\`. Server: \`node bin/butaca.js serve\` (compiled), SQLite and file store on a fresh DATA_DIR; ` +
+    `Command: \`${command}\`. Server: \`node bin/butaca.js serve\` (compiled), SQLite and ${store === 's3' ? 'an S3 store (s3rver on loopback, in the benchmark process, not measured)' : 'file store'} on a fresh DATA_DIR; ` +
       `RSS of the server process from /proc/<pid>/status, sampled every ${SAMPLE_EVERY_MS} ms; peak is VmHWM, reset before each upload. ` +
       `Each kind of upload runs on its own fresh server; baseline: that server idle after a 4 MiB warm-up upload, which the measured one replaces. Target: peak − baseline < ${mib(TARGET_INCREASE)}.`,
     '',
@@ -297,8 +204,12 @@ function report(rows: Row[], size: number, command: string): { markdown: string;
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { size: { type: 'string', default: '1GiB' }, 'skip-build': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { size: { type: 'string', default: '1GiB' }, 'skip-build': { type: 'boolean', default: false }, store: { type: 'string', default: 'file' } },
+  });
   const size = parseSize(values.size);
+  if (values.store !== 'file' && values.store !== 's3') throw new Error(`--store: file or s3, got "${values.store}"`);
+  const store: Store = values.store;
   const head = mp4Head();
   const command = `npm run bench:upload${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 
@@ -324,6 +235,19 @@ async function main(): Promise<number> {
     LOG_LEVEL: 'warn',
   };
 
+  let s3: TestS3Server | undefined;
+  if (store === 's3') {
+    s3 = await startS3Server();
+    Object.assign(env, {
+      MEDIA_STORE: `s3://${TEST_BUCKET}/bench`,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_S3_FORCE_PATH_STYLE: 'true',
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
+  }
+
   let server: ChildProcess | undefined;
   const deadline = setTimeout(() => {
     process.stderr.write(`upload-memory: aborted after ${DEADLINE_MS / 60000} minutes\n`);
@@ -345,7 +269,7 @@ async function main(): Promise<number> {
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     try {
-      await waitReady(base, child, () => serverLog);
+      await waitReady(`${base}/readyz`, child, () => serverLog);
       const password = 'bench-admin-password';
       await runCli(['user', 'create', 'bench-admin', '--admin'], env, work, `${password}\n`);
       const { access_token: token } = await api<{ access_token: string }>(base, 'POST', '/auth', undefined, { username: 'bench-admin', password });
@@ -367,18 +291,19 @@ async function main(): Promise<number> {
 
   try {
     const rows = [await session('raw'), await session('multipart')];
-    const { markdown, ok } = report(rows, size, command);
+    const { markdown, ok } = report(rows, size, command, store);
     out('');
     out(markdown);
     const dir = path.join(ROOT, 'bench/results');
     mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `upload-memory-${new Date().toISOString().slice(0, 10)}.md`);
+    const file = path.join(dir, `upload-memory-${store === 's3' ? 's3-' : ''}${new Date().toISOString().slice(0, 10)}.md`);
     writeFileSync(`${file}.tmp`, markdown);
     renameSync(`${file}.tmp`, file);
     out(`written to ${path.relative(ROOT, file)}`);
     return ok ? 0 : 1;
   } finally {
     clearTimeout(deadline);
+    await s3?.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -7,21 +7,32 @@
 import { spawn } from 'node:child_process';
 import { TEST_POSTGRES_URL, postgresAnswers } from '../test/pg.js';
 
-// Files whose tests run in-process through startApp(). Left out: cli, seed, crash, shutdown and
-// https start `butaca` processes on SQLite files; web-client builds its own app to test static
-// serving; e2e drives a browser against a server process.
+// The behaviour test files: in-process ones through startApp(), and those that start `butaca`
+// processes (cli, cluster, crash, seed, shutdown, https, e2e), which get a database per DATA_DIR
+// from test/cli-helpers.ts. Left out: web-client, which builds its own app to test static serving
+// and touches no database.
 const FILES = [
   'test/auth.test.ts',
   'test/authz-matrix.test.ts',
+  'test/cli.test.ts',
+  'test/cluster.test.ts',
   'test/course.test.ts',
+  'test/crash.test.ts',
   'test/fuzz.test.ts',
   'test/hardening.test.ts',
   'test/http.test.ts',
+  'test/https.test.ts',
   'test/media-serve.test.ts',
   'test/media-upload.test.ts',
   'test/movies.test.ts',
   'test/reviews.test.ts',
+  'test/seed.test.ts',
+  'test/shutdown.test.ts',
   'test/smoke.test.ts',
+  'test/e2e/admin.test.ts',
+  'test/e2e/browse.test.ts',
+  'test/e2e/harness.test.ts',
+  'test/e2e/journey.test.ts',
 ];
 
 const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0';

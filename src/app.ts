@@ -6,12 +6,14 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { purgeExpiredSessions } from './auth/sessions.js';
 import type { Config } from './config.js';
 import { type Db, connect } from './db/connect.js';
+import { AccessLog } from './http/access-log.js';
 import { validatorCompiler } from './http/validator.js';
 import { createStore } from './storage/index.js';
 import type { MediaStore } from './storage/store.js';
 import auth from './plugins/auth.js';
 import bodyLimits from './plugins/body-limits.js';
 import corsPolicy from './plugins/cors.js';
+import counters from './plugins/counters.js';
 import docs from './plugins/docs.js';
 import errors from './plugins/errors.js';
 import etag from './plugins/etag.js';
@@ -76,6 +78,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     logger: options.logger ?? loggerOptions(config),
     genReqId: requestId,
     requestIdHeader: false,
+    logController: new AccessLog(),
     // Fastify takes a hop count too (proxy-addr); its types only list the other forms.
     trustProxy: config.trustProxy as boolean | string | string[],
     bodyLimit: config.bodyLimit,
@@ -100,7 +103,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.setValidatorCompiler(validatorCompiler);
   app.decorate('config', config);
   app.decorate('db', options.db ?? connect(config.database));
-  app.decorate('store', options.store ?? createStore(config.mediaStore));
+  app.decorate('store', options.store ?? (await createStore(config.mediaStore)));
   app.decorate('lifecycle', { ready: false });
   if (!options.db) app.addHook('onClose', async () => app.db.destroy());
 
@@ -118,6 +121,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(requestIdHeader);
   await app.register(corsPolicy, { origins: config.corsOrigins });
   await app.register(errors, { bodyLimit: config.bodyLimit });
+  await app.register(counters); // before the rate limits and auth, which count in it
   await app.register(rateLimits, { max: config.rateLimitMax, window: config.rateLimitWindow, authMax: config.authRateLimitMax });
   await app.register(bodyLimits);
   await app.register(etag);

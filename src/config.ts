@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 /** A configuration problem: the start stops with this one line, never a stack trace. */
@@ -16,7 +17,25 @@ export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgre
 
 export type TrustProxy = boolean | number | string[];
 
-export type MediaStoreConfig = { kind: 'file'; root: string };
+/** REDIS_URL (may hold a password: never log it) and the prefix of every key Butaca writes. */
+export type RedisConfig = { url: string; keyPrefix: string };
+
+/**
+ * An S3 bucket (or S3-compatible store) as media store: MEDIA_STORE=s3://bucket/prefix, the
+ * endpoint from AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL (AWS itself when unset), AWS_REGION and
+ * AWS_S3_FORCE_PATH_STYLE. Credentials are not here: the SDK's default chain finds them.
+ */
+export interface S3StoreConfig {
+  kind: 's3';
+  bucket: string;
+  /** Without leading or trailing "/"; '' for the bucket's root. */
+  prefix: string;
+  region: string;
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+}
+
+export type MediaStoreConfig = { kind: 'file'; root: string } | S3StoreConfig;
 
 /**
  * Where the HTTPS certificate comes from: nowhere (plain HTTP), PEM files the operator provides
@@ -64,6 +83,10 @@ export interface Config {
   tls: TlsConfig;
   /** A plain-HTTP port whose every answer is a redirect to HTTPS on `port`; null for none. */
   httpRedirectPort: number | null;
+  /** Shared counters (login throttle, rate limits) in Redis; null keeps them in the database. */
+  redis: RedisConfig | null;
+  /** Server processes sharing the port; 1 is a single process, more a node:cluster primary and its workers. */
+  workers: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -142,8 +165,44 @@ function parseMediaStore(env: Env, dataDir: string): MediaStoreConfig {
     if (dir === '') throw new ConfigError('MEDIA_STORE', 'file: needs a directory, as in file:./data/media');
     return { kind: 'file', root: path.resolve(dir) };
   }
+  if (raw.startsWith('s3:')) return parseS3Store(env, raw);
   const scheme = raw.includes(':') ? raw.slice(0, raw.indexOf(':') + 1) : raw;
-  throw new ConfigError('MEDIA_STORE', `unsupported store "${scheme}": this version stores media as files (file:PATH)`);
+  throw new ConfigError('MEDIA_STORE', `unsupported store "${scheme}": use file:PATH or s3://bucket/prefix`);
+}
+
+// S3's rules for bucket names that work with both path-style and virtual-hosted addressing.
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const PREFIX_SEGMENT = /^[A-Za-z0-9_.-]+$/;
+
+function parseS3Store(env: Env, raw: string): S3StoreConfig {
+  const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(raw);
+  if (!match) throw new ConfigError('MEDIA_STORE', `must look like s3://bucket or s3://bucket/prefix, got "${raw}"`);
+  const bucket = match[1] ?? '';
+  if (!BUCKET_NAME.test(bucket) || bucket.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(bucket)) {
+    throw new ConfigError('MEDIA_STORE', `"${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, "-" and ".")`);
+  }
+  const prefix = (match[2] ?? '').replace(/\/+$/, '');
+  if (prefix !== '' && prefix.split('/').some((s) => !PREFIX_SEGMENT.test(s) || s === '.' || s === '..')) {
+    throw new ConfigError('MEDIA_STORE', `the key prefix "${prefix}" may hold only letters, digits, "_", "-", "." and single "/" between segments`);
+  }
+  const endpointVar = env.AWS_ENDPOINT_URL_S3 ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL';
+  const endpoint = env[endpointVar] || undefined;
+  if (endpoint !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw new ConfigError(endpointVar, `is not a URL, got "${endpoint}"`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(endpointVar, `must be an http:// or https:// URL, got "${url.protocol}"`);
+    // Keys in the URL would be printed wherever the endpoint is; they belong in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.
+    if (url.username !== '' || url.password !== '') throw new ConfigError(endpointVar, 'must not carry credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+  }
+  const region = (env.AWS_REGION ?? '').trim() || 'us-east-1';
+  if (!/^[a-z0-9-]+$/.test(region)) throw new ConfigError('AWS_REGION', `must be a region name like eu-west-1, got "${env.AWS_REGION}"`);
+  const pathStyle = (env.AWS_S3_FORCE_PATH_STYLE ?? '').trim().toLowerCase();
+  if (!['', 'true', 'false'].includes(pathStyle)) throw new ConfigError('AWS_S3_FORCE_PATH_STYLE', `must be true or false, got "${env.AWS_S3_FORCE_PATH_STYLE}"`);
+  return { kind: 's3', bucket, prefix, region, endpoint, forcePathStyle: pathStyle === 'true' };
 }
 
 function parseTrustProxy(env: Env): TrustProxy {
@@ -189,6 +248,41 @@ function parseRedirectPort(env: Env, tls: TlsConfig, port: number): number | nul
   return value;
 }
 
+/** More processes than this on one machine is a typo, not a deployment. */
+const MAX_WORKERS = 256;
+
+function parseWorkers(env: Env, database: DatabaseConfig): number {
+  const raw = (env.WORKERS ?? '').trim().toLowerCase();
+  if (raw === '') return 1;
+  if (!/^(auto|\d+)$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_WORKERS) {
+    throw new ConfigError('WORKERS', `must be auto or a whole number from 1 to ${MAX_WORKERS}, got "${env.WORKERS}"`);
+  }
+  const workers = raw === 'auto' ? availableParallelism() : Number(raw);
+  // Each process would have a database of its own, and a user would see a different one per request.
+  if (workers > 1 && database.kind === 'sqlite' && database.path === ':memory:') {
+    throw new ConfigError('WORKERS', 'more than one process needs a database they share, not sqlite::memory:');
+  }
+  return workers;
+}
+
+function parseRedis(env: Env): RedisConfig | null {
+  const raw = (env.REDIS_URL ?? '').trim();
+  if (raw === '') return null;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  // The message never repeats the value: it may carry a password.
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL, as in redis://127.0.0.1:6379');
+  }
+  const keyPrefix = (env.REDIS_KEY_PREFIX ?? '').trim() || 'butaca:';
+  if (!/^[\w:.-]{1,64}$/.test(keyPrefix)) throw new ConfigError('REDIS_KEY_PREFIX', `must be 1-64 letters, digits, _ : . or -; got "${keyPrefix}"`);
+  return { url: raw, keyPrefix };
+}
+
 function parseLogLevel(env: Env): string {
   const raw = (env.LOG_LEVEL ?? '').trim().toLowerCase();
   if (raw === '') return 'info';
@@ -212,11 +306,12 @@ export function loadConfig(env: Env = process.env): Config {
   const host = (env.HOST ?? '').trim() || '127.0.0.1';
   const port = parsePort(env);
   const tls = parseTls(env, dataDir);
+  const database = parseDatabase(env, dataDir);
   return {
     host,
     port,
     dataDir,
-    database: parseDatabase(env, dataDir),
+    database,
     logLevel: parseLogLevel(env),
     trustProxy: parseTrustProxy(env),
     sessionIdleTimeout: positiveInt(env, 'SESSION_IDLE_TIMEOUT', 24 * 3600),
@@ -238,5 +333,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxHeaderSize: positiveInt(env, 'MAX_HEADER_SIZE', 16 * 1024, 1024 * 1024),
     tls,
     httpRedirectPort: parseRedirectPort(env, tls, port),
+    redis: parseRedis(env),
+    workers: parseWorkers(env, database),
   };
 }

@@ -1,21 +1,74 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DatabaseConfig } from '../src/config.js';
 import { type TestContext, appOn as appOnDir } from './helpers.js';
+import { TEST_POSTGRES_URL, testDatabaseKind } from './pg.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI_TIMEOUT_MS = 20_000;
 
 const children = new Set<ChildProcess>();
 const dirs: string[] = [];
+/** With TEST_DATABASE=postgres: the database of each DATA_DIR a test gave the CLI, by DATA_DIR. */
+const databases = new Map<string, string>();
 
-/** Kills the CLI processes still running and removes the temporary directories; for `after`. */
+/** Runs `source` (an ES module) in a separate Node process with `args`, synchronously; throws with its stderr on failure. */
+function runNodeSync(source: string, args: string[]): void {
+  const res = spawnSync(process.execPath, ['--input-type=module', '-e', source, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 15_000 });
+  if (res.status !== 0) throw new Error(`node -e failed (${res.status ?? res.signal}): ${res.stderr}`);
+}
+
+const PG_ADMIN = `import pg from 'pg';
+const [url, statement] = process.argv.slice(1);
+const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+await client.connect();
+try { await client.query(statement); } finally { await client.end(); }`;
+
+/**
+ * Where the CLI keeps the data of `dataDir`: its SQLite file, or with TEST_DATABASE=postgres a
+ * database of its own on the test server, made on first use (synchronously, since spawnCli is)
+ * and dropped by cleanUp().
+ */
+export function databaseOf(dataDir: string): DatabaseConfig {
+  if (testDatabaseKind() === 'sqlite') return { kind: 'sqlite', path: path.join(dataDir, 'butaca.db') };
+  dataDir = path.resolve(dataDir);
+  let url = databases.get(dataDir);
+  if (url === undefined) {
+    const name = `butaca_test_${randomBytes(6).toString('hex')}`;
+    runNodeSync(PG_ADMIN, [TEST_POSTGRES_URL, `CREATE DATABASE ${name}`]);
+    const made = new URL(TEST_POSTGRES_URL);
+    made.pathname = `/${name}`;
+    url = made.toString();
+    databases.set(dataDir, url);
+  }
+  return { kind: 'postgres', url, poolSize: 10 };
+}
+
+/** DATABASE_URL for `databaseOf(dataDir)`. */
+export function databaseUrlOf(dataDir: string): string {
+  const db = databaseOf(dataDir);
+  return db.kind === 'sqlite' ? `sqlite:${db.path}` : db.url;
+}
+
+/** Drops the PostgreSQL database made for `dataDir`, if any (closing what is still connected). */
+export function dropDatabaseOf(dataDir: string): void {
+  dataDir = path.resolve(dataDir);
+  const url = databases.get(dataDir);
+  if (url === undefined) return;
+  databases.delete(dataDir);
+  runNodeSync(PG_ADMIN, [TEST_POSTGRES_URL, `DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`]);
+}
+
+/** Kills the CLI processes still running, removes the temporary directories and their databases; for `after`. */
 export function cleanUp(): void {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [...databases.keys()]) dropDatabaseOf(dir);
 }
 
 export function tempDir(): string {
@@ -24,7 +77,11 @@ export function tempDir(): string {
   return dir;
 }
 
-/** The environment of the test run minus anything that configures Butaca, plus `vars`. */
+/**
+ * The environment of the test run minus anything that configures Butaca, plus `vars`. Without a
+ * DATABASE_URL in `vars`, one for DATA_DIR is added (see databaseOf), so the same test runs on
+ * either database.
+ */
 export function cliEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) {
@@ -37,7 +94,8 @@ export function cliEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
       delete env[name];
     }
   }
-  return { ...env, ...vars };
+  const database = vars.DATA_DIR !== undefined && vars.DATABASE_URL === undefined ? { DATABASE_URL: databaseUrlOf(vars.DATA_DIR) } : {};
+  return { ...env, ...database, ...vars };
 }
 
 export function spawnCli(args: string[], vars: Record<string, string>): ChildProcess {
@@ -89,5 +147,5 @@ export function assertOneLine(stderr: string): string {
 
 /** An app over the database file (and media directory) the CLI wrote, built as `serve` builds it. */
 export function appOn(dataDir: string): Promise<TestContext> {
-  return appOnDir(dataDir, { DATABASE_URL: `sqlite:${path.join(dataDir, 'butaca.db')}` });
+  return appOnDir(dataDir, { DATABASE_URL: databaseUrlOf(dataDir) });
 }

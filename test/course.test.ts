@@ -1,231 +1,24 @@
-import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { LightMyRequestResponse } from 'fastify';
-import { type TestContext, adminToken, bearer, createMovie, startApp, userToken } from './helpers.js';
-import type { Review } from '../src/routes/reviews/data.js';
+import { injectSend, runCourseScenario } from './course-scenario.js';
+import { type TestContext, adminToken, startApp } from './helpers.js';
 
 /*
- * A student of the course "servicios web con Python y FastAPI" runs their `requests` clients
- * against Butaca. Each request below is what those clients put on the wire: `json=` bodies as
- * Python's json.dumps writes them, `data=` as a urlencoded form, the headers `requests` always adds,
- * and, for the cookie login, a requests.Session that keeps the cookie it was given.
+ * A course student's `requests` clients against Butaca, in-process. The request sequence and its
+ * assertions are in course-scenario.ts, shared with scripts/course-through.ts, which replays them
+ * over HTTP/2 through nginx in front of two instances (scripts/nginx-two-instances.sh).
  */
-
-const PYTHON_HEADERS = {
-  'user-agent': 'python-requests/2.31.0',
-  'accept-encoding': 'gzip, deflate',
-  accept: '*/*',
-  connection: 'keep-alive',
-};
-
-/**
- * `requests.post(url, json=body, headers=extra)`: json.dumps with its defaults, ", " and ": " as
- * separators and ensure_ascii (every non-ASCII character written as a \uXXXX escape).
- */
-function pythonJson(body: Record<string, unknown>, extra: Record<string, string> = {}): { headers: Record<string, string>; payload: string } {
-  const text = `{${Object.entries(body)
-    .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
-    .join(', ')}}`.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return {
-    headers: { ...PYTHON_HEADERS, ...extra, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) },
-    payload: text,
-  };
-}
-
-/** `requests.post(url, data=fields)`: a urlencoded form. */
-function pythonForm(fields: Record<string, string>): { headers: Record<string, string>; payload: string } {
-  const text = new URLSearchParams(fields).toString();
-  return { headers: { ...PYTHON_HEADERS, 'content-type': 'application/x-www-form-urlencoded' }, payload: text };
-}
-
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const USER_FIELDS = ['created_at', 'id', 'role', 'username'];
-const TOKEN_FIELDS = ['access_token', 'expires_in', 'token_type'];
-const REVIEW_FIELDS = ['created_at', 'id', 'movie', 'review', 'score', 'updated_at', 'user_id', 'username'];
-const MOVIE_FIELDS = ['average_score', 'created_at', 'id', 'poster_url', 'review_count', 'synopsis', 'title', 'trailer_url', 'updated_at', 'year'];
-
-
-function assertReview(value: unknown, expected: Partial<Review>): Review {
-  const review = value as Review;
-  assert.deepEqual(Object.keys(review).sort(), REVIEW_FIELDS);
-  assert.deepEqual(Object.keys(review.movie).sort(), ['id', 'title']);
-  assert.equal(typeof review.id, 'number');
-  assert.match(review.created_at, ISO_UTC);
-  assert.match(review.updated_at, ISO_UTC);
-  for (const [key, want] of Object.entries(expected)) assert.deepEqual(review[key as keyof Review], want, key);
-  return review;
-}
-
-function assertJson(res: LightMyRequestResponse, status: number): unknown {
-  assert.equal(res.statusCode, status, res.body);
-  assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
-  return res.json();
-}
-
 describe('a course student’s session, replayed', () => {
   let ctx: TestContext;
-  let movie: { id: number; title: string };
+  let admin: string;
 
   before(async () => {
     ctx = await startApp();
-    // An administrator has put a movie in the catalogue (movies are curated in Butaca).
-    const admin = await adminToken(ctx);
-    movie = await createMovie(ctx.app, admin, { title: 'El laberinto del fauno', year: 2006, synopsis: 'Posguerra y fantasía.' });
-    // Two classmates reviewed it before.
-    for (const classmate of ['companera_1', 'companero_2']) {
-      const t = await userToken(ctx.app, classmate);
-      const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/reviews', headers: bearer(t), payload: { movie_id: movie.id, review: 'Muy buena', score: 4 } });
-      assert.equal(res.statusCode, 201, res.body);
-    }
+    // An administrator, made the way an operator makes one (as `butaca user create --admin`).
+    admin = await adminToken(ctx);
   });
   after(async () => ctx.close());
 
   it('registers, gets a token, reviews, lists, edits, logs in with a cookie, deletes and logs out', async () => {
-    const app = ctx.app;
-    const username = 'alumno_fastapi';
-    const password = 'contraseña-segura-1';
-
-    // 1. Register: requests.post(URL + '/api/v1/users', json={'username': ..., 'password': ...})
-    const registration = pythonJson({ username, password });
-    assert.equal(registration.payload, '{"username": "alumno_fastapi", "password": "contrase\\u00f1a-segura-1"}');
-    const registered = await app.inject({ method: 'POST', url: '/api/v1/users', ...registration });
-    const user = assertJson(registered, 201) as { id: number; username: string; role: string; created_at: string };
-    assert.deepEqual(Object.keys(user).sort(), USER_FIELDS);
-    assert.equal(user.username, username);
-    assert.equal(user.role, 'user');
-    assert.equal(typeof user.id, 'number');
-    assert.match(user.created_at, ISO_UTC);
-    assert.equal(registered.headers.location, `/api/v1/users/${user.id}`);
-    assert.equal(registered.body.includes(password), false);
-
-    // 2. Token: requests.post(URL + '/auth', data={'username': ..., 'password': ...})
-    const auth = await app.inject({ method: 'POST', url: '/auth', ...pythonForm({ username, password }) });
-    const tokenBody = assertJson(auth, 200) as { access_token: string; token_type: string; expires_in: number };
-    assert.deepEqual(Object.keys(tokenBody).sort(), TOKEN_FIELDS);
-    assert.equal(tokenBody.token_type, 'bearer');
-    assert.equal(typeof tokenBody.access_token, 'string');
-    assert.ok(tokenBody.access_token.length >= 32);
-    assert.ok(Number.isInteger(tokenBody.expires_in) && tokenBody.expires_in > 0);
-    assert.equal(auth.headers['cache-control'], 'no-store');
-    const authHeader = { authorization: `Bearer ${tokenBody.access_token}` };
-
-    // The catalogue the student sees.
-    const movies = await app.inject({ method: 'GET', url: '/api/v1/movies', headers: PYTHON_HEADERS });
-    const movieList = assertJson(movies, 200) as Record<string, unknown>[];
-    assert.equal(movieList.length, 1);
-    assert.deepEqual(Object.keys(movieList[0]!).sort(), MOVIE_FIELDS);
-    assert.equal(movieList[0]!.id, movie.id);
-    assert.equal(movieList[0]!.review_count, 2);
-    assert.equal(movieList[0]!.average_score, 4);
-
-    // 3. Create a review with the bearer token.
-    const created = await app.inject({
-      method: 'POST',
-      url: '/api/v1/reviews',
-      ...pythonJson({ movie_id: movie.id, review: 'Una obra maestra del cine fantástico', score: 5 }, authHeader),
-    });
-    const review = assertReview(assertJson(created, 201), {
-      user_id: user.id,
-      username,
-      movie: { id: movie.id, title: 'El laberinto del fauno' },
-      review: 'Una obra maestra del cine fantástico',
-      score: 5,
-    });
-    assert.equal(review.created_at, review.updated_at);
-    assert.equal(created.headers.location, `/api/v1/reviews/${review.id}`);
-
-    // A second review of the same movie is refused, as in the course.
-    const again = await app.inject({ method: 'POST', url: '/api/v1/reviews', ...pythonJson({ movie_id: movie.id, review: 'Otra vez', score: 1 }, authHeader) });
-    assert.deepEqual(assertJson(again, 409), { detail: 'Already created a review' });
-
-    // 4. List: requests.get(URL + '/api/v1/reviews', params={'page': 1, 'limit': 2})
-    const listed = await app.inject({ method: 'GET', url: '/api/v1/reviews?page=1&limit=2', headers: PYTHON_HEADERS });
-    const page = assertJson(listed, 200);
-    assert.ok(Array.isArray(page), 'the list is a bare JSON array');
-    assert.equal(page.length, 2);
-    assert.equal(listed.headers['x-total-count'], '3');
-    assert.match(String(listed.headers.link), /rel="next"/);
-    // Newest first: the student's review leads.
-    assertReview(page[0], { id: review.id, username, score: 5 });
-    assertReview(page[1], { username: 'companero_2', score: 4 });
-
-    // 5. Get the review.
-    const got = await app.inject({ method: 'GET', url: `/api/v1/reviews/${review.id}`, headers: PYTHON_HEADERS });
-    assert.deepEqual(assertJson(got, 200), review);
-
-    // 6. Edit it: requests.put(URL + f'/api/v1/reviews/{id}', json={'review': ..., 'score': ...}, headers=...)
-    const edited = await app.inject({
-      method: 'PUT',
-      url: `/api/v1/reviews/${review.id}`,
-      ...pythonJson({ review: 'Sigue siendo una obra maestra', score: 4 }, authHeader),
-    });
-    const editedReview = assertReview(assertJson(edited, 200), {
-      id: review.id,
-      user_id: user.id,
-      username,
-      movie: { id: movie.id, title: 'El laberinto del fauno' },
-      review: 'Sigue siendo una obra maestra',
-      score: 4,
-      created_at: review.created_at,
-    });
-    assert.ok(editedReview.updated_at >= review.updated_at);
-    const movieNow = assertJson(await app.inject({ method: 'GET', url: `/api/v1/movies/${movie.id}`, headers: PYTHON_HEADERS }), 200) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(movieNow).sort(), MOVIE_FIELDS);
-    assert.equal(movieNow.review_count, 3);
-    assert.equal(movieNow.average_score, 4);
-
-    // 7. Cookie login with a requests.Session: session.post(URL + '/api/v1/users/login', json={...})
-    const login = await app.inject({ method: 'POST', url: '/api/v1/users/login', ...pythonJson({ username, password }) });
-    const loggedIn = assertJson(login, 200) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(loggedIn).sort(), USER_FIELDS);
-    assert.deepEqual(loggedIn, user);
-    const setCookie = login.cookies.find((c) => c.name === 'butaca_session');
-    assert.ok(setCookie, `a session cookie in ${JSON.stringify(login.headers['set-cookie'])}`);
-    assert.equal(setCookie.httpOnly, true);
-    assert.equal(setCookie.path, '/');
-    assert.equal(String(setCookie.sameSite).toLowerCase(), 'lax');
-    assert.notEqual(setCookie.value, String(user.id), 'the cookie is not the user id');
-    assert.notEqual(setCookie.value, tokenBody.access_token, 'a new session, not the token’s');
-    const cookieJar = { cookie: `butaca_session=${setCookie.value}` };
-
-    // ... and session.get(URL + '/api/v1/users/reviews'): my reviews, through the cookie alone.
-    const mine = await app.inject({ method: 'GET', url: '/api/v1/users/reviews', headers: { ...PYTHON_HEADERS, ...cookieJar } });
-    const myReviews = assertJson(mine, 200);
-    assert.ok(Array.isArray(myReviews));
-    assert.equal(myReviews.length, 1);
-    assert.deepEqual(myReviews[0], editedReview);
-    assert.equal(mine.headers['x-total-count'], '1');
-
-    // 8. Delete the review through the session: session.delete(URL + f'/api/v1/reviews/{id}')
-    const deleted = await app.inject({ method: 'DELETE', url: `/api/v1/reviews/${review.id}`, headers: { ...PYTHON_HEADERS, ...cookieJar } });
-    assert.equal(deleted.statusCode, 204, deleted.body);
-    assert.equal(deleted.body, '');
-    const gone = await app.inject({ method: 'GET', url: `/api/v1/reviews/${review.id}`, headers: PYTHON_HEADERS });
-    assert.deepEqual(assertJson(gone, 404), { detail: 'Review not found' });
-    const movieAfter = assertJson(await app.inject(`/api/v1/movies/${movie.id}`), 200) as Record<string, unknown>;
-    assert.equal(movieAfter.review_count, 2);
-    assert.equal(movieAfter.average_score, 4);
-
-    // 9. Log out: session.post(URL + '/api/v1/users/logout') → 204, and the cookie is cleared.
-    const logout = await app.inject({ method: 'POST', url: '/api/v1/users/logout', headers: { ...PYTHON_HEADERS, ...cookieJar } });
-    assert.equal(logout.statusCode, 204, logout.body);
-    assert.equal(logout.body, '');
-    const cleared = logout.cookies.find((c) => c.name === 'butaca_session');
-    assert.ok(cleared, 'logout clears the cookie');
-    assert.equal(cleared.value, '');
-    assert.ok(cleared.expires !== undefined && cleared.expires.getTime() <= Date.now(), 'the cleared cookie is expired');
-
-    // The old cookie no longer works...
-    const after1 = await app.inject({ method: 'GET', url: '/api/v1/users/reviews', headers: { ...PYTHON_HEADERS, ...cookieJar } });
-    assert.equal(after1.statusCode, 401);
-    assert.equal(after1.headers['www-authenticate'], 'Bearer');
-    const detail = (assertJson(after1, 401) as { detail: unknown }).detail;
-    assert.equal(typeof detail, 'string');
-    const me = await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: { ...PYTHON_HEADERS, ...cookieJar } });
-    assert.equal(me.statusCode, 401);
-
-    // ... while the bearer token, a separate session, still does.
-    const stillMe = await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: { ...PYTHON_HEADERS, ...authHeader } });
-    assert.deepEqual(assertJson(stillMe, 200), user);
+    await runCourseScenario(injectSend(ctx.app), { adminToken: admin, https: false });
   });
 });

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cleanUp, runCli, tempDir } from './cli-helpers.js';
-import { type Server, api, apiToken, apiUser, dbProblems, startServer } from './process-helpers.js';
+import { type Server, api, apiToken, apiUser, dataDirProblems, startServer } from './process-helpers.js';
 
 /*
  * Crash durability: an acknowledged write survives `kill -9`.
@@ -164,7 +163,7 @@ describe('crash durability (kill -9)', () => {
 
     server.child.kill('SIGTERM');
     await server.exited;
-    assert.deepEqual(dbProblems(path.join(dir, 'butaca.db')), []);
+    assert.deepEqual(await dataDirProblems(dir), []);
 
     t.diagnostic(`crash: ${attempted} writes sent, ${acknowledged} acknowledged, ${inFlightAtKill} in flight at kill -9 (${ackedAfterKill} of them answered 2xx before the process died); after restart ${present}/${slots.length} slots exactly as acknowledged, ${committedUnacked} holding an in-flight write that committed, ${wrong.length} wrong`);
     assert.ok(inFlightAtKill > 0, 'nothing was in flight at the kill: the test did not test a crash mid-write');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,9 @@ import { type Db, connect } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { insertUser } from '../src/routes/users/data.js';
 import { createTestDatabase, testDatabaseKind } from './pg.js';
+import { s3TestEnv, testMediaStoreKind } from './s3.js';
+import { S3Store } from '../src/storage/s3-store.js';
+import type { MediaStore } from '../src/storage/store.js';
 import { dbProblems } from './process-helpers.js';
 
 /**
@@ -30,8 +33,9 @@ export interface TestContext {
 
 /**
  * A real app on a fresh database, migrated as `serve` does: a SQLite file in a temporary
- * directory, or with TEST_DATABASE=postgres a new PostgreSQL database (dropped by close()); media
- * always go to the temporary directory. `env` takes the same variables as the server (e.g.
+ * directory, or with TEST_DATABASE=postgres a new PostgreSQL database (dropped by close()). Media
+ * go to the temporary directory, or with TEST_MEDIA_STORE=s3 to a prefix of their own on the test
+ * S3 server (see test/s3.ts). `env` takes the same variables as the server (e.g.
  * LOGIN_MAX_FAILURES).
  */
 export async function startApp(env: Record<string, string> = {}): Promise<TestContext> {
@@ -39,7 +43,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestCo
   const pgDb = testDatabaseKind() === 'postgres' && env.DATABASE_URL === undefined ? await createTestDatabase() : undefined;
   let ctx: TestContext;
   try {
-    ctx = await appOn(dir, pgDb ? { DATABASE_URL: pgDb.url, ...env } : env);
+    const s3Env = testMediaStoreKind() === 's3' && env.MEDIA_STORE === undefined ? await s3TestEnv() : {};
+    ctx = await appOn(dir, { ...s3Env, ...(pgDb ? { DATABASE_URL: pgDb.url } : {}), ...env });
   } catch (err) {
     await pgDb?.drop();
     rmSync(dir, { recursive: true, force: true });
@@ -72,6 +77,7 @@ export async function appOn(dataDir: string, env: Record<string, string> = {}): 
     close: async () => {
       await app.close();
       await db.destroy();
+      if (app.store instanceof S3Store) app.store.close();
     },
   };
 }
@@ -228,6 +234,33 @@ export function filesUnder(dir: string): string[] {
   };
   walk(dir, '');
   return out.sort();
+}
+
+/** The keys in the app's media store that start with `prefix`, sorted: the same check whatever the store. */
+export async function storedKeys(ctx: TestContext, prefix = ''): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const object of ctx.app.store.list(prefix)) keys.push(object.key);
+  return keys.sort();
+}
+
+/** The whole stored object at `key`. */
+export async function storedBytes(store: MediaStore, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await store.get(key)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Writes the store has begun and not finished, with the bytes each holds so far: a file store's
+ * temporary files in `<root>/.incoming`, or the uploads an S3 store has under way (which S3 keeps
+ * out of sight until complete).
+ */
+export function unfinishedWrites(ctx: TestContext): { name: string; bytes: number }[] {
+  const { store } = ctx.app;
+  if (store instanceof S3Store) return store.writesInProgress().map((w) => ({ name: w.key, bytes: w.bytes }));
+  if (ctx.config.mediaStore.kind !== 'file') throw new Error(`unfinishedWrites: unknown store ${ctx.config.mediaStore.kind}`);
+  const incoming = path.join(ctx.config.mediaStore.root, '.incoming');
+  return filesUnder(incoming).map((name) => ({ name, bytes: statSync(path.join(incoming, name)).size }));
 }
 
 /** Waits until `check` is true, polling every 10 ms; fails after `timeoutMs`. */

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import sharp from 'sharp';
@@ -11,13 +9,14 @@ import {
   assertInvalid,
   bearer,
   createMovie,
-  filesUnder,
   listenOnLoopback,
   mediaFixture,
   startApp,
+  storedBytes,
   uploadMedia,
   wireFetch,
 } from './helpers.js';
+import type { StoredObject } from '../src/storage/store.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers local to this file
@@ -46,14 +45,13 @@ function comparable(res: LightMyRequestResponse): Record<string, unknown> {
   return rest;
 }
 
-/** The stored files of the movie's current poster, by variant name (full.jpg, w160.webp, ...). */
-function storedPoster(ctx: TestContext, movieId: number): Map<string, string> {
-  const dir = path.join(ctx.config.mediaStore.root, 'movies', String(movieId));
-  const out = new Map<string, string>();
-  for (const rel of filesUnder(dir)) {
-    const [prefix, name] = rel.split('/');
+/** The stored objects of the movie's current poster, by variant name (full.jpg, w160.webp, ...), with their key and date. */
+async function storedPoster(ctx: TestContext, movieId: number): Promise<Map<string, StoredObject>> {
+  const out = new Map<string, StoredObject>();
+  for await (const object of ctx.app.store.list(`movies/${movieId}/`)) {
+    const [, , prefix, name] = object.key.split('/');
     assert.match(prefix!, /^poster-[0-9a-f]+$/);
-    out.set(name!, path.join(dir, rel));
+    out.set(name!, object);
   }
   return out;
 }
@@ -96,9 +94,9 @@ describe('posters are processed once, at upload', () => {
   after(async () => ctx.close());
 
   it('stores every copy at upload (full size and 160, 320, 640 wide, as JPEG and WebP) and serves those stored bytes', async () => {
-    const stored = storedPoster(ctx, large);
+    const stored = await storedPoster(ctx, large);
     assert.deepEqual([...stored.keys()].sort(), POSTER_VARIANTS);
-    const mtimes = new Map([...stored].map(([name, file]) => [name, statSync(file).mtimeMs]));
+    const mtimes = new Map([...stored].map(([name, object]) => [name, object.modified.getTime()]));
     for (const w of [undefined, ...WIDTHS]) {
       for (const [accept, ext] of [
         ['image/webp', 'webp'],
@@ -107,14 +105,14 @@ describe('posters are processed once, at upload', () => {
         const res = await get(ctx, `${mediaUrl(large, 'poster')}${w === undefined ? '' : `?w=${w}`}`, { accept });
         assert.equal(res.statusCode, 200);
         const name = `${w === undefined ? 'full' : `w${w}`}.${ext}`;
-        assert.ok(res.rawPayload.equals(readFileSync(stored.get(name)!)), `GET serves the stored ${name}`);
-        assert.equal(res.headers['content-length'], String(statSync(stored.get(name)!).size));
+        assert.ok(res.rawPayload.equals(await storedBytes(ctx.app.store, stored.get(name)!.key)), `GET serves the stored ${name}`);
+        assert.equal(res.headers['content-length'], String(stored.get(name)!.size));
       }
     }
     // Serving made nothing new and rewrote nothing.
-    const afterGets = storedPoster(ctx, large);
+    const afterGets = await storedPoster(ctx, large);
     assert.deepEqual([...afterGets.keys()].sort(), POSTER_VARIANTS);
-    for (const [name, file] of afterGets) assert.equal(statSync(file).mtimeMs, mtimes.get(name));
+    for (const [name, object] of afterGets) assert.equal(object.modified.getTime(), mtimes.get(name));
   });
 
   it('answers ?w=160, 320 and 640 with a JPEG of exactly that width (aspect kept), and the full size without w', async () => {
@@ -194,10 +192,10 @@ describe('posters are processed once, at upload', () => {
     const res = await uploadMedia(ctx.app, movie.id, 'poster', withGps, { token: admin, as: 'multipart', filename: 'gps.jpg' });
     assert.equal(res.statusCode, 201, res.body);
 
-    for (const file of storedPoster(ctx, movie.id).values()) {
-      const bytes = readFileSync(file);
-      assert.equal((await sharp(bytes).metadata()).exif, undefined, `EXIF stored in ${path.basename(file)}`);
-      assert.ok(!bytes.includes('SpyCam') && !bytes.includes('Secret Owner'), `EXIF text in ${path.basename(file)}`);
+    for (const object of (await storedPoster(ctx, movie.id)).values()) {
+      const bytes = await storedBytes(ctx.app.store, object.key);
+      assert.equal((await sharp(bytes).metadata()).exif, undefined, `EXIF stored in ${object.key}`);
+      assert.ok(!bytes.includes('SpyCam') && !bytes.includes('Secret Owner'), `EXIF text in ${object.key}`);
     }
     for (const w of [undefined, ...WIDTHS]) {
       for (const accept of ['image/webp', 'image/jpeg']) {

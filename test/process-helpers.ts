@@ -1,11 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import Database from 'better-sqlite3';
-import { spawnCli } from './cli-helpers.js';
+import { type Db, connect } from '../src/db/connect.js';
+import { appOn, databaseOf, spawnCli } from './cli-helpers.js';
+import { dbProblemsOf } from './helpers.js';
 
 /*
- * Shared by the reliability tests (fuzz, crash, shutdown): a real `butaca serve` process, and the
- * checks that a database file is whole and its derived columns agree with the rows.
+ * Shared by the reliability tests (fuzz, crash, shutdown, cluster): a real `butaca serve` process,
+ * and the checks that a database is whole and its derived columns agree with the rows. The
+ * database is the SQLite file in DATA_DIR, or with TEST_DATABASE=postgres the one made for that
+ * DATA_DIR (see databaseOf in cli-helpers.ts).
  */
 
 /**
@@ -36,13 +39,23 @@ export function dbProblems(file: string): string[] {
   }
 }
 
-/** Runs `fn` on a read-only handle of the database file (for checks after a process is gone). */
-export function readDb<T>(file: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+/** dbProblems for the database of `dataDir`, whichever it is (on PostgreSQL: orphan rows and the recount). */
+export async function dataDirProblems(dataDir: string): Promise<string[]> {
+  const ctx = await appOn(dataDir);
   try {
-    return fn(db);
+    return await dbProblemsOf(ctx);
   } finally {
-    db.close();
+    await ctx.close();
+  }
+}
+
+/** Runs `fn` on a Kysely handle of the database of `dataDir`, whichever it is. */
+export async function withDataDb<T>(dataDir: string, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = connect(databaseOf(dataDir));
+  try {
+    return await fn(db);
+  } finally {
+    await db.destroy();
   }
 }
 
@@ -63,7 +76,6 @@ export interface Server {
 export function startServer(dataDir: string, env: Record<string, string> = {}, timeoutMs = 20_000): Promise<Server> {
   const child = spawnCli(['serve'], {
     DATA_DIR: dataDir,
-    DATABASE_URL: `sqlite:${path.join(dataDir, 'butaca.db')}`,
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'error',

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { connect as netConnect } from 'node:net';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cleanUp, runCli, tempDir } from './cli-helpers.js';
 import { type WireRequest, type WireResponse, mediaFixture, wireRequest } from './helpers.js';
-import { api, apiToken, apiUser, dbProblems, readDb, startServer } from './process-helpers.js';
+import { api, apiToken, apiUser, dataDirProblems, startServer, withDataDb } from './process-helpers.js';
 
 /*
  * Graceful shutdown of a real `butaca serve` process: SIGTERM in the middle of a burst of
@@ -185,10 +184,9 @@ describe('graceful shutdown (SIGTERM)', () => {
     assert.deepEqual(broken, []);
 
     // Restarted: consistent, and the upload that finished during the drain is there.
-    const file = path.join(dir, 'butaca.db');
-    assert.deepEqual(dbProblems(file), []);
-    const trailers = readDb(file, (db) => db.prepare(`SELECT COUNT(*) FROM media WHERE kind = 'trailer'`).pluck().get());
-    assert.equal(trailers, 1);
+    assert.deepEqual(await dataDirProblems(dir), []);
+    const trailers = await withDataDb(dir, (db) => db.selectFrom('media').select((eb) => eb.fn.countAll<string>().as('n')).where('kind', '=', 'trailer').executeTakeFirstOrThrow());
+    assert.equal(Number(trailers.n), 1);
     const again = await startServer(dir, ENV);
     const movie = await api<{ trailer_url: string | null }>(again.base, 'GET', `/api/v1/movies/${movieIds[0]}`);
     assert.ok(movie.body.trailer_url, 'the trailer uploaded during the drain is gone after restart');

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError, forbidden, unauthorized } from '../http/errors.js';
 import { type UserRow, findCredentials, findPasswordHash } from '../routes/users/data.js';
+import { addressKey, usernameKey } from './login-throttle.js';
 import { verifyAgainstDummy, verifyPassword } from './passwords.js';
 
 export interface LoginLimits {
@@ -11,27 +12,37 @@ export interface LoginLimits {
 /**
  * Counts a password attempt against the username and the client address before any waiting, and
  * answers 429 when either is over its limit. Counting up front matters: attempts sent in parallel
- * would otherwise all pass the check while the first ones are still being hashed.
+ * would otherwise all pass the check while the first ones are still being hashed. When the shared
+ * counters cannot be reached the attempt is refused (503): an unthrottled password check is what
+ * an attacker would wait for.
  */
-function takeAttempt(app: FastifyInstance, limits: LoginLimits, userKey: string, addressKey: string, what: string): void {
-  const wait = Math.max(
-    app.loginThrottle.retryAfter(userKey, limits.maxPerUser),
-    app.loginThrottle.retryAfter(addressKey, limits.maxPerAddress),
-  );
+async function takeAttempt(app: FastifyInstance, limits: LoginLimits, userKey: string, addrKey: string, what: string): Promise<void> {
+  let wait: number;
+  try {
+    wait = await app.loginThrottle.take([
+      { key: userKey, max: limits.maxPerUser },
+      { key: addrKey, max: limits.maxPerAddress },
+    ]);
+  } catch (err) {
+    app.log.error({ err }, 'login throttle store unavailable; refusing password checks');
+    throw new HttpError(503, `Cannot check ${what} attempts right now; try again shortly`, { 'retry-after': '5' });
+  }
   if (wait > 0) {
     throw new HttpError(429, `Too many failed ${what} attempts; try again later`, { 'retry-after': String(wait) });
   }
-  app.loginThrottle.fail(userKey);
-  app.loginThrottle.fail(addressKey);
 }
 
-/** A right password clears the username's count and gives the address its attempt back. */
-function attemptSucceeded(app: FastifyInstance, userKey: string, addressKey: string): void {
-  app.loginThrottle.reset(userKey);
-  app.loginThrottle.forgive(addressKey);
+/**
+ * A right password clears the username's count and gives the address its attempt back. A store
+ * failure here costs at most a stale count, so the login stands.
+ */
+async function attemptSucceeded(app: FastifyInstance, userKey: string, addrKey: string): Promise<void> {
+  await Promise.all([app.loginThrottle.reset(userKey), app.loginThrottle.forgive(addrKey)]).catch((err: unknown) => {
+    app.log.warn({ err }, 'could not clear login attempt counts');
+  });
 }
 
-const keysFor = (request: FastifyRequest, username: string) => [`user:${username.toLowerCase()}`, `addr:${request.ip}`] as const;
+const keysFor = (request: FastifyRequest, username: string) => [usernameKey(username), addressKey(request.ip)] as const;
 
 /**
  * Checks a username and password, with throttling per username and per client address. Unknown
@@ -44,12 +55,12 @@ export async function checkCredentials(
   username: string,
   password: string,
 ): Promise<UserRow> {
-  const [userKey, addressKey] = keysFor(request, username);
-  takeAttempt(app, limits, userKey, addressKey, 'login');
+  const [userKey, addrKey] = keysFor(request, username);
+  await takeAttempt(app, limits, userKey, addrKey, 'login');
   const found = await findCredentials(app.db, username);
   const ok = found ? await verifyPassword(found.password_hash, password) : await verifyAgainstDummy(password);
   if (!found || !ok) throw unauthorized('Incorrect username or password');
-  attemptSucceeded(app, userKey, addressKey);
+  await attemptSucceeded(app, userKey, addrKey);
   const { password_hash: _hash, ...user } = found;
   return user;
 }
@@ -66,9 +77,9 @@ export async function confirmPassword(
   password: string,
   refusal: string,
 ): Promise<void> {
-  const [userKey, addressKey] = keysFor(request, user.username);
-  takeAttempt(app, limits, userKey, addressKey, 'password');
+  const [userKey, addrKey] = keysFor(request, user.username);
+  await takeAttempt(app, limits, userKey, addrKey, 'password');
   const hash = await findPasswordHash(app.db, user.userId);
   if (hash === undefined || !(await verifyPassword(hash, password))) throw forbidden(refusal);
-  attemptSucceeded(app, userKey, addressKey);
+  await attemptSucceeded(app, userKey, addrKey);
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect.js';
+import { prepared } from '../db/prepared.js';
 import { hashSecret, newSecret } from './tokens.js';
 
 export interface SessionPolicy {
@@ -38,9 +39,9 @@ export async function createSession(db: Db, userId: number, policy: SessionPolic
   return { secret, expiresAt };
 }
 
-/** The live session a secret belongs to, or undefined; ends it on the spot if it has expired. */
-export async function findSession(db: Db, secret: string, policy: SessionPolicy): Promise<SessionUser | undefined> {
-  const row = await db
+// Read on every signed-in request: compiled once (src/db/prepared.ts).
+const sessionByHash = prepared((db, _shape: 'by hash', v: { hash: string }) =>
+  db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .select([
@@ -52,8 +53,12 @@ export async function findSession(db: Db, secret: string, policy: SessionPolicy)
       'users.role',
       'users.created_at',
     ])
-    .where('sessions.token_hash', '=', hashSecret(secret))
-    .executeTakeFirst();
+    .where('sessions.token_hash', '=', v.hash),
+);
+
+/** The live session a secret belongs to, or undefined; ends it on the spot if it has expired. */
+export async function findSession(db: Db, secret: string, policy: SessionPolicy): Promise<SessionUser | undefined> {
+  const [row] = await sessionByHash(db, 'by hash', { hash: hashSecret(secret) });
   if (!row) return undefined;
   const now = Date.now();
   const lastSeen = Date.parse(row.last_seen_at);

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { hashPassword } from '../auth/passwords.js';
 import { ConfigError, type Config, loadConfig, loadDotEnv } from '../config.js';
@@ -5,10 +6,10 @@ import { connect, isUniqueViolation } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { insertUser, setRole } from '../routes/users/data.js';
 import { USERNAME } from '../routes/users/schemas.js';
-import { serve } from '../server.js';
+import { runCluster } from '../cluster.js';
+import { type FailedMessage, serve } from '../server.js';
 import { DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_PASSWORD, DEMO_REVIEWERS } from './demo-catalogue.js';
 import { readPassword } from './read-password.js';
-import { seedDemo } from './seed.js';
 
 const HELP = `Usage: butaca <command> [options]
 
@@ -77,6 +78,8 @@ async function seed(config: Config, args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, options: { demo: { type: 'boolean', default: false } }, allowPositionals: true });
   if (!values.demo || positionals.length > 0) throw new UsageError('usage: butaca seed --demo');
   const where = config.database.kind === 'sqlite' ? config.database.path : 'PostgreSQL';
+  // Imported here: the seed's image generation (sharp) is not needed to serve.
+  const { seedDemo } = await import('./seed.js');
   const done = await withDb(config, (db) => seedDemo(db, config));
   const others = DEMO_REVIEWERS.filter((name) => name !== 'demo').join(', ');
   process.stdout.write(
@@ -104,7 +107,9 @@ async function main(argv: string[]): Promise<void> {
   const config = loadConfig();
   switch (command) {
     case 'serve':
-      await serve(config);
+      if (cluster.isWorker) await serve(config, 'worker');
+      else if (config.workers > 1) await runCluster(config);
+      else await serve(config);
       return;
     case 'migrate': {
       // Not withDb: it migrates before the work, and this report would then always say "up to date".
@@ -125,13 +130,22 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof UsageError) {
-    process.stderr.write(`butaca: ${err.message}\n`);
-  } else if ((err as { code?: string }).code === 'EADDRINUSE' || (err as { code?: string }).code === 'EACCES') {
-    process.stderr.write(`butaca: cannot listen: ${(err as Error).message} (check HOST and PORT)\n`);
-  } else {
-    process.stderr.write(`butaca: ${(err as Error).message ?? String(err)}\n`);
+function errorLine(err: unknown): string {
+  if (err instanceof ConfigError || err instanceof UsageError) return `butaca: ${err.message}`;
+  if ((err as { code?: string }).code === 'EADDRINUSE' || (err as { code?: string }).code === 'EACCES') {
+    return `butaca: cannot listen: ${(err as Error).message} (check HOST and PORT)`;
   }
+  return `butaca: ${(err as Error).message ?? String(err)}`;
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const line = errorLine(err);
+  if (cluster.isWorker && process.connected) {
+    // The primary prints it, once for all its workers.
+    const message: FailedMessage = { type: 'butaca:failed', line };
+    process.send!(message, () => process.exit(1));
+    return;
+  }
+  process.stderr.write(`${line}\n`);
   process.exit(1);
 });

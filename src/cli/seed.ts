@@ -30,7 +30,7 @@ export interface SeedSummary {
 }
 
 /** A small deterministic PRNG (mulberry32): the same demo every time, without a dependency. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -134,7 +134,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
  * deleted (and whatever a crash leaves is swept at a later start).
  */
 export async function seedDemo(db: Db, config: Config): Promise<SeedSummary> {
-  const store = createStore(config.mediaStore);
+  const store = await createStore(config.mediaStore);
   const warnings: string[] = [];
   const log: WarnLog = { warn: (_details, message) => warnings.push(message) };
   const target = { store, stagingDir: path.join(config.dataDir, 'tmp'), log };

@@ -63,10 +63,18 @@ export interface MediaTable {
   updated_at: string;
 }
 
+/** Exact row counts kept by triggers (migration 0004): a table's count is the sum of its shards. */
+export interface RowCountsTable {
+  name: 'movies' | 'reviews';
+  shard: number;
+  n: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   movies: MoviesTable;
   reviews: ReviewsTable;
   media: MediaTable;
+  row_counts: RowCountsTable;
 }

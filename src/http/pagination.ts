@@ -22,6 +22,26 @@ export const pageOf = (query: { page?: number; limit?: number }): Page => ({ pag
 export const offsetOf = ({ page, limit }: Page): number => (page - 1) * limit;
 
 /**
+ * How to read one page of `total` ordered rows: OFFSET walks past every skipped row, so a page in
+ * the second half is read from the other end, in the opposite order, and turned around
+ * (`reverse`). The last page then costs what the first does; the middle one stays the dearest.
+ * Undefined when the page lies past the end (nothing to read).
+ */
+export interface ScanPlan {
+  offset: number;
+  limit: number;
+  reverse: boolean;
+}
+
+export function scanPlan(page: Page, total: number): ScanPlan | undefined {
+  const start = offsetOf(page);
+  if (start >= total) return undefined;
+  const end = Math.min(start + page.limit, total);
+  if (start <= total - end) return { offset: start, limit: page.limit, reverse: false };
+  return { offset: total - end, limit: end - start, reverse: true };
+}
+
+/**
  * Sets `X-Total-Count` and an RFC 8288 `Link` header. The links are relative references that keep
  * every other query parameter of the request, so they stay right behind any proxy.
  */

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import type { Metadata, OutputInfo, Sharp } from 'sharp';
 import { invalid } from '../http/errors.js';
 import type { MediaStore } from '../storage/store.js';
 
@@ -34,6 +34,8 @@ const ENCODE = {
  * and leaves its metadata behind (EXIF, GPS, XMP), since sharp writes none unless asked.
  */
 export async function processPoster(file: string, store: MediaStore, prefix: string): Promise<ProcessedPoster> {
+  // Loaded on the first poster rather than at start: libvips is a tenth of the cold start.
+  const { default: sharp } = await import('sharp');
   const input = (): Sharp => sharp(file, { limitInputPixels: MAX_PIXELS, failOn: 'error' }).rotate();
   let meta: Metadata;
   try {

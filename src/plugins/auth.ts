@@ -82,7 +82,7 @@ const CROSS_SITE = 'Cross-site request refused: use a bearer token for requests 
 export default fp(
   async function auth(app: FastifyInstance, opts: { policy: SessionPolicy; loginWindow: number }) {
     app.decorate('sessionPolicy', opts.policy);
-    app.decorate('loginThrottle', new LoginThrottle(opts.loginWindow));
+    app.decorate('loginThrottle', new LoginThrottle(app.counters, opts.loginWindow));
     app.decorateRequest('principal', null);
     app.addHook('onReady', async () => {
       await prepareDummyHash();
@@ -117,7 +117,7 @@ export default fp(
       if (level === 'admin' && session.role !== 'admin') throw forbidden('Administrator role required');
     });
   },
-  { name: 'auth', dependencies: ['@fastify/cookie'] },
+  { name: 'auth', dependencies: ['@fastify/cookie', 'counters'] },
 );
 
 /** The caller of a route declared with `config.auth`; the onRequest hook guarantees it is set. */

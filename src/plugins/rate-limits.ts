@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { rateLimitStoreClass } from '../counters/rate-limit-store.js';
 import { HttpError } from '../http/errors.js';
 
 export interface RateLimitOptions {
@@ -24,7 +25,11 @@ export function isLoopback(ip: string): boolean {
 
 /**
  * Request-rate limits per client address (`request.ip`, so TRUST_PROXY decides whether
- * X-Forwarded-For counts), loopback excepted. In one process's memory, like the login throttle.
+ * X-Forwarded-For counts), loopback excepted. Counted in the shared counters (plugins/counters.ts),
+ * so a client's rate is the same on every instance. When those cannot be reached the requests go
+ * through uncounted (logged once): refusing every request while Redis or the database is down
+ * would turn a counter outage into a full outage, and the login throttle, which does fail closed,
+ * still guards the passwords.
  * Over the limit: 429, `{"detail": …}`, Retry-After and the RateLimit-* headers of the IETF draft.
  *
  * Must be registered before the routes: @fastify/rate-limit attaches itself to each route as it
@@ -41,7 +46,15 @@ export default fp(
       if (opts.authMax === 0 || !methods.some((m) => LOGIN_ROUTES.has(`${m} ${route.url}`))) return;
       route.config = { ...route.config, rateLimit: { max: opts.authMax, timeWindow: AUTH_WINDOW_MS } };
     });
+    // With Redis the plugin's own Redis store (one Lua script per request) counts under our
+    // prefix; otherwise a custom store over the SQL counters.
+    const counters = app.counters;
+    const backend = counters.redis
+      ? { redis: counters.redis.client, nameSpace: `${counters.redis.prefix}rl:` }
+      : { store: rateLimitStoreClass(counters, app.log) };
     await app.register(rateLimit, {
+      ...backend,
+      skipOnError: true,
       global: opts.max > 0,
       max: opts.max,
       timeWindow: opts.window * 1000,
@@ -60,5 +73,5 @@ export default fp(
         new HttpError(429, `Too many requests; try again in ${context.after}`, { 'retry-after': String(Math.ceil(context.ttl / 1000)) }),
     });
   },
-  { name: 'rate-limits' },
+  { name: 'rate-limits', dependencies: ['counters'] },
 );

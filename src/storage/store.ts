@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { HttpError } from '../http/errors.js';
 
 export interface StoredObject {
   key: string;
@@ -17,6 +18,18 @@ export class MissingObjectError extends Error {
   constructor(readonly key: string) {
     super(`no stored object at ${key}`);
     this.name = 'MissingObjectError';
+  }
+}
+
+/**
+ * The store itself failed (unreachable, refusing the credentials, no such bucket): the client
+ * gets a 503 with a plain detail, the cause stays on the error for the server's log.
+ */
+export class StoreUnavailableError extends HttpError {
+  constructor(cause: unknown) {
+    super(503, 'Media storage is unavailable');
+    this.name = 'StoreUnavailableError';
+    this.cause = cause;
   }
 }
 

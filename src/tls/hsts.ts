@@ -8,7 +8,7 @@ export const HSTS = 'max-age=31536000; includeSubDomains';
  * Strict-Transport-Security on every answer, registered only when the server itself speaks TLS:
  * browsers ignore the header over plain HTTP, and sending it from an HTTP-only server behind a
  * proxy would be a promise this process cannot check. This is the only place it is set —
- * @fastify/helmet's own HSTS is switched off where helmet is registered, so the two cannot disagree.
+ * helmet's own HSTS is switched off where helmet is registered, so the two cannot disagree.
  * onSend, not onRequest, so that error answers (404, 413, 500…) carry it too.
  */
 export default fp(

@@ -1,7 +1,6 @@
 import { type KeyObject, X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, type TlsConfig } from '../config.js';
-import { ensureDevCert } from './dev-cert.js';
 import { canonicalHost } from './hosts.js';
 
 /** A certificate and key, read and checked, ready for the server. */
@@ -75,6 +74,8 @@ export async function loadTls(tls: TlsConfig): Promise<TlsMaterial | null> {
   if (tls.kind === 'files') return fromFiles(tls.certFile, tls.keyFile);
   let dev;
   try {
+    // Loaded only here: the certificate generator is not needed to start without HTTPS=self-signed.
+    const { ensureDevCert } = await import('./dev-cert.js');
     dev = await ensureDevCert(tls.dir);
   } catch (err) {
     throw new ConfigError('HTTPS', `cannot make the development certificate in "${tls.dir}": ${(err as Error).message}`);

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import { type Browser, type BrowserContext, type Locator, type Page, chromium } from 'playwright-core';
-import { ROOT, cliEnv } from '../cli-helpers.js';
+import { ROOT, cliEnv, dropDatabaseOf } from '../cli-helpers.js';
 
 export { ROOT };
 export const CHROMIUM = '/usr/bin/chromium';
@@ -156,6 +156,12 @@ export interface Server {
   stop: () => Promise<void>;
 }
 
+/** Removes a server's DATA_DIR and, with TEST_DATABASE=postgres, the database cliEnv made for it. */
+function discard(dataDir: string): void {
+  rmSync(dataDir, { recursive: true, force: true });
+  dropDatabaseOf(dataDir);
+}
+
 /** `node bin/butaca.js serve` on a free loopback port over a fresh DATA_DIR, after `seed --demo` when asked. */
 export async function startServer(options: { seed?: boolean } = {}): Promise<Server> {
   await ensureBuilt();
@@ -167,7 +173,7 @@ export async function startServer(options: { seed?: boolean } = {}): Promise<Ser
       assert.equal(seeded.code, 0, `seed --demo failed:\n${seeded.output}`);
     }
   } catch (err) {
-    rmSync(dataDir, { recursive: true, force: true });
+    discard(dataDir);
     throw err;
   }
 
@@ -193,7 +199,7 @@ export async function startServer(options: { seed?: boolean } = {}): Promise<Ser
     });
   }).catch((err: unknown) => {
     child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
+    discard(dataDir);
     throw err;
   });
 
@@ -208,7 +214,7 @@ export async function startServer(options: { seed?: boolean } = {}): Promise<Ser
         if (!stopped) child.kill('SIGKILL');
       }
       children.delete(child);
-      rmSync(dataDir, { recursive: true, force: true });
+      discard(dataDir);
     },
   };
 }

@@ -2,7 +2,9 @@ import { type SqlBool, sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
 import { nowIso } from '../../db/connect.js';
 import type { MoviesTable } from '../../db/schema.js';
-import { type Page, offsetOf } from '../../http/pagination.js';
+import { type Page, scanPlan } from '../../http/pagination.js';
+import { prepared } from '../../db/prepared.js';
+import { rowCount } from '../../db/row-counts.js';
 import type { MovieSort } from './schemas.js';
 
 type Tx = Db; // a transaction has the same query API
@@ -67,30 +69,57 @@ export interface MovieListOptions extends Page {
   order: 'asc' | 'desc';
 }
 
-export async function listMovies(db: Db, opts: MovieListOptions): Promise<{ rows: MovieRow[]; total: number }> {
-  const search = opts.q === undefined ? undefined : sql<SqlBool>`title_key like ${containsPattern(opts.q)} escape '\\'`;
-  const column = SORT_COLUMN[opts.sort];
-  let query = selectMovies(db).$if(search !== undefined, (qb) => qb.where(search!));
-  query =
-    column === 'movies.year'
-      ? query.orderBy('movies.year', (ob) => (opts.order === 'asc' ? ob.asc() : ob.desc()).nullsLast())
-      : query.orderBy(column, opts.order);
-  if (column !== 'movies.id') query = query.orderBy('movies.id', opts.order);
-  const rows = await query.limit(opts.limit).offset(offsetOf(opts)).execute();
-  const count = await db
+const searchedMovieCount = prepared((db, _shape: 'search', v: { pattern: string }) =>
+  db
     .selectFrom('movies')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .$if(search !== undefined, (qb) => qb.where(search!))
-    .executeTakeFirstOrThrow();
-  return { rows, total: Number(count.n) };
+    .where(sql<SqlBool>`title_key like ${v.pattern} escape '\\'`),
+);
+
+interface ListShape extends Record<string, string | boolean> {
+  sort: MovieSort;
+  order: 'asc' | 'desc';
+  /** Year order puts movies without one last; read backwards they come first. */
+  reverse: boolean;
+  search: boolean;
 }
+
+const moviePage = prepared((db, shape: ListShape, v: { pattern: string; limit: number; offset: number }) => {
+  const column = SORT_COLUMN[shape.sort];
+  let query = selectMovies(db).$if(shape.search, (qb) => qb.where(sql<SqlBool>`title_key like ${v.pattern} escape '\\'`));
+  query =
+    column === 'movies.year'
+      ? query.orderBy('movies.year', (ob) => {
+          const directed = shape.order === 'asc' ? ob.asc() : ob.desc();
+          return shape.reverse ? directed.nullsFirst() : directed.nullsLast();
+        })
+      : query.orderBy(column, shape.order);
+  if (column !== 'movies.id') query = query.orderBy('movies.id', shape.order);
+  return query.limit(v.limit).offset(v.offset);
+});
+
+export async function listMovies(db: Db, opts: MovieListOptions): Promise<{ rows: MovieRow[]; total: number }> {
+  const pattern = opts.q === undefined ? '' : containsPattern(opts.q);
+  // A substring search has no index to use: its count, like its rows, reads the table.
+  const total = opts.q === undefined ? await rowCount(db, 'movies') : Number((await searchedMovieCount(db, 'search', { pattern }))[0]!.n);
+  const plan = scanPlan(opts, total);
+  if (plan === undefined) return { rows: [], total };
+  const order = plan.reverse ? (opts.order === 'asc' ? 'desc' : 'asc') : opts.order;
+  const shape = { sort: opts.sort, order, reverse: plan.reverse, search: opts.q !== undefined };
+  const rows = await moviePage(db, shape, { pattern, limit: plan.limit, offset: plan.offset });
+  return { rows: plan.reverse ? rows.reverse() : rows, total };
+}
+
+const movieById = prepared((db, _shape: 'by id', v: { id: number }) => selectMovies(db).where('movies.id', '=', v.id));
 
 export async function findMovie(db: Db, id: number): Promise<MovieRow | undefined> {
-  return selectMovies(db).where('movies.id', '=', id).executeTakeFirst();
+  return (await movieById(db, 'by id', { id }))[0];
 }
 
+const movieIdById = prepared((db, _shape: 'by id', v: { id: number }) => db.selectFrom('movies').select('id').where('id', '=', v.id));
+
 export async function movieExists(db: Db, id: number): Promise<boolean> {
-  return (await db.selectFrom('movies').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  return (await movieIdById(db, 'by id', { id })).length > 0;
 }
 
 export async function insertMovie(db: Db, fields: MovieFields): Promise<MovieRow> {

@@ -15,13 +15,19 @@ import { Movie, MovieCreate, MovieListQuery, MoviePatch, type MovieSort } from '
 
 const DUPLICATE = 'A movie with this title and year already exists';
 
+// Written out field by field: an object rest/spread here cost more than the rest of the handler.
 function toMovie(row: MovieRow) {
-  const { score_sum, poster_version, trailer_version, ...rest } = row;
   return {
-    ...rest,
-    average_score: row.review_count > 0 ? Math.round((score_sum / row.review_count) * 100) / 100 : null,
-    poster_url: poster_version === null ? null : mediaUrl(row.id, 'poster', poster_version),
-    trailer_url: trailer_version === null ? null : mediaUrl(row.id, 'trailer', trailer_version),
+    id: row.id,
+    title: row.title,
+    year: row.year,
+    synopsis: row.synopsis,
+    average_score: row.review_count > 0 ? Math.round((row.score_sum / row.review_count) * 100) / 100 : null,
+    review_count: row.review_count,
+    poster_url: row.poster_version === null ? null : mediaUrl(row.id, 'poster', row.poster_version),
+    trailer_url: row.trailer_version === null ? null : mediaUrl(row.id, 'trailer', row.trailer_version),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
   };
 }
 

@@ -1,7 +1,9 @@
 import type { Db } from '../../db/connect.js';
 import { isForeignKeyViolation, isUniqueViolation, locksRows, nowIso } from '../../db/connect.js';
 import { conflict, notFound } from '../../http/errors.js';
-import { type Page, offsetOf } from '../../http/pagination.js';
+import { type Page, scanPlan } from '../../http/pagination.js';
+import { prepared } from '../../db/prepared.js';
+import { rowCount } from '../../db/row-counts.js';
 import { adjustScores, movieExists } from '../movies/data.js';
 
 export interface Review {
@@ -35,8 +37,18 @@ function joined(db: Db) {
 
 type JoinedRow = Awaited<ReturnType<ReturnType<typeof joined>['executeTakeFirstOrThrow']>>;
 
-function toReview({ movie_id, title, ...rest }: JoinedRow): Review {
-  return { ...rest, movie: { id: movie_id, title } };
+// Field by field: an object rest/spread is several times slower on this per-row path.
+function toReview(row: JoinedRow): Review {
+  return {
+    id: row.id,
+    user_id: row.user_id,
+    username: row.username,
+    movie: { id: row.movie_id, title: row.title },
+    review: row.review,
+    score: row.score,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
 }
 
 export interface ReviewFilter extends Page {
@@ -44,32 +56,59 @@ export interface ReviewFilter extends Page {
   userId?: number | undefined;
 }
 
-/** Newest first. */
-export async function listReviews(db: Db, filter: ReviewFilter): Promise<{ reviews: Review[]; total: number }> {
-  const rows = await joined(db)
-    .$if(filter.movieId !== undefined, (qb) => qb.where('reviews.movie_id', '=', filter.movieId!))
-    .$if(filter.userId !== undefined, (qb) => qb.where('reviews.user_id', '=', filter.userId!))
-    .orderBy('reviews.id', 'desc')
-    .limit(filter.limit)
-    .offset(offsetOf(filter))
-    .execute();
-  const count = await db
+const movieReviewCount = prepared((db, _shape: 'by movie', v: { movieId: number }) =>
+  db.selectFrom('movies').select('review_count').where('id', '=', v.movieId),
+);
+
+const userReviewCount = prepared((db, shape: { movie: boolean }, v: { userId: number; movieId: number }) =>
+  db
     .selectFrom('reviews')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .$if(filter.movieId !== undefined, (qb) => qb.where('movie_id', '=', filter.movieId!))
-    .$if(filter.userId !== undefined, (qb) => qb.where('user_id', '=', filter.userId!))
-    .executeTakeFirstOrThrow();
-  return { reviews: rows.map(toReview), total: Number(count.n) };
+    .where('user_id', '=', v.userId)
+    .$if(shape.movie, (qb) => qb.where('movie_id', '=', v.movieId)),
+);
+
+/**
+ * How many reviews a filter matches, without reading them all: the kept totals for all reviews
+ * and for one movie's; a user's are counted on the (user_id, id) index.
+ */
+async function countReviews(db: Db, filter: ReviewFilter): Promise<number> {
+  if (filter.movieId === undefined && filter.userId === undefined) return rowCount(db, 'reviews');
+  if (filter.userId === undefined) return (await movieReviewCount(db, 'by movie', { movieId: filter.movieId! }))[0]?.review_count ?? 0;
+  const [row] = await userReviewCount(db, { movie: filter.movieId !== undefined }, { userId: filter.userId, movieId: filter.movieId ?? 0 });
+  return Number(row!.n);
 }
 
+const reviewPage = prepared((db, shape: { movie: boolean; user: boolean; reverse: boolean }, v: { movieId: number; userId: number; limit: number; offset: number }) =>
+  joined(db)
+    .$if(shape.movie, (qb) => qb.where('reviews.movie_id', '=', v.movieId))
+    .$if(shape.user, (qb) => qb.where('reviews.user_id', '=', v.userId))
+    .orderBy('reviews.id', shape.reverse ? 'asc' : 'desc')
+    .limit(v.limit)
+    .offset(v.offset),
+);
+
+/** Newest first. */
+export async function listReviews(db: Db, filter: ReviewFilter): Promise<{ reviews: Review[]; total: number }> {
+  const total = await countReviews(db, filter);
+  const plan = scanPlan(filter, total);
+  if (plan === undefined) return { reviews: [], total };
+  const shape = { movie: filter.movieId !== undefined, user: filter.userId !== undefined, reverse: plan.reverse };
+  const rows = await reviewPage(db, shape, { movieId: filter.movieId ?? 0, userId: filter.userId ?? 0, limit: plan.limit, offset: plan.offset });
+  return { reviews: (plan.reverse ? rows.reverse() : rows).map(toReview), total };
+}
+
+const reviewById = prepared((db, _shape: 'by id', v: { id: number }) => joined(db).where('reviews.id', '=', v.id));
+
 export async function findReview(db: Db, id: number): Promise<Review | undefined> {
-  const row = await joined(db).where('reviews.id', '=', id).executeTakeFirst();
+  const [row] = await reviewById(db, 'by id', { id });
   return row && toReview(row);
 }
 
+const reviewOwner = prepared((db, _shape: 'by id', v: { id: number }) => db.selectFrom('reviews').select('user_id').where('id', '=', v.id));
+
 export async function findReviewOwner(db: Db, id: number): Promise<number | undefined> {
-  const row = await db.selectFrom('reviews').select('user_id').where('id', '=', id).executeTakeFirst();
-  return row?.user_id;
+  return (await reviewOwner(db, 'by id', { id }))[0]?.user_id;
 }
 
 /** Runs `work` in a new transaction, or in the caller's when `db` already is one (`seed` loads everything in one). */

@@ -1,0 +1,414 @@
+/**
+ * The benchmark: Butaca against the physical limit of this machine, side by side in one run.
+ *
+ *   npm run bench                                  # medium scale, 32 connections, 10 s per endpoint
+ *   npm run bench -- --scale small,large --only movies-page,movies-last,movies-rating
+ *   npm run bench -- --seconds 5 --connections 64 --skip-build
+ *
+ * For each scale: seeds a fresh SQLite database through the data layer (bench/seed-catalogue.ts;
+ * kept in the system's temp directory between runs, keyed by the code that makes it), starts
+ * `node bin/butaca.js serve` as a real process pinned to core 0 with taskset, and drives it from
+ * core 1 with wrk (or autocannon when wrk is not installed): a warm-up, then a fixed connection
+ * count for a bounded time per endpoint. In the same run, a bare node:http server on the same core
+ * answers from memory exactly the bytes Butaca answered for the first endpoint (and for the poster
+ * and the trailer range): the limit each ratio is measured against. Also measured: the cold start
+ * to /readyz on an empty database, and the server's peak RSS (VmHWM). The table is printed and
+ * written to bench/results/<date>-<scale>.md; with several scales, the p50 growth of the paging
+ * endpoints from the first scale to the last is added.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { connect } from '../src/db/connect.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { type LoadResult, type LoadSpec, type Tool, availableTool, runLoad } from './load.js';
+import { mp4Body, mp4Head } from './mp4.js';
+import { BENCH_PASSWORD, SCALES, type Scale, seedCatalogue } from './seed-catalogue.js';
+import { ROOT, freePort, pinned, readMemory, resetPeak, runCli, stop, waitReady } from './server-process.js';
+
+const MiB = 1024 * 1024;
+/** Users whose (user, movie) pairs the POST benchmark walks through: warm-up and run each get half. */
+const POSTING_USERS = 100;
+const SERVER_CPU = 0;
+const CLIENT_CPU = 1;
+const out = (text: string) => process.stdout.write(`${text}\n`);
+
+const { values } = parseArgs({
+  options: {
+    scale: { type: 'string', default: 'medium' },
+    seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '32' },
+    only: { type: 'string' },
+    tool: { type: 'string' },
+    'skip-build': { type: 'boolean', default: false },
+    'no-pin': { type: 'boolean', default: false },
+  },
+});
+const scales = values.scale.split(',').map((s) => s.trim()) as Scale[];
+for (const s of scales) if (!(s in SCALES)) throw new Error(`--scale: expected small, medium or large, got "${s}"`);
+const seconds = Number(values.seconds);
+const warmup = Number(values.warmup);
+const connections = Number(values.connections);
+if (!(seconds > 0 && seconds <= 120 && warmup >= 0 && warmup <= 30 && connections >= 1 && connections <= 1024)) {
+  throw new Error('--seconds must be 1–120, --warmup 0–30, --connections 1–1024');
+}
+const tool: Tool = values.tool === 'wrk' || values.tool === 'autocannon' ? values.tool : availableTool();
+const canPin = !values['no-pin'] && spawnSync('taskset', ['-c', '0', 'true']).status === 0 && os.availableParallelism() >= 2;
+const serverCpu = canPin ? SERVER_CPU : undefined;
+const clientCpu = canPin ? CLIENT_CPU : undefined;
+
+// ---------------------------------------------------------------------------------------------
+// The seeded database, cached by what makes it
+
+function seedKey(scale: Scale): string {
+  const hash = createHash('sha256');
+  const migrations = path.join(ROOT, 'src/db/migrations');
+  for (const file of readdirSync(migrations).sort()) hash.update(readFileSync(path.join(migrations, file)));
+  for (const file of ['bench/seed-catalogue.ts', 'src/routes/movies/data.ts', 'src/routes/reviews/data.ts', 'src/routes/users/data.ts']) {
+    hash.update(readFileSync(path.join(ROOT, file)));
+  }
+  return `butaca-bench-${scale}-${hash.digest('hex').slice(0, 12)}.db`;
+}
+
+async function seededDatabase(scale: Scale): Promise<string> {
+  const cached = path.join(os.tmpdir(), seedKey(scale));
+  if (existsSync(cached)) return cached;
+  const building = `${cached}.building`;
+  rmSync(building, { force: true });
+  const db = connect({ kind: 'sqlite', path: building });
+  await migrateToLatest(db);
+  const result = await seedCatalogue(db, scale, (what) => process.stderr.write(`\r  seeding ${scale}: ${what}      `));
+  await db.destroy();
+  process.stderr.write('\n');
+  // One self-contained file (the WAL folded in) that can be copied as is.
+  const Sqlite = (await import('better-sqlite3')).default;
+  const file = new Sqlite(building);
+  file.pragma('wal_checkpoint(TRUNCATE)');
+  file.pragma('journal_mode = DELETE');
+  file.close();
+  copyFileSync(building, cached);
+  for (const suffix of ['', '-wal', '-shm']) rmSync(building + suffix, { force: true });
+  out(`  seeded ${scale}: ${result.movies} movies, ${result.users} users, ${result.reviews} reviews in ${result.seconds.toFixed(1)} s`);
+  return cached;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+interface Running {
+  child: ChildProcess;
+  base: string;
+  log: () => string;
+}
+
+function serverEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATA_DIR: dataDir,
+    DATABASE_URL: `sqlite:${path.join(dataDir, 'butaca.db')}`,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    NODE_ENV: 'production',
+  };
+}
+
+async function startButaca(dataDir: string, readyEveryMs = 100): Promise<Running & { readyMs: number }> {
+  const port = await freePort();
+  const started = performance.now();
+  const [command, args] = pinned(serverCpu, process.execPath, [path.join(ROOT, 'bin/butaca.js'), 'serve']);
+  const child = spawn(command, args, { cwd: dataDir, env: serverEnv(dataDir, port), stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+  const base = `http://127.0.0.1:${port}`;
+  await waitReady(`${base}/readyz`, child, () => log, readyEveryMs);
+  return { child, base, log: () => log, readyMs: performance.now() - started };
+}
+
+async function startBare(answersFile: string): Promise<Running> {
+  const [command, args] = pinned(serverCpu, process.execPath, [path.join(ROOT, 'bench/bare-server.mjs'), answersFile]);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const m = /listening (\d+)/.exec(chunk.toString());
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`the bare server exited with ${code}`)));
+  });
+  return { child, base: `http://127.0.0.1:${port}`, log: () => '' };
+}
+
+/** Cold start: an empty DATA_DIR to /readyz 200, polled every 5 ms; the median of three. */
+async function coldStart(): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'butaca-cold-'));
+    try {
+      const server = await startButaca(dir, 5);
+      times.push(server.readyMs);
+      await stop(server.child);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return times.sort((a, b) => a - b)[1]!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP from the benchmark itself (set-up and capturing answers)
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+function fetchRaw(base: string, urlPath: string, method = 'GET', headers: Record<string, string> = {}, body?: Buffer): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(base + urlPath, { method, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const kept: Record<string, string> = {};
+        // The bare server's node:http adds these itself, as Butaca's does.
+        for (const [k, v] of Object.entries(res.headers)) if (!['date', 'connection', 'keep-alive'].includes(k) && typeof v === 'string') kept[k] = v;
+        resolve({ status: res.statusCode ?? 0, headers: kept, body: Buffer.concat(chunks) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function json<T>(base: string, method: string, urlPath: string, body?: unknown, token?: string): Promise<T> {
+  const res = await fetch(base + urlPath, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${urlPath}: ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+async function tokenFor(base: string, username: string, password: string): Promise<string> {
+  const res = await fetch(`${base}/auth`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username, password }).toString(),
+  });
+  if (!res.ok) throw new Error(`token for ${username}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One scale
+
+interface Row {
+  name: string;
+  what: string;
+  result: LoadResult;
+  /** The endpoint of the bare server this one is compared with. */
+  limit?: string;
+}
+
+interface ScaleReport {
+  scale: Scale;
+  rows: Row[];
+  peakRss: number;
+  coldStartMs: number;
+  counts: { movies: number; reviews: number };
+}
+
+async function prepare(base: string, dataDir: string, scale: Scale) {
+  const env = serverEnv(dataDir, 0);
+  await runCli(['user', 'create', 'benchadmin', '--admin'], env, dataDir, `${BENCH_PASSWORD}\n`);
+  const admin = await tokenFor(base, 'benchadmin', BENCH_PASSWORD);
+  // A real poster (1000×1500 JPEG with detail) and an 8 MiB trailer on movie 1.
+  const poster = await sharp({ create: { width: 1000, height: 1500, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+    .jpeg({ quality: 85 })
+    .toBuffer();
+  const up1 = await fetchRaw(base, '/api/v1/movies/1/poster', 'PUT', { authorization: `Bearer ${admin}`, 'content-type': 'image/jpeg' }, poster);
+  if (up1.status >= 300) throw new Error(`poster upload: ${up1.status} ${up1.body.toString()}`);
+  const trailer = Buffer.concat([...mp4Body(8 * MiB, mp4Head())]);
+  const up2 = await fetchRaw(base, '/api/v1/movies/1/trailer', 'PUT', { authorization: `Bearer ${admin}`, 'content-type': 'video/mp4' }, trailer);
+  if (up2.status >= 300) throw new Error(`trailer upload: ${up2.status} ${up2.body.toString()}`);
+  const movie = await json<{ poster_url: string; trailer_url: string }>(base, 'GET', '/api/v1/movies/1');
+
+  // user1 has 20 reviews (the seed gives every user 20): "my reviews" and the PUT use them.
+  const user1 = await tokenFor(base, 'user1', BENCH_PASSWORD);
+  const mine = await json<{ id: number }[]>(base, 'GET', '/api/v1/users/reviews', undefined, user1);
+  // Fresh users for POST: each (user, movie) pair is new for the whole run.
+  const posters: string[] = [];
+  for (let i = 0; i < POSTING_USERS; i++) {
+    await json(base, 'POST', '/api/v1/users', { username: `poster${i}`, password: BENCH_PASSWORD });
+    posters.push(await tokenFor(base, `poster${i}`, BENCH_PASSWORD));
+  }
+  const total = Number((await fetchRaw(base, '/api/v1/movies?page=1&limit=10')).headers['x-total-count']);
+  const reviewsTotal = Number((await fetchRaw(base, '/api/v1/reviews?page=1&limit=1')).headers['x-total-count']);
+  return { movie, user1, mine, posters, lastPage: Math.ceil(total / 10), counts: { movies: total, reviews: reviewsTotal }, movies: SCALES[scale].movies };
+}
+
+async function benchScale(scale: Scale, only: Set<string> | undefined, cold: number): Promise<ScaleReport> {
+  const seeded = await seededDatabase(scale);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `butaca-bench-${scale}-`));
+  const running: ChildProcess[] = [];
+  try {
+    copyFileSync(seeded, path.join(dataDir, 'butaca.db'));
+    const server = await startButaca(dataDir);
+    running.push(server.child);
+    const p = await prepare(server.base, dataDir, scale);
+    const reviewId = Math.ceil(p.counts.reviews / 2);
+    const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+    const endpoints: { name: string; what: string; spec: LoadSpec; limit?: string }[] = [
+      { name: 'movies-page', what: 'GET /api/v1/movies?page=1&limit=10', spec: { method: 'GET', path: '/api/v1/movies?page=1&limit=10', headers: {} }, limit: 'limit-json' },
+      { name: 'movies-rating', what: 'GET /api/v1/movies?sort=rating', spec: { method: 'GET', path: '/api/v1/movies?page=1&limit=10&sort=rating', headers: {} }, limit: 'limit-json' },
+      { name: 'movies-last', what: `GET /api/v1/movies?page=${p.lastPage} (last page)`, spec: { method: 'GET', path: `/api/v1/movies?page=${p.lastPage}&limit=10`, headers: {} }, limit: 'limit-json' },
+      { name: 'review-by-id', what: 'GET /api/v1/reviews/{id}', spec: { method: 'GET', path: `/api/v1/reviews/${reviewId}`, headers: {} }, limit: 'limit-json' },
+      { name: 'reviews-page', what: 'GET /api/v1/reviews?page=1', spec: { method: 'GET', path: '/api/v1/reviews?page=1&limit=10', headers: {} }, limit: 'limit-json' },
+      { name: 'my-reviews', what: 'GET /api/v1/users/reviews (bearer)', spec: { method: 'GET', path: '/api/v1/users/reviews', headers: bearer(p.user1) }, limit: 'limit-json' },
+      {
+        name: 'put-review',
+        what: 'PUT /api/v1/reviews/{id} (bearer)',
+        spec: { method: 'PUT', path: `/api/v1/reviews/${p.mine[0]!.id}`, headers: { ...bearer(p.user1), 'content-type': 'application/json' }, vary: { kind: 'put-score', review: 'Better on a second viewing.' } },
+        limit: 'limit-json',
+      },
+      {
+        name: 'post-review',
+        what: 'POST /api/v1/reviews (bearer)',
+        spec: { method: 'POST', path: '/api/v1/reviews', headers: { 'content-type': 'application/json' }, vary: { kind: 'post-review', tokens: p.posters, movies: p.movies, first: 0 } },
+        limit: 'limit-json',
+      },
+      { name: 'poster-320', what: 'GET poster ?w=320 (JPEG)', spec: { method: 'GET', path: `${p.movie.poster_url}&w=320`, headers: {} }, limit: 'limit-poster' },
+      { name: 'trailer-range', what: 'GET trailer, Range: 1 MiB', spec: { method: 'GET', path: p.movie.trailer_url, headers: { range: `bytes=${MiB}-${2 * MiB - 1}` } }, limit: 'limit-trailer' },
+    ];
+
+    // The limit answers exactly what Butaca answered, byte for byte.
+    const answers: Record<string, { status: number; headers: Record<string, string>; body: string }> = {};
+    const capture = async (url: string, target: string, headers: Record<string, string> = {}) => {
+      const a = await fetchRaw(server.base, target, 'GET', headers);
+      answers[url] = { status: a.status, headers: a.headers, body: a.body.toString('base64') };
+    };
+    await capture('/limit-json', '/api/v1/movies?page=1&limit=10');
+    await capture('/limit-poster', `${p.movie.poster_url}&w=320`);
+    await capture('/limit-trailer', p.movie.trailer_url, { range: `bytes=${MiB}-${2 * MiB - 1}` });
+
+    const rows: Row[] = [];
+    const load = async (base: string, spec: LoadSpec): Promise<LoadResult> => {
+      if (warmup > 0) await runLoad(tool, spec, { base, connections, seconds: warmup, cpu: clientCpu });
+      // The measured run's new reviews must not repeat the warm-up's (they would be 409s).
+      const measured = spec.vary?.kind === 'post-review' ? { ...spec, vary: { ...spec.vary, first: (POSTING_USERS * p.movies) / 2 } } : spec;
+      return runLoad(tool, measured, { base, connections, seconds, cpu: clientCpu });
+    };
+    resetPeak(server.child.pid!);
+    for (const e of endpoints) {
+      if (only && !only.has(e.name)) continue;
+      process.stderr.write(`  ${scale} ${e.name}…\n`);
+      rows.push({ name: e.name, what: e.what, result: await load(server.base, e.spec), ...(e.limit ? { limit: e.limit } : {}) });
+    }
+    const peakRss = readMemory(server.child.pid!).hwm;
+    await stop(server.child);
+
+    const answersFile = path.join(dataDir, 'answers.json');
+    writeFileSync(answersFile, JSON.stringify(answers));
+    const bare = await startBare(answersFile);
+    running.push(bare.child);
+    const limits: [string, string][] = [
+      ['limit-json', 'node:http, same bytes as movies-page'],
+      ['limit-poster', 'node:http, same bytes as poster-320'],
+      ['limit-trailer', 'node:http, same bytes as trailer-range'],
+    ];
+    for (const [name, what] of limits) {
+      if (only && !rows.some((r) => r.limit === name)) continue;
+      process.stderr.write(`  ${scale} ${name}…\n`);
+      rows.push({ name, what, result: await load(bare.base, { method: 'GET', path: `/${name}`, headers: {} }) });
+    }
+    await stop(bare.child);
+    return { scale, rows, peakRss, coldStartMs: cold, counts: p.counts };
+  } finally {
+    for (const child of running) await stop(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function table(report: ScaleReport): string {
+  const byName = new Map(report.rows.map((r) => [r.name, r]));
+  const lines = [
+    '| endpoint | requests/s | p50 ms | p99 ms | errors | ratio to limit |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of report.rows) {
+    const limit = row.limit ? byName.get(row.limit) : undefined;
+    const ratio = limit ? `${fmt((100 * row.result.perSecond) / limit.result.perSecond, 1)}%` : '—';
+    lines.push(`| ${row.what} | ${fmt(row.result.perSecond)} | ${fmt(row.result.p50, 2)} | ${fmt(row.result.p99, 2)} | ${row.result.errors} | ${ratio} |`);
+  }
+  return lines.join('\n');
+}
+
+function growth(reports: ScaleReport[]): string {
+  const first = reports[0]!;
+  const last = reports[reports.length - 1]!;
+  const lines = [`| endpoint | p50 ${first.scale} | p50 ${last.scale} | growth |`, '|---|---:|---:|---:|'];
+  for (const name of ['movies-page', 'movies-last', 'movies-rating', 'reviews-page']) {
+    const a = first.rows.find((r) => r.name === name);
+    const b = last.rows.find((r) => r.name === name);
+    if (a && b) lines.push(`| ${name} | ${fmt(a.result.p50, 2)} ms | ${fmt(b.result.p50, 2)} ms | ${fmt(b.result.p50 / a.result.p50, 2)}× |`);
+  }
+  return lines.join('\n');
+}
+
+function commit(): string {
+  const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() !== '';
+  return `${r.stdout.trim() || 'unknown'}${dirty ? ' (with uncommitted changes in src/)' : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+if (!values['skip-build']) {
+  out('building the server (npm run build:server)…');
+  const built = spawnSync('npm', ['run', '--silent', 'build:server'], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0) process.exit(1);
+}
+const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
+const cold = await coldStart();
+const reports: ScaleReport[] = [];
+for (const scale of scales) reports.push(await benchScale(scale, only, cold));
+
+const date = new Date().toISOString().slice(0, 10);
+const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? os.arch();
+const header = [
+  `Machine: ${os.availableParallelism()} × ${cpu}, Node ${process.version}; commit ${commit()}.`,
+  `Load: ${tool}, ${connections} connections, ${warmup} s warm-up + ${seconds} s per endpoint; ` +
+    (canPin ? `server pinned to CPU ${SERVER_CPU}, load generator to CPU ${CLIENT_CPU} (taskset).` : 'NOT pinned (taskset or a second core missing).'),
+  `Database: SQLite (WAL, synchronous=FULL), seeded through the data layer. Cold start (empty database → /readyz 200, median of 3): ${fmt(cold)} ms.`,
+].join('\n');
+mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+for (const report of reports) {
+  const text = [
+    `# Butaca benchmark — ${report.scale} scale, ${date}`,
+    '',
+    header,
+    `Catalogue: ${fmt(report.counts.movies)} movies, ${fmt(report.counts.reviews)} reviews. Server peak RSS (VmHWM) during the run: ${fmt(report.peakRss / MiB, 1)} MiB.`,
+    '',
+    table(report),
+    '',
+    ...(reports.length > 1 ? [`p50 growth ${reports[0]!.scale} → ${reports[reports.length - 1]!.scale}:`, '', growth(reports), ''] : []),
+    'Made by `npm run bench` (bench/run.ts).',
+    '',
+  ].join('\n');
+  out(`\n${text}`);
+  writeFileSync(path.join(ROOT, 'bench/results', `${date}-${report.scale}${only ? '-partial' : ''}.md`), text);
+}
