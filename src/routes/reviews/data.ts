@@ -1,6 +1,6 @@
 import type { Db } from '../../db/connect.js';
 import { isForeignKeyViolation, isUniqueViolation, locksRows, nowIso } from '../../db/connect.js';
-import { conflict, notFound } from '../../http/errors.js';
+import { conflict, notFound, unauthorized } from '../../http/errors.js';
 import { type Page, scanPlan } from '../../http/pagination.js';
 import { prepared } from '../../db/prepared.js';
 import { rowCount } from '../../db/row-counts.js';
@@ -137,7 +137,12 @@ export async function createReview(db: Db, userId: number, movieId: number, revi
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw conflict('Already created a review');
-    if (isForeignKeyViolation(err)) throw notFound('Movie'); // deleted since the check above
+    if (isForeignKeyViolation(err)) {
+      // Either the movie was deleted since the check above, or the author's own account was
+      // deleted while this request was in flight: then the caller is nobody any more.
+      if (await movieExists(db, movieId)) throw unauthorized();
+      throw notFound('Movie');
+    }
     throw err;
   }
 }
