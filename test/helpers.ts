@@ -260,7 +260,11 @@ export function unfinishedWrites(ctx: TestContext): { name: string; bytes: numbe
   if (store instanceof S3Store) return store.writesInProgress().map((w) => ({ name: w.key, bytes: w.bytes }));
   if (ctx.config.mediaStore.kind !== 'file') throw new Error(`unfinishedWrites: unknown store ${ctx.config.mediaStore.kind}`);
   const incoming = path.join(ctx.config.mediaStore.root, '.incoming');
-  return filesUnder(incoming).map((name) => ({ name, bytes: statSync(path.join(incoming, name)).size }));
+  // A write can finish (renamed away) or be cleaned up between the listing and the stat.
+  return filesUnder(incoming).flatMap((name) => {
+    const stats = statSync(path.join(incoming, name), { throwIfNoEntry: false });
+    return stats ? [{ name, bytes: stats.size }] : [];
+  });
 }
 
 /** Waits until `check` is true, polling every 10 ms; fails after `timeoutMs`. */

@@ -718,7 +718,7 @@ describe('replacing is atomic, and a failed or aborted upload leaves nothing beh
       await req.write(body.subarray(0, Math.floor(body.length * 0.6)));
       // Wait until the server is writing the partial upload somewhere, then cut the connection.
       const partialBytes = (): number[] =>
-        kind === 'trailer' ? unfinishedWrites(ctx).map((w) => w.bytes) : filesUnder(stagingDir(ctx)).map((f) => statSync(path.join(stagingDir(ctx), f)).size);
+        kind === 'trailer' ? unfinishedWrites(ctx).map((w) => w.bytes) : filesUnder(stagingDir(ctx)).map((f) => statSync(path.join(stagingDir(ctx), f), { throwIfNoEntry: false })?.size ?? 0);
       await waitUntil(() => partialBytes().some((bytes) => bytes > 0), `a partial ${kind} being written`);
       req.destroy();
       await assert.rejects(req.response);
