@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import fresh from 'fresh';
 import parseRange from 'range-parser';
 import type { ByteRange, MediaStore } from '../storage/store.js';
+import type { SmallObjectCache } from './small-object-cache.js';
 
 export interface ServedFile {
   key: string;
@@ -31,7 +32,13 @@ function ifRangeHolds(request: FastifyRequest, file: ServedFile, lastModified: s
  * 304 for a matching If-None-Match / If-Modified-Since, and one byte range (206, or 416 when it
  * cannot be satisfied). Several ranges get the whole file, which RFC 9110 allows.
  */
-export async function sendStored(request: FastifyRequest, reply: FastifyReply, store: MediaStore, file: ServedFile): Promise<FastifyReply> {
+export async function sendStored(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  store: MediaStore,
+  file: ServedFile,
+  cache?: SmallObjectCache,
+): Promise<FastifyReply> {
   const lastModified = file.lastModified.toUTCString();
   reply.headers({
     'content-type': file.type,
@@ -69,5 +76,7 @@ export async function sendStored(request: FastifyRequest, reply: FastifyReply, s
   // Fastify's HEAD route keeps our Content-Length for a stream payload (and measures any other);
   // an empty stream gives the headers of the GET without reading the file.
   if (request.method === 'HEAD') return reply.send(Readable.from([]));
+  const kept = await cache?.get(store, file.key, file.size);
+  if (kept !== undefined) return reply.send(range ? kept.subarray(range.start, range.end + 1) : kept);
   return reply.send(await store.get(file.key, range));
 }

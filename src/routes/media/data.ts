@@ -1,5 +1,6 @@
 import type { Db } from '../../db/connect.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/connect.js';
+import { prepared } from '../../db/prepared.js';
 import type { MediaTable } from '../../db/schema.js';
 import { conflict, notFound } from '../../http/errors.js';
 
@@ -56,8 +57,13 @@ function toRow(media: Media): MediaTable {
   };
 }
 
+// Read on every poster and trailer request: compiled once (src/db/prepared.ts).
+const mediaOf = prepared((db, _shape: 'by movie and kind', v: { movieId: number; kind: MediaKind }) =>
+  db.selectFrom('media').selectAll().where('movie_id', '=', v.movieId).where('kind', '=', v.kind),
+);
+
 export async function findMedia(db: Db, movieId: number, kind: MediaKind): Promise<Media | undefined> {
-  const row = await db.selectFrom('media').selectAll().where('movie_id', '=', movieId).where('kind', '=', kind).executeTakeFirst();
+  const [row] = await mediaOf(db, 'by movie and kind', { movieId, kind });
   return row && fromRow(row);
 }
 

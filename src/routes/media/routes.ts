@@ -6,6 +6,7 @@ import { conflict, notFound } from '../../http/errors.js';
 import { IdParams, NoContent, errors } from '../../http/schemas.js';
 import { type PosterWidth, posterVariant } from '../../media/poster.js';
 import { sendStored } from '../../media/serve.js';
+import { SmallObjectCache } from '../../media/small-object-cache.js';
 import { inspectOptions, storeMedia } from './store.js';
 import { checkDeclaredLength, closeAfterReply, receive, uploadSource } from '../../media/upload.js';
 import { MissingObjectError } from '../../storage/store.js';
@@ -34,6 +35,9 @@ declare module 'fastify' {
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** Stored objects up to this size are kept in memory once read (README, Limits). */
+const SMALL_OBJECT_MAX_BYTES = 256 * 1024;
+const SMALL_OBJECTS_TOTAL_BYTES = 32 * 1024 * 1024;
 const Kind = { poster: 'Poster', trailer: 'Trailer' } as const;
 
 function toInfo(media: Media) {
@@ -99,6 +103,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(replaced ? 200 : 201).header('location', url).send(toInfo(media));
   }
 
+  // Small objects (poster thumbnails are a few KiB to some tens) are served from memory; larger
+  // ones (trailers, most full-size posters) stream from the store. Per process: 32 MiB at most.
+  const smallObjects = new SmallObjectCache(SMALL_OBJECT_MAX_BYTES, SMALL_OBJECTS_TOTAL_BYTES);
+
   async function serve(request: FastifyRequest, reply: FastifyReply, movieId: number, kind: MediaKind, version: string | undefined, pick: (m: Media) => string) {
     // One retry: a replace may delete the files between our read of the row and the open.
     for (let attempt = 0; ; attempt += 1) {
@@ -108,14 +116,15 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const variant = media.variants[name];
       if (!variant) throw notFound(Kind[kind]);
       try {
-        return await sendStored(request, reply, app.store, {
+        const file = {
           key: `${media.keyPrefix}/${name}`,
           size: variant.size,
           type: variant.type,
           etag: `"${media.version}-${name.replace('.', '-')}"`,
           lastModified: new Date(media.updatedAt),
           cacheControl: version === media.version ? IMMUTABLE : 'no-cache',
-        });
+        };
+        return await sendStored(request, reply, app.store, file, smallObjects);
       } catch (err) {
         if (!(err instanceof MissingObjectError) || attempt > 0) throw err;
       }
