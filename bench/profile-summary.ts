@@ -19,6 +19,9 @@ interface Profile {
   timeDeltas: number[];
 }
 
+// Piped into `head`, the reader may go away early: that is the end, not an error.
+process.stdout.on('error', () => process.exit(0));
+
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
 const top = Number(values.top);
 const profile = JSON.parse(readFileSync(positionals[0]!, 'utf8')) as Profile;

@@ -231,8 +231,8 @@ else
 fi
 
 # --- both instances served, and saw the visitor's address, not nginx's or a forged one -----------
-served_a=$(grep -c '"incoming request"' "$WORK/a.log" || true)
-served_b=$(grep -c '"incoming request"' "$WORK/b.log" || true)
+served_a=$(grep -c '"request completed"' "$WORK/a.log" || true)
+served_b=$(grep -c '"request completed"' "$WORK/b.log" || true)
 upstreams=$(grep -o 'upstream=[0-9.:]*' "$WORK/nginx/logs/access.log" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
 if ((served_a > 0 && served_b > 0)); then
   pass "both instances served requests: a $served_a, b $served_b (nginx:$upstreams)"
@@ -242,7 +242,7 @@ fi
 
 curlx --interface "$CLIENT_ADDR" -o /dev/null -H 'X-Forwarded-For: 203.0.113.9' "$BASE/api/v1/movies?forged=1"
 sleep 0.2
-line=$(grep -h 'forged=1' "$WORK/a.log" "$WORK/b.log" | grep '"incoming request"' || true)
+line=$(grep -h 'forged=1' "$WORK/a.log" "$WORK/b.log" | grep '"request completed"' || true)
 if [[ $line == *"\"remoteAddress\":\"$CLIENT_ADDR\""* ]]; then
   pass "X-Forwarded-For from nginx honoured: the instance logged the visitor $CLIENT_ADDR, not 127.0.0.1 nor the forged 203.0.113.9"
 else
