@@ -4,6 +4,7 @@
  *   npm run bench                                  # medium scale, 32 connections, 10 s per endpoint
  *   npm run bench -- --scale small,large --only movies-page,movies-last,movies-rating
  *   npm run bench -- --seconds 5 --connections 64 --skip-build
+ *   npm run bench -- --database postgres       # on BENCH_POSTGRES_URL (default: local, user postgres)
  *
  * For each scale: seeds a fresh SQLite database through the data layer (bench/seed-catalogue.ts;
  * kept in the system's temp directory between runs, keyed by the code that makes it), starts
@@ -23,6 +24,7 @@ import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
 import sharp from 'sharp';
 import { connect } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
@@ -48,8 +50,17 @@ const { values } = parseArgs({
     tool: { type: 'string' },
     'skip-build': { type: 'boolean', default: false },
     'no-pin': { type: 'boolean', default: false },
+    database: { type: 'string', default: 'sqlite' },
   },
 });
+if (values.database !== 'sqlite' && values.database !== 'postgres') throw new Error('--database: sqlite or postgres');
+const onPostgres = values.database === 'postgres';
+const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const urlOf = (database: string): string => {
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+};
 const scales = values.scale.split(',').map((s) => s.trim()) as Scale[];
 for (const s of scales) if (!(s in SCALES)) throw new Error(`--scale: expected small, medium or large, got "${s}"`);
 const seconds = Number(values.seconds);
@@ -73,11 +84,44 @@ function seedKey(scale: Scale): string {
   for (const file of ['bench/seed-catalogue.ts', 'src/routes/movies/data.ts', 'src/routes/reviews/data.ts', 'src/routes/users/data.ts']) {
     hash.update(readFileSync(path.join(ROOT, file)));
   }
-  return `butaca-bench-${scale}-${hash.digest('hex').slice(0, 12)}.db`;
+  return `butaca_bench_${scale}_${hash.digest('hex').slice(0, 12)}`;
+}
+
+/** Runs one statement on the PostgreSQL server's maintenance database. */
+async function onServer<T extends object>(text: string, values: unknown[] = []): Promise<T[]> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The seeded PostgreSQL database of a scale, kept on the server between runs like the SQLite file;
+ * each run works on a copy (CREATE DATABASE … TEMPLATE), since it writes.
+ */
+async function seededPostgres(scale: Scale): Promise<string> {
+  const name = seedKey(scale);
+  if ((await onServer('select 1 from pg_database where datname = $1', [name])).length > 0) return name;
+  const building = `${name}_building`;
+  await onServer(`drop database if exists ${building} with (force)`);
+  await onServer(`create database ${building}`);
+  const db = connect({ kind: 'postgres', url: urlOf(building), poolSize: 2 });
+  await migrateToLatest(db);
+  const result = await seedCatalogue(db, scale, (what) => process.stderr.write(`\r  seeding ${scale} on PostgreSQL: ${what}      `));
+  await sql`analyze`.execute(db);
+  await db.destroy();
+  process.stderr.write('\n');
+  await onServer(`alter database ${building} rename to ${name}`);
+  out(`  seeded ${scale} on PostgreSQL: ${result.movies} movies, ${result.users} users, ${result.reviews} reviews in ${result.seconds.toFixed(1)} s`);
+  return name;
 }
 
 async function seededDatabase(scale: Scale): Promise<string> {
-  const cached = path.join(os.tmpdir(), seedKey(scale));
+  const cached = path.join(os.tmpdir(), `${seedKey(scale)}.db`);
   if (existsSync(cached)) return cached;
   const building = `${cached}.building`;
   rmSync(building, { force: true });
@@ -107,12 +151,15 @@ interface Running {
   log: () => string;
 }
 
+/** The database the server of a run uses: the SQLite file in its DATA_DIR, or its PostgreSQL copy. */
+let runDatabaseUrl: string | undefined;
+
 function serverEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     DATA_DIR: dataDir,
-    DATABASE_URL: `sqlite:${path.join(dataDir, 'butaca.db')}`,
+    DATABASE_URL: runDatabaseUrl ?? `sqlite:${path.join(dataDir, 'butaca.db')}`,
     HOST: '127.0.0.1',
     PORT: String(port),
     NODE_ENV: 'production',
@@ -257,11 +304,18 @@ async function prepare(base: string, dataDir: string, scale: Scale) {
 }
 
 async function benchScale(scale: Scale, only: Set<string> | undefined, cold: number): Promise<ScaleReport> {
-  const seeded = await seededDatabase(scale);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `butaca-bench-${scale}-`));
   const running: ChildProcess[] = [];
+  const runDatabase = `butaca_bench_run_${process.pid}`;
   try {
-    copyFileSync(seeded, path.join(dataDir, 'butaca.db'));
+    if (onPostgres) {
+      const template = await seededPostgres(scale);
+      await onServer(`drop database if exists ${runDatabase} with (force)`);
+      await onServer(`create database ${runDatabase} template ${template}`);
+      runDatabaseUrl = urlOf(runDatabase);
+    } else {
+      copyFileSync(await seededDatabase(scale), path.join(dataDir, 'butaca.db'));
+    }
     const server = await startButaca(dataDir);
     running.push(server.child);
     const p = await prepare(server.base, dataDir, scale);
@@ -335,6 +389,10 @@ async function benchScale(scale: Scale, only: Set<string> | undefined, cold: num
   } finally {
     for (const child of running) await stop(child);
     rmSync(dataDir, { recursive: true, force: true });
+    if (onPostgres) {
+      runDatabaseUrl = undefined;
+      await onServer(`drop database if exists ${runDatabase} with (force)`);
+    }
   }
 }
 
@@ -393,12 +451,13 @@ const header = [
   `Machine: ${os.availableParallelism()} × ${cpu}, Node ${process.version}; commit ${commit()}.`,
   `Load: ${tool}, ${connections} connections, ${warmup} s warm-up + ${seconds} s per endpoint; ` +
     (canPin ? `server pinned to CPU ${SERVER_CPU}, load generator to CPU ${CLIENT_CPU} (taskset).` : 'NOT pinned (taskset or a second core missing).'),
-  `Database: SQLite (WAL, synchronous=FULL), seeded through the data layer. Cold start (empty database → /readyz 200, median of 3): ${fmt(cold)} ms.`,
+  `Database: ${onPostgres ? `PostgreSQL at ${new URL(POSTGRES_URL).host} (pool of 10 per process)` : 'SQLite (WAL, synchronous=FULL)'}, seeded through the data layer. ` +
+    `Cold start (empty SQLite database → /readyz 200, median of 3): ${fmt(cold)} ms.`,
 ].join('\n');
 mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
 for (const report of reports) {
   const text = [
-    `# Butaca benchmark — ${report.scale} scale, ${date}`,
+    `# Butaca benchmark — ${report.scale} scale${onPostgres ? ', PostgreSQL' : ''}, ${date}`,
     '',
     header,
     `Catalogue: ${fmt(report.counts.movies)} movies, ${fmt(report.counts.reviews)} reviews. Server peak RSS (VmHWM) during the run: ${fmt(report.peakRss / MiB, 1)} MiB.`,
@@ -410,5 +469,5 @@ for (const report of reports) {
     '',
   ].join('\n');
   out(`\n${text}`);
-  writeFileSync(path.join(ROOT, 'bench/results', `${date}-${report.scale}${only ? '-partial' : ''}.md`), text);
+  writeFileSync(path.join(ROOT, 'bench/results', `${date}-${report.scale}${onPostgres ? '-postgres' : ''}${only ? '-partial' : ''}.md`), text);
 }
