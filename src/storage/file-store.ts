@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { type ByteRange, type MediaStore, MissingObjectError, type StoredObject, assertSafeKey } from './store.js';
+import { writeNewFile } from './write-new-file.js';
 
 const TMP = '.incoming';
 
@@ -31,7 +30,7 @@ export class FileStore implements MediaStore {
       body.on('data', (chunk: Buffer) => {
         size += chunk.length;
       });
-      await pipeline(body, createWriteStream(tmp, { flags: 'wx', mode: 0o640 }));
+      await writeNewFile(body, tmp);
       // Durable before it becomes visible: fsync flushes the file, whichever descriptor asks.
       const handle = await open(tmp, 'r+');
       try {

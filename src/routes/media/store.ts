@@ -1,14 +1,13 @@
-import { createWriteStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Config } from '../../config.js';
 import type { Media, MediaKind, Variant } from './data.js';
 import { type WarnLog, removeFiles } from './files.js';
 import { POSTER_BODY_TYPES, TRAILER_BODY_TYPES } from './schemas.js';
 import type { MediaStore } from '../../storage/store.js';
+import { writeNewFile } from '../../storage/write-new-file.js';
 import { type InspectOptions, type Inspection, inspectInto } from '../../media/inspect.js';
 import { processPoster } from '../../media/poster.js';
 import { newKeyPrefix } from '../../media/upload.js';
@@ -62,7 +61,7 @@ export async function storeMedia(target: MediaTarget, movieId: number, kind: Med
     await mkdir(target.stagingDir, { recursive: true });
     const staged = path.join(target.stagingDir, randomUUID());
     try {
-      const got = await receive((body) => pipeline(body, createWriteStream(staged, { flags: 'wx' })));
+      const got = await receive((body) => writeNewFile(body, staged));
       const poster = await processPoster(staged, store, keyPrefix);
       return { ...base, version: got.sha256.slice(0, 16), sha256: got.sha256, contentType: got.mime, size: got.size, ...poster };
     } finally {
