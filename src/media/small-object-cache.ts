@@ -1,4 +1,5 @@
 import { buffer } from 'node:stream/consumers';
+import { ByteLru } from '../cache/byte-lru.js';
 import type { MediaStore } from '../storage/store.js';
 
 /**
@@ -8,35 +9,25 @@ import type { MediaStore } from '../storage/store.js';
  * close and a stream per request (the thumbnail GET of `npm run bench`).
  */
 export class SmallObjectCache {
-  private readonly entries = new Map<string, Buffer>();
-  private bytes = 0;
+  private readonly entries: ByteLru<Buffer>;
 
   constructor(
     /** Objects larger than this are always streamed from the store. */
     readonly maxObjectBytes: number,
     /** The most bytes kept in all. */
-    readonly maxTotalBytes: number,
-  ) {}
+    maxTotalBytes: number,
+  ) {
+    this.entries = new ByteLru(maxTotalBytes);
+  }
 
   /** The object's bytes when it is small enough to keep (read from the store once), else undefined. */
   async get(store: MediaStore, key: string, size: number): Promise<Buffer | undefined> {
     if (size > this.maxObjectBytes) return undefined;
     const hit = this.entries.get(key);
-    if (hit !== undefined) {
-      // Map order is insertion order: moving the entry to the end keeps the least recent first.
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const bytes = await buffer(await store.get(key));
     if (bytes.length !== size) return bytes; // not what the row says: serve it, do not keep it
-    this.entries.set(key, bytes);
-    this.bytes += bytes.length;
-    for (const [oldest, value] of this.entries) {
-      if (this.bytes <= this.maxTotalBytes) break;
-      this.entries.delete(oldest);
-      this.bytes -= value.length;
-    }
+    this.entries.set(key, bytes, bytes.length);
     return bytes;
   }
 }
