@@ -166,11 +166,11 @@ function serverEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
   };
 }
 
-async function startButaca(dataDir: string, readyEveryMs = 100): Promise<Running & { readyMs: number }> {
+async function startButaca(dataDir: string, readyEveryMs = 100, env: NodeJS.ProcessEnv = {}): Promise<Running & { readyMs: number }> {
   const port = await freePort();
   const started = performance.now();
   const [command, args] = pinned(serverCpu, process.execPath, [path.join(ROOT, 'bin/butaca.js'), 'serve']);
-  const child = spawn(command, args, { cwd: dataDir, env: serverEnv(dataDir, port), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(command, args, { cwd: dataDir, env: { ...serverEnv(dataDir, port), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
   const base = `http://127.0.0.1:${port}`;
@@ -321,12 +321,15 @@ async function benchScale(scale: Scale, only: Set<string> | undefined, cold: num
     const p = await prepare(server.base, dataDir, scale);
     const reviewId = Math.ceil(p.counts.reviews / 2);
     const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
-    const endpoints: { name: string; what: string; spec: LoadSpec; limit?: string }[] = [
-      { name: 'movies-page', what: 'GET /api/v1/movies?page=1&limit=10', spec: { method: 'GET', path: '/api/v1/movies?page=1&limit=10', headers: {} }, limit: 'limit-json' },
-      { name: 'movies-rating', what: 'GET /api/v1/movies?sort=rating', spec: { method: 'GET', path: '/api/v1/movies?page=1&limit=10&sort=rating', headers: {} }, limit: 'limit-json' },
-      { name: 'movies-last', what: `GET /api/v1/movies?page=${p.lastPage} (last page)`, spec: { method: 'GET', path: `/api/v1/movies?page=${p.lastPage}&limit=10`, headers: {} }, limit: 'limit-json' },
-      { name: 'review-by-id', what: 'GET /api/v1/reviews/{id}', spec: { method: 'GET', path: `/api/v1/reviews/${reviewId}`, headers: {} }, limit: 'limit-json' },
-      { name: 'reviews-page', what: 'GET /api/v1/reviews?page=1', spec: { method: 'GET', path: '/api/v1/reviews?page=1&limit=10', headers: {} }, limit: 'limit-json' },
+    // `cached`: a public read that the read cache (READ_CACHE_MB) answers again from memory while
+    // the data is unchanged, as it is during its run. On SQLite each is measured a second time
+    // with the cache off (`<name>-uncached`): the cost of the query, serialization and ETag.
+    const endpoints: { name: string; what: string; spec: LoadSpec; limit?: string; cached?: boolean }[] = [
+      { name: 'movies-page', what: 'GET /api/v1/movies?page=1&limit=10', spec: { method: 'GET', path: '/api/v1/movies?page=1&limit=10', headers: {} }, limit: 'limit-json', cached: true },
+      { name: 'movies-rating', what: 'GET /api/v1/movies?sort=rating', spec: { method: 'GET', path: '/api/v1/movies?page=1&limit=10&sort=rating', headers: {} }, limit: 'limit-json', cached: true },
+      { name: 'movies-last', what: `GET /api/v1/movies?page=${p.lastPage} (last page)`, spec: { method: 'GET', path: `/api/v1/movies?page=${p.lastPage}&limit=10`, headers: {} }, limit: 'limit-json', cached: true },
+      { name: 'review-by-id', what: 'GET /api/v1/reviews/{id}', spec: { method: 'GET', path: `/api/v1/reviews/${reviewId}`, headers: {} }, limit: 'limit-json', cached: true },
+      { name: 'reviews-page', what: 'GET /api/v1/reviews?page=1', spec: { method: 'GET', path: '/api/v1/reviews?page=1&limit=10', headers: {} }, limit: 'limit-json', cached: true },
       { name: 'my-reviews', what: 'GET /api/v1/users/reviews (bearer)', spec: { method: 'GET', path: '/api/v1/users/reviews', headers: bearer(p.user1) }, limit: 'limit-json' },
       {
         name: 'put-review',
@@ -369,6 +372,17 @@ async function benchScale(scale: Scale, only: Set<string> | undefined, cold: num
     }
     const peakRss = readMemory(server.child.pid!).hwm;
     await stop(server.child);
+
+    const uncached = endpoints.filter((e) => e.cached && !onPostgres && (only ? only.has(`${e.name}-uncached`) : true));
+    if (uncached.length > 0) {
+      const plain = await startButaca(dataDir, 100, { READ_CACHE_MB: '0' });
+      running.push(plain.child);
+      for (const e of uncached) {
+        process.stderr.write(`  ${scale} ${e.name}-uncached…\n`);
+        rows.push({ name: `${e.name}-uncached`, what: `${e.what}, read cache off`, result: await load(plain.base, e.spec), limit: 'limit-json' });
+      }
+      await stop(plain.child);
+    }
 
     const answersFile = path.join(dataDir, 'answers.json');
     writeFileSync(answersFile, JSON.stringify(answers));
@@ -419,10 +433,13 @@ function growth(reports: ScaleReport[]): string {
   const first = reports[0]!;
   const last = reports[reports.length - 1]!;
   const lines = [`| endpoint | p50 ${first.scale} | p50 ${last.scale} | growth |`, '|---|---:|---:|---:|'];
+  // With the read cache on, a repeated page costs the same at any scale: the growth that tells
+  // whether the queries stay flat is the uncached one, when it was measured.
   for (const name of ['movies-page', 'movies-last', 'movies-rating', 'reviews-page']) {
-    const a = first.rows.find((r) => r.name === name);
-    const b = last.rows.find((r) => r.name === name);
-    if (a && b) lines.push(`| ${name} | ${fmt(a.result.p50, 2)} ms | ${fmt(b.result.p50, 2)} ms | ${fmt(b.result.p50 / a.result.p50, 2)}× |`);
+    const row = (report: ScaleReport) => report.rows.find((r) => r.name === `${name}-uncached`) ?? report.rows.find((r) => r.name === name);
+    const a = row(first);
+    const b = row(last);
+    if (a && b) lines.push(`| ${a.name} | ${fmt(a.result.p50, 2)} ms | ${fmt(b.result.p50, 2)} ms | ${fmt(b.result.p50 / a.result.p50, 2)}× |`);
   }
   return lines.join('\n');
 }

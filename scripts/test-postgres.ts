@@ -25,6 +25,7 @@ const FILES = [
   'test/media-serve.test.ts',
   'test/media-upload.test.ts',
   'test/movies.test.ts',
+  'test/read-cache.test.ts',
   'test/reviews.test.ts',
   'test/seed.test.ts',
   'test/shutdown.test.ts',

@@ -18,6 +18,7 @@ import docs from './plugins/docs.js';
 import errors from './plugins/errors.js';
 import etag from './plugins/etag.js';
 import rateLimits from './plugins/rate-limits.js';
+import readCache from './plugins/read-cache.js';
 import requestIdHeader, { requestId } from './plugins/request-id.js';
 import securityHeaders from './plugins/security-headers.js';
 import serverLimitsOnHttp2, { serverLimits } from './plugins/server-limits.js';
@@ -134,6 +135,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     loginWindow: config.loginWindow,
   });
   await app.register(docs, { version: VERSION });
+  await app.register(readCache); // before the routes that ask for it
 
   await app.register(serviceRoutes);
   await app.register(async (scope) => {

@@ -38,13 +38,13 @@ export interface TestContext {
  * S3 server (see test/s3.ts). `env` takes the same variables as the server (e.g.
  * LOGIN_MAX_FAILURES).
  */
-export async function startApp(env: Record<string, string> = {}): Promise<TestContext> {
+export async function startApp(env: Record<string, string> = {}, options: AppOnOptions = {}): Promise<TestContext> {
   const dir = mkdtempSync(path.join(tmpdir(), 'butaca-test-'));
   const pgDb = testDatabaseKind() === 'postgres' && env.DATABASE_URL === undefined ? await createTestDatabase() : undefined;
   let ctx: TestContext;
   try {
     const s3Env = testMediaStoreKind() === 's3' && env.MEDIA_STORE === undefined ? await s3TestEnv() : {};
-    ctx = await appOn(dir, { ...s3Env, ...(pgDb ? { DATABASE_URL: pgDb.url } : {}), ...env });
+    ctx = await appOn(dir, { ...s3Env, ...(pgDb ? { DATABASE_URL: pgDb.url } : {}), ...env }, options);
   } catch (err) {
     await pgDb?.drop();
     rmSync(dir, { recursive: true, force: true });
@@ -64,9 +64,15 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestCo
 }
 
 /** A real app over the database and media under `dataDir`, migrated and built as `serve` does. */
-export async function appOn(dataDir: string, env: Record<string, string> = {}): Promise<TestContext> {
+export interface AppOnOptions {
+  /** Sees the SQL of every query the app runs. */
+  onQuery?: (sql: string) => void;
+}
+
+export async function appOn(dataDir: string, env: Record<string, string> = {}, options: AppOnOptions = {}): Promise<TestContext> {
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
-  const db = connect(config.database);
+  const { onQuery } = options;
+  const db = connect(config.database, onQuery ? { log: (event) => void (event.level === 'query' && onQuery(event.query.sql)) } : {});
   await migrateToLatest(db);
   const app = await buildApp(config, { db, logger: false, webRoot: WEB_FIXTURE });
   await app.ready();

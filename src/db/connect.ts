@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, type LogConfig, PostgresAdapter, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
+import { setDataVersion, sqliteDataVersion } from './data-version.js';
 import { GroupCommitSqliteDialect } from './group-commit.js';
 import type { Database } from './schema.js';
 
@@ -61,7 +62,11 @@ export function connect(config: DatabaseConfig, options: { log?: LogConfig } = {
     pool.on('error', () => {});
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...log });
   }
-  return new Kysely<Database>({ dialect: new GroupCommitSqliteDialect({ database: withStatementCache(openSqlite(config.path)) }), ...log });
+  const sqlite = openSqlite(config.path);
+  const dialect = new GroupCommitSqliteDialect({ database: withStatementCache(sqlite) });
+  const db = new Kysely<Database>({ dialect, ...log });
+  setDataVersion(db, sqliteDataVersion(sqlite, dialect.rollbacks));
+  return db;
 }
 
 /**

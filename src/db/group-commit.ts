@@ -17,8 +17,11 @@ import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, 
  * it is durable (a crash in that millisecond loses it, and nobody was told it was saved).
  */
 export class GroupCommitSqliteDialect extends SqliteDialect {
+  /** Batches whose COMMIT failed and were rolled back (src/db/data-version.ts reads it). */
+  readonly rollbacks = { count: 0 };
+
   override createDriver(): Driver {
-    return new GroupCommitDriver(super.createDriver());
+    return new GroupCommitDriver(super.createDriver(), this.rollbacks);
   }
 }
 
@@ -48,7 +51,10 @@ class GroupCommitDriver implements Driver {
   /** Whether the current holder of the connection wrote inside the open batch. */
   #wrote = false;
 
-  constructor(private readonly inner: Driver) {}
+  constructor(
+    private readonly inner: Driver,
+    private readonly rollbacks: { count: number },
+  ) {}
 
   init(): Promise<void> {
     return this.inner.init();
@@ -115,6 +121,7 @@ class GroupCommitDriver implements Driver {
         batch.resolve();
       } catch (err) {
         await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => {});
+        this.rollbacks.count += 1;
         batch.reject(err);
       }
     } finally {

@@ -22,7 +22,9 @@ export default fp(
     app.addHook('onSend', async (request, reply, payload) => {
       if (!isCacheableRead(request, reply.statusCode) || typeof payload !== 'string') return payload;
       if (!String(reply.getHeader('content-type') ?? '').startsWith('application/json')) return payload;
-      const tag = `"${createHash('sha1').update(payload).digest('base64url')}"`;
+      // A tag already set came with an answer served again from memory (plugins/read-cache.ts).
+      const kept = reply.getHeader('etag');
+      const tag = typeof kept === 'string' ? kept : `"${createHash('sha1').update(payload).digest('base64url')}"`;
       reply.header('etag', tag);
       const ifNoneMatch = request.headers['if-none-match'];
       if (ifNoneMatch !== undefined && matches(ifNoneMatch, tag)) {

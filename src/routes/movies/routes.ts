@@ -47,6 +47,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v1/movies',
     {
+      config: { readCache: true },
       schema: {
         tags: ['movies'],
         summary: 'List movies',
@@ -68,7 +69,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/movies/:id',
-    { schema: { tags: ['movies'], summary: 'One movie', params: IdParams, response: { 200: Movie, ...errors(404, 422) } } },
+    { config: { readCache: true }, schema: { tags: ['movies'], summary: 'One movie', params: IdParams, response: { 200: Movie, ...errors(404, 422) } } },
     async (request) => {
       const movie = await findMovie(app.db, request.params.id);
       if (!movie) throw notFound('Movie');
@@ -158,6 +159,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v1/movies/:id/reviews',
     {
+      config: { readCache: true },
       schema: {
         tags: ['reviews'],
         summary: 'A movie’s reviews, newest first',

@@ -24,6 +24,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v1/reviews',
     {
+      config: { readCache: true },
       schema: {
         tags: ['reviews'],
         summary: 'List reviews, newest first',
@@ -42,7 +43,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/reviews/:id',
-    { schema: { tags: ['reviews'], summary: 'One review', params: IdParams, response: { 200: Review, ...errors(404, 422) } } },
+    { config: { readCache: true }, schema: { tags: ['reviews'], summary: 'One review', params: IdParams, response: { 200: Review, ...errors(404, 422) } } },
     async (request) => {
       const review = await findReview(app.db, request.params.id);
       if (!review) throw notFound('Review');

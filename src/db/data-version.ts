@@ -1,0 +1,31 @@
+import type SQLite from 'better-sqlite3';
+import type { Db } from './connect.js';
+
+/**
+ * A value that changes whenever what the database holds may have changed: the test a cached
+ * answer must pass to be served again (src/plugins/read-cache.ts).
+ *
+ * On SQLite it is cheap and exact: `PRAGMA data_version` changes when another connection (another
+ * worker, a second instance on the same file, the CLI) commits; `total_changes()` counts every row
+ * this connection has written, open batch included; and a batch that failed to COMMIT (whose
+ * writes readers may already have seen, src/db/group-commit.ts) bumps `rollbacks`. PostgreSQL has
+ * no such counter short of a round trip per request, so there is none there, and nothing is cached.
+ */
+export type DataVersion = () => string;
+
+const versions = new WeakMap<Db, DataVersion>();
+
+export function sqliteDataVersion(sqlite: SQLite.Database, rollbacks: { count: number }): DataVersion {
+  const changes = sqlite.prepare('SELECT total_changes()').pluck();
+  const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
+  return () => `${String(dataVersion.get())}.${String(changes.get())}.${rollbacks.count}`;
+}
+
+export function setDataVersion(db: Db, version: DataVersion): void {
+  versions.set(db, version);
+}
+
+/** The database's data version, or undefined where there is none (PostgreSQL). */
+export function dataVersionOf(db: Db): DataVersion | undefined {
+  return versions.get(db);
+}

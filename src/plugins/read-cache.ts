@@ -1,0 +1,79 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { ByteLru } from '../cache/byte-lru.js';
+import { dataVersionOf } from '../db/data-version.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's 200 answer depends only on its URL and the data: answers may be served again from memory. */
+    readCache?: boolean;
+  }
+}
+
+/** What a cached answer carries besides its body; everything else is set per request. */
+const KEPT_HEADERS = ['content-type', 'etag', 'x-total-count', 'link'] as const;
+
+interface Answer {
+  version: string;
+  payload: string;
+  headers: [string, string][];
+}
+
+/**
+ * The public JSON reads (movies, reviews; routes with `config: { readCache: true }`) answered
+ * from memory while the data has not changed since the answer was made: the query, the
+ * serialization and the ETag hash are skipped (the hook chain, authentication, validation,
+ * logging and the security headers still run). "Not changed" is the database's data version
+ * (src/db/data-version.ts), read before the handler queries, so an answer is never kept under a
+ * version newer than the data it shows: a write between the two only makes the next request
+ * miss. Only on SQLite, where that version is exact and costs a few microseconds; on PostgreSQL
+ * every read goes to the database. READ_CACHE_MB per process (16; 0 turns it off).
+ */
+export default fp(
+  async function readCache(app: FastifyInstance) {
+    const dataVersion = dataVersionOf(app.db);
+    const budget = app.config.readCacheBytes;
+    if (dataVersion === undefined || budget === 0) return;
+    // Counted in characters of JSON (ASCII but for titles and texts): near enough to bytes. One
+    // answer may take a sixteenth of the budget, so a few large pages cannot push out the rest.
+    const answers = new ByteLru<Answer>(budget);
+    const maxAnswer = budget / 16;
+    const versionOfRequest = new WeakMap<FastifyRequest, string>();
+
+    function lookup(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+      if (request.method !== 'GET') return done();
+      const version = dataVersion!();
+      const hit = answers.get(request.url);
+      if (hit !== undefined && hit.version === version) {
+        for (const [name, value] of hit.headers) reply.header(name, value);
+        // A string with a JSON content type is sent as it is, not serialized again; the ETag hook
+        // keeps the ETag already set (and still answers 304 to a matching If-None-Match).
+        reply.send(hit.payload);
+        return;
+      }
+      versionOfRequest.set(request, version);
+      done();
+    }
+
+    function remember(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
+      const version = versionOfRequest.get(request);
+      if (version !== undefined && reply.statusCode === 200 && typeof payload === 'string' && payload.length <= maxAnswer) {
+        const headers: [string, string][] = [];
+        for (const name of KEPT_HEADERS) {
+          const value = reply.getHeader(name);
+          if (typeof value === 'string') headers.push([name, value]);
+        }
+        answers.set(request.url, { version, payload, headers }, payload.length);
+      }
+      done(null, payload);
+    }
+
+    app.addHook('onRoute', (route: RouteOptions) => {
+      if (route.config?.readCache !== true) return;
+      const asList = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
+      route.preHandler = [...asList(route.preHandler), lookup] as RouteOptions['preHandler'];
+      route.onSend = [...asList(route.onSend), remember] as RouteOptions['onSend'];
+    });
+  },
+  { name: 'read-cache' },
+);

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { testDatabaseKind } from './pg.js';
+import { PASSWORD, type TestContext, adminToken, appOn, bearer, createMovie, mediaFixture, startApp, uploadMedia, userToken } from './helpers.js';
+
+// Public reads are answered again from memory while the data has not changed (src/plugins/read-cache.ts),
+// on SQLite only. These tests hold both halves: a repeat costs no query, and no change is ever missed.
+const CACHED = testDatabaseKind() === 'sqlite';
+
+describe('answers to public reads served again from memory', () => {
+  let ctx: TestContext;
+  let admin: string;
+  let alice: string;
+  let movieId: number;
+  let reviewId: number;
+  const queries: string[] = [];
+
+  before(async () => {
+    ctx = await startApp({}, { onQuery: (sql) => queries.push(sql) });
+    admin = await adminToken(ctx);
+    alice = await userToken(ctx.app, 'alice');
+    movieId = (await createMovie(ctx.app, admin, { title: 'Memoria', year: 2001 })).id;
+    await createMovie(ctx.app, admin, { title: 'Olvido', year: 2002 });
+    const review = await ctx.app.inject({ method: 'POST', url: '/api/v1/reviews', headers: bearer(alice), payload: { movie_id: movieId, review: 'Buena', score: 4 } });
+    assert.equal(review.statusCode, 201, review.body);
+    reviewId = review.json<{ id: number }>().id;
+  });
+  after(async () => ctx.close());
+
+  /** The queries one GET runs. */
+  async function queriesOf(url: string, headers: Record<string, string> = {}) {
+    queries.length = 0;
+    const res = await ctx.app.inject({ method: 'GET', url, headers });
+    return { res, count: queries.length };
+  }
+
+  const URLS = () => [
+    '/api/v1/movies?page=1&limit=1',
+    `/api/v1/movies/${movieId}`,
+    `/api/v1/movies/${movieId}/reviews`,
+    '/api/v1/reviews?limit=5',
+    `/api/v1/reviews/${reviewId}`,
+  ];
+
+  it('answers a repeated GET with the same status, body and headers, without a query on SQLite', async () => {
+    for (const url of URLS()) {
+      const first = await queriesOf(url);
+      assert.equal(first.res.statusCode, 200, `${url}: ${first.res.body}`);
+      assert.ok(first.count > 0, `${url}: the first GET reads the database`);
+      const again = await queriesOf(url);
+      assert.equal(again.res.statusCode, 200);
+      assert.equal(again.res.body, first.res.body, url);
+      for (const name of ['content-type', 'etag', 'x-total-count', 'link', 'content-length']) {
+        assert.equal(again.res.headers[name], first.res.headers[name], `${url}: ${name}`);
+      }
+      // Per-request headers are still made per request.
+      assert.notEqual(again.res.headers['x-request-id'], first.res.headers['x-request-id']);
+      assert.ok(again.res.headers['content-security-policy'], `${url}: security headers`);
+      if (CACHED) assert.equal(again.count, 0, `${url}: ran ${again.count} queries: ${queries.join(' | ')}`);
+      else assert.ok(again.count > 0, `${url}: on PostgreSQL every GET reads the database`);
+    }
+  });
+
+  it('answers 304 to the ETag of a remembered answer, and 200 with a new ETag once the data changed', async () => {
+    const url = `/api/v1/movies/${movieId}`;
+    const { etag } = (await ctx.app.inject({ method: 'GET', url })).headers;
+    assert.ok(typeof etag === 'string');
+    const notModified = await ctx.app.inject({ method: 'GET', url, headers: { 'if-none-match': etag } });
+    assert.equal(notModified.statusCode, 304);
+    assert.equal(notModified.body, '');
+    assert.equal(notModified.headers.etag, etag);
+    const patched = await ctx.app.inject({ method: 'PATCH', url, headers: bearer(admin), payload: { synopsis: 'Cambiada' } });
+    assert.equal(patched.statusCode, 200, patched.body);
+    const changed = await ctx.app.inject({ method: 'GET', url, headers: { 'if-none-match': etag } });
+    assert.equal(changed.statusCode, 200);
+    assert.notEqual(changed.headers.etag, etag);
+    assert.equal(changed.json<{ synopsis: string }>().synopsis, 'Cambiada');
+  });
+
+  it('never remembers an error answer or a HEAD', async () => {
+    const missing = `/api/v1/movies/${movieId + 1000}`;
+    for (let i = 0; i < 2; i += 1) {
+      const { res, count } = await queriesOf(missing);
+      assert.equal(res.statusCode, 404);
+      assert.ok(count > 0, 'a 404 is looked up every time');
+    }
+    const invalid = await queriesOf('/api/v1/movies?page=0');
+    assert.equal(invalid.res.statusCode, 422);
+    const url = '/api/v1/movies?page=1&limit=2';
+    await ctx.app.inject({ method: 'GET', url });
+    const head = await ctx.app.inject({ method: 'HEAD', url });
+    assert.equal(head.statusCode, 200);
+    assert.equal(head.body, '');
+    assert.equal(head.headers['x-total-count'], '2');
+  });
+
+  it('shows every write at once: reviews, movies, posters, accounts', async () => {
+    const get = async <T>(url: string): Promise<T> => {
+      const res = await ctx.app.inject({ method: 'GET', url });
+      assert.equal(res.statusCode, 200, `${url}: ${res.body}`);
+      return res.json<T>();
+    };
+    type Movie = { review_count: number; average_score: number | null; title: string; poster_url: string | null };
+    type Review = { id: number; review: string; score: number };
+    // Remember them all first, then change the data under them, one kind of write at a time.
+    const bob = await userToken(ctx.app, 'bob');
+    for (const url of URLS()) await get(url);
+    assert.equal((await get<Movie>(`/api/v1/movies/${movieId}`)).review_count, 1);
+
+    const posted = await ctx.app.inject({ method: 'POST', url: '/api/v1/reviews', headers: bearer(bob), payload: { movie_id: movieId, review: 'Mala', score: 2 } });
+    assert.equal(posted.statusCode, 201, posted.body);
+    const bobReview = posted.json<Review>().id;
+    assert.equal((await get<Movie>(`/api/v1/movies/${movieId}`)).review_count, 2);
+    assert.equal((await get<Movie>(`/api/v1/movies/${movieId}`)).average_score, 3);
+    assert.deepEqual((await get<Review[]>(`/api/v1/movies/${movieId}/reviews`)).map((r) => r.id), [bobReview, reviewId]);
+
+    const put = await ctx.app.inject({ method: 'PUT', url: `/api/v1/reviews/${reviewId}`, headers: bearer(alice), payload: { review: 'Mejor', score: 5 } });
+    assert.equal(put.statusCode, 200, put.body);
+    assert.equal((await get<Review>(`/api/v1/reviews/${reviewId}`)).review, 'Mejor');
+    assert.equal((await get<Movie>(`/api/v1/movies/${movieId}`)).average_score, 3.5);
+
+    const poster = await uploadMedia(ctx.app, movieId, 'poster', mediaFixture('poster.webp'), { token: admin });
+    assert.equal(poster.statusCode, 201, poster.body);
+    assert.match((await get<Movie>(`/api/v1/movies/${movieId}`)).poster_url ?? '', /\/poster\?v=/);
+
+    // Bob deletes his account: his review goes with it, and the movie's figures follow.
+    const gone = await ctx.app.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: bearer(bob), payload: { password: PASSWORD } });
+    assert.equal(gone.statusCode, 204, gone.body);
+    assert.equal((await ctx.app.inject({ method: 'GET', url: `/api/v1/reviews/${bobReview}` })).statusCode, 404);
+    assert.equal((await get<Movie>(`/api/v1/movies/${movieId}`)).review_count, 1);
+
+    // A write made straight in the database, as an operator's SQL would be.
+    await ctx.db.updateTable('movies').set({ title: 'Memoria (editada)' }).where('id', '=', movieId).execute();
+    assert.equal((await get<Movie>(`/api/v1/movies/${movieId}`)).title, 'Memoria (editada)');
+
+    const deleted = await ctx.app.inject({ method: 'DELETE', url: `/api/v1/movies/${movieId}`, headers: bearer(admin) });
+    assert.equal(deleted.statusCode, 204, deleted.body);
+    assert.equal((await ctx.app.inject({ method: 'GET', url: `/api/v1/movies/${movieId}` })).statusCode, 404);
+    assert.equal((await ctx.app.inject({ method: 'GET', url: `/api/v1/reviews/${reviewId}` })).statusCode, 404);
+    assert.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/movies?page=1&limit=1' })).headers['x-total-count'], '1');
+  });
+});
+
+describe('a write by another process on the same database', () => {
+  let a: TestContext;
+  let b: TestContext;
+
+  before(async () => {
+    a = await startApp();
+    // A second app on the same database (DATA_DIR and DATABASE_URL): another worker or instance.
+    b = await appOn(a.config.dataDir, a.config.database.kind === 'postgres' ? { DATABASE_URL: a.config.database.url } : {});
+  });
+  after(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('is seen by the next GET of this one, though the answer before it was remembered', async () => {
+    const admin = await adminToken(a);
+    const movie = await createMovie(a.app, admin, { title: 'Compartida' });
+    const url = `/api/v1/movies/${movie.id}`;
+    for (let i = 0; i < 2; i += 1) assert.equal((await a.app.inject({ method: 'GET', url })).json<{ title: string }>().title, 'Compartida');
+    const list = await a.app.inject({ method: 'GET', url: '/api/v1/movies' });
+    assert.equal(list.headers['x-total-count'], '1');
+
+    const onB = await b.app.inject({ method: 'PATCH', url, headers: bearer(admin), payload: { title: 'Cambiada en B' } });
+    assert.equal(onB.statusCode, 200, onB.body);
+    assert.equal((await a.app.inject({ method: 'GET', url })).json<{ title: string }>().title, 'Cambiada en B');
+    await createMovie(b.app, admin, { title: 'Nueva en B' });
+    assert.equal((await a.app.inject({ method: 'GET', url: '/api/v1/movies' })).headers['x-total-count'], '2');
+  });
+});
+
+describe('READ_CACHE_MB', () => {
+  it('0 turns the memory off: every GET reads the database', async () => {
+    const queries: string[] = [];
+    const ctx = await startApp({ READ_CACHE_MB: '0' }, { onQuery: (sql) => queries.push(sql) });
+    try {
+      const admin = await adminToken(ctx);
+      const movie = await createMovie(ctx.app, admin, { title: 'Sin memoria' });
+      for (let i = 0; i < 2; i += 1) {
+        queries.length = 0;
+        assert.equal((await ctx.app.inject({ method: 'GET', url: `/api/v1/movies/${movie.id}` })).statusCode, 200);
+        assert.ok(queries.length > 0);
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('refuses a value that is not a whole number of MiB from 0 to 4096, naming the variable', async () => {
+    for (const value of ['-1', 'lots', '4097', '1.5']) {
+      await assert.rejects(startApp({ READ_CACHE_MB: value }), /READ_CACHE_MB/);
+    }
+  });
+});
