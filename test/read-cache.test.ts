@@ -61,6 +61,25 @@ describe('answers to public reads served again from memory', () => {
     }
   });
 
+  it("keeps a signed-in caller's own reviews for that caller alone", async () => {
+    const bob = await userToken(ctx.app, 'bob-mine');
+    const url = '/api/v1/users/reviews?limit=5';
+    const pageQueries = () => queries.filter((q) => /from "reviews"/i.test(q)).length;
+    const mine = await queriesOf(url, bearer(alice));
+    assert.equal(mine.res.statusCode, 200, mine.res.body);
+    assert.deepEqual(mine.res.json<{ id: number }[]>().map((r) => r.id), [reviewId]);
+    assert.equal(mine.res.headers['cache-control'], 'private, no-cache');
+    const again = await queriesOf(url, bearer(alice));
+    assert.equal(again.res.body, mine.res.body);
+    assert.equal(again.res.headers['cache-control'], 'private, no-cache');
+    if (CACHED) assert.equal(pageQueries(), 0, `the page was read again: ${queries.join(' | ')}`);
+    const bobs = await queriesOf(url, bearer(bob));
+    assert.equal(bobs.res.statusCode, 200);
+    assert.deepEqual(bobs.res.json(), [], "bob is not shown alice's remembered page");
+    assert.equal(bobs.res.headers['x-total-count'], '0');
+    assert.equal((await queriesOf(url)).res.statusCode, 401, 'nor is anyone without a session');
+  });
+
   it('answers 304 to the ETag of a remembered answer, and 200 with a new ETag once the data changed', async () => {
     const url = `/api/v1/movies/${movieId}`;
     const { etag } = (await ctx.app.inject({ method: 'GET', url })).headers;

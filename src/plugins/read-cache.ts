@@ -5,7 +5,10 @@ import { dataVersionOf } from '../db/data-version.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route's 200 answer depends only on its URL and the data: answers may be served again from memory. */
+    /**
+     * The route's 200 answer depends only on its URL, the data and (on a route with `auth`) who
+     * asks: answers may be served again from memory.
+     */
     readCache?: boolean;
   }
 }
@@ -20,8 +23,9 @@ interface Answer {
 }
 
 /**
- * The public JSON reads (movies, reviews; routes with `config: { readCache: true }`) answered
- * from memory while the data has not changed since the answer was made: the query, the
+ * The JSON reads of movies and reviews (routes with `config: { readCache: true }`; the caller's
+ * own reviews kept per caller) answered from memory while the data has not changed since the
+ * answer was made: the query, the
  * serialization and the ETag hash are skipped (the hook chain, authentication, validation,
  * logging and the security headers still run). "Not changed" is the database's data version
  * (src/db/data-version.ts), read before the handler queries, so an answer is never kept under a
@@ -38,12 +42,14 @@ export default fp(
     // answer may take a sixteenth of the budget, so a few large pages cannot push out the rest.
     const answers = new ByteLru<Answer>(budget);
     const maxAnswer = budget / 16;
-    const versionOfRequest = new WeakMap<FastifyRequest, string>();
+    const pending = new WeakMap<FastifyRequest, { key: string; version: string }>();
 
     function lookup(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
       if (request.method !== 'GET') return done();
       const version = dataVersion!();
-      const hit = answers.get(request.url);
+      // A signed-in caller's answers are theirs alone (auth ran in onRequest, before this hook).
+      const key = request.principal ? `${request.principal.userId} ${request.url}` : request.url;
+      const hit = answers.get(key);
       if (hit !== undefined && hit.version === version) {
         for (const [name, value] of hit.headers) reply.header(name, value);
         // A string with a JSON content type is sent as it is, not serialized again; the ETag hook
@@ -51,19 +57,19 @@ export default fp(
         reply.send(hit.payload);
         return;
       }
-      versionOfRequest.set(request, version);
+      pending.set(request, { key, version });
       done();
     }
 
     function remember(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
-      const version = versionOfRequest.get(request);
-      if (version !== undefined && reply.statusCode === 200 && typeof payload === 'string' && payload.length <= maxAnswer) {
+      const made = pending.get(request);
+      if (made !== undefined && reply.statusCode === 200 && typeof payload === 'string' && payload.length <= maxAnswer) {
         const headers: [string, string][] = [];
         for (const name of KEPT_HEADERS) {
           const value = reply.getHeader(name);
           if (typeof value === 'string') headers.push([name, value]);
         }
-        answers.set(request.url, { version, payload, headers }, payload.length);
+        answers.set(made.key, { version: made.version, payload, headers }, payload.length);
       }
       done(null, payload);
     }

@@ -124,7 +124,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v1/users/reviews',
     {
-      config: { auth: 'user' },
+      config: { auth: 'user', readCache: true },
       schema: {
         tags: ['reviews'],
         summary: 'The caller’s own reviews, newest first',
