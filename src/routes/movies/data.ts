@@ -149,14 +149,17 @@ export async function deleteMovie(db: Db, id: number): Promise<boolean> {
  * Relative updates (`count + n`) stay exact under concurrent writers: each one re-reads the row
  * under its lock rather than writing back a value computed from an older snapshot.
  */
-export async function adjustScores(trx: Tx, movieId: number, countDelta: number, sumDelta: number): Promise<void> {
-  await trx
+const scoresUpdate = prepared((db, _shape: 'adjust', v: { movieId: number; countDelta: number; sumDelta: number }) =>
+  db
     .updateTable('movies')
     .set({
-      review_count: sql<number>`review_count + ${countDelta}`,
-      score_sum: sql<number>`score_sum + ${sumDelta}`,
-      average_score: sql<number>`case when review_count + ${countDelta} = 0 then 0 else (score_sum + ${sumDelta}) * 1.0 / (review_count + ${countDelta}) end`,
+      review_count: sql<number>`review_count + ${v.countDelta}`,
+      score_sum: sql<number>`score_sum + ${v.sumDelta}`,
+      average_score: sql<number>`case when review_count + ${v.countDelta} = 0 then 0 else (score_sum + ${v.sumDelta}) * 1.0 / (review_count + ${v.countDelta}) end`,
     })
-    .where('id', '=', movieId)
-    .execute();
+    .where('id', '=', v.movieId),
+);
+
+export async function adjustScores(trx: Tx, movieId: number, countDelta: number, sumDelta: number): Promise<void> {
+  await scoresUpdate(trx, 'adjust', { movieId, countDelta, sumDelta });
 }

@@ -116,6 +116,13 @@ function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
   return db.isTransaction ? work(db) : db.transaction().execute(work);
 }
 
+const reviewInsert = prepared((db, _shape: 'insert', v: { userId: number; movieId: number; review: string; score: number; now: string }) =>
+  db
+    .insertInto('reviews')
+    .values({ user_id: v.userId, movie_id: v.movieId, review: v.review, score: v.score, created_at: v.now, updated_at: v.now })
+    .returning('id'),
+);
+
 /**
  * Writes the review and moves its movie's aggregates in one transaction. The unique
  * (user_id, movie_id) constraint, not a pre-check, decides between two concurrent attempts.
@@ -127,13 +134,9 @@ export async function createReview(db: Db, userId: number, movieId: number, revi
     // author's account deleted, its movie deleted) before a later read could see it.
     return await inTransaction(db, async (trx) => {
       const now = nowIso();
-      const row = await trx
-        .insertInto('reviews')
-        .values({ user_id: userId, movie_id: movieId, review, score, created_at: now, updated_at: now })
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      const [row] = await reviewInsert(trx, 'insert', { userId, movieId, review, score, now });
       await adjustScores(trx, movieId, 1, score);
-      return (await findReview(trx, row.id))!;
+      return (await findReview(trx, row!.id))!;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw conflict('Already created a review');
@@ -147,22 +150,35 @@ export async function createReview(db: Db, userId: number, movieId: number, revi
   }
 }
 
+// On PostgreSQL the row is read FOR UPDATE, so the old score cannot be changed by a concurrent
+// edit (or the review deleted) before our delta is applied. SQLite runs one transaction at a time.
+const reviewToUpdate = prepared((db, shape: { lock: boolean }, v: { id: number }) =>
+  db
+    .selectFrom('reviews')
+    .select(['movie_id', 'score'])
+    .where('id', '=', v.id)
+    .$if(shape.lock, (qb) => qb.forUpdate()),
+);
+
+/** The fields sent decide the statement's shape (a PATCH may send one of them). */
+const reviewUpdate = prepared((db, shape: { review: boolean; score: boolean }, v: { id: number; review: string; score: number; updatedAt: string }) =>
+  db
+    .updateTable('reviews')
+    .set({ updated_at: v.updatedAt })
+    .$if(shape.review, (qb) => qb.set({ review: v.review }))
+    .$if(shape.score, (qb) => qb.set({ score: v.score }))
+    .where('id', '=', v.id),
+);
+
 export async function updateReview(db: Db, id: number, changes: { review?: string; score?: number }): Promise<Review | undefined> {
   return db.transaction().execute(async (trx) => {
-    // On PostgreSQL the row is read FOR UPDATE, so the old score cannot be changed by a concurrent
-    // edit (or the review deleted) before our delta is applied. SQLite runs one transaction at a time.
-    const old = await trx
-      .selectFrom('reviews')
-      .select(['movie_id', 'score'])
-      .where('id', '=', id)
-      .$if(locksRows(trx), (qb) => qb.forUpdate())
-      .executeTakeFirst();
+    const [old] = await reviewToUpdate(trx, { lock: locksRows(trx) }, { id });
     if (!old) return undefined;
-    await trx
-      .updateTable('reviews')
-      .set({ ...changes, updated_at: nowIso() })
-      .where('id', '=', id)
-      .execute();
+    await reviewUpdate(
+      trx,
+      { review: changes.review !== undefined, score: changes.score !== undefined },
+      { id, review: changes.review ?? '', score: changes.score ?? 0, updatedAt: nowIso() },
+    );
     if (changes.score !== undefined && changes.score !== old.score) {
       await adjustScores(trx, old.movie_id, 0, changes.score - old.score);
     }
