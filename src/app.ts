@@ -7,6 +7,7 @@ import { purgeExpiredSessions } from './auth/sessions.js';
 import type { Config } from './config.js';
 import { type Db, connect } from './db/connect.js';
 import { AccessLog } from './http/access-log.js';
+import { lazySerializers } from './http/serializer.js';
 import { validatorCompiler } from './http/validator.js';
 import { createStore } from './storage/index.js';
 import type { MediaStore } from './storage/store.js';
@@ -85,6 +86,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     bodyLimit: config.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     return503OnClosing: true,
+    schemaController: lazySerializers,
     // A URL that does not decode never reaches routing or hooks; it still answers FastAPI's shape.
     frameworkErrors: (error, request, reply) => {
       const detail = error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL: it does not decode as UTF-8' : error.message;

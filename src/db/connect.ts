@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, type LogConfig, PostgresAdapter, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
+import type pgModule from 'pg';
 import { setDataVersion, sqliteDataVersion } from './data-version.js';
 import { GroupCommitSqliteDialect } from './group-commit.js';
 import type { Database } from './schema.js';
@@ -55,6 +56,8 @@ function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
 export function connect(config: DatabaseConfig, options: { log?: LogConfig } = {}): Db {
   const log = options.log === undefined ? {} : { log: options.log };
   if (config.kind === 'postgres') {
+    // Loaded only here (synchronously: pg is CommonJS): a SQLite start does not pay for it (46 ms).
+    const pg = createRequire(import.meta.url)('pg') as typeof pgModule;
     const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize });
     // An idle pooled connection that the server ends (restart, failover, pg_terminate_backend)
     // emits 'error' on the pool; without a listener that is an uncaught exception that kills the

@@ -84,8 +84,10 @@ export default fp(
     app.decorate('sessionPolicy', opts.policy);
     app.decorate('loginThrottle', new LoginThrottle(app.counters, opts.loginWindow));
     app.decorateRequest('principal', null);
+    // Started, not awaited: readiness need not wait for an argon2 hash (35 ms); a login of an
+    // unknown user in the first moments waits for it instead (auth/passwords.ts).
     app.addHook('onReady', async () => {
-      await prepareDummyHash();
+      prepareDummyHash().catch((err: unknown) => app.log.error({ err }, 'could not prepare the dummy password hash'));
     });
 
     // Routes say who may call them in `config.auth`; the docs learn it from the same place.
