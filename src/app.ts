@@ -25,6 +25,7 @@ import securityHeaders from './plugins/security-headers.js';
 import serverLimitsOnHttp2, { serverLimits } from './plugins/server-limits.js';
 import webClient from './plugins/web-client.js';
 import mediaRoutes from './routes/media/routes.js';
+import mediaSweep from './routes/media/sweep-plugin.js';
 import movieRoutes from './routes/movies/routes.js';
 import reviewRoutes from './routes/reviews/routes.js';
 import serviceRoutes from './routes/service/routes.js';
@@ -148,6 +149,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(movieRoutes);
   await app.register(reviewRoutes);
   await app.register(mediaRoutes);
+  await app.register(mediaSweep, { interval: config.mediaSweepInterval });
   await app.register(webClient, { root: options.webRoot });
 
   app.addHook('onReady', async () => {

@@ -61,6 +61,8 @@ export interface Config {
   loginWindow: number;
   /** Largest JSON or form request body, in bytes. */
   bodyLimit: number;
+  /** Seconds between sweeps of orphaned media files while running; 0 sweeps only at start. */
+  mediaSweepInterval: number;
   /** Memory for answers to public reads served again while the data is unchanged (SQLite); 0 is off. */
   readCacheBytes: number;
   mediaStore: MediaStoreConfig;
@@ -323,6 +325,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginWindow: positiveInt(env, 'LOGIN_WINDOW', 15 * 60),
     bodyLimit: positiveInt(env, 'BODY_LIMIT', 64 * 1024, 1024 * 1024 * 1024),
     readCacheBytes: nonNegativeInt(env, 'READ_CACHE_MB', 16, 4096) * 1024 * 1024,
+    mediaSweepInterval: nonNegativeInt(env, 'MEDIA_SWEEP_INTERVAL', 3600, 7 * 24 * 3600),
     mediaStore: parseMediaStore(env, dataDir),
     posterMaxBytes: positiveInt(env, 'POSTER_MAX_BYTES', 10 * 1024 * 1024, 1024 * 1024 * 1024),
     trailerMaxBytes: positiveInt(env, 'TRAILER_MAX_BYTES', 1024 * 1024 * 1024, 64 * 1024 * 1024 * 1024),

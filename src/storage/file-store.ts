@@ -112,7 +112,7 @@ export class FileStore implements MediaStore {
     for await (const object of walk(start, dirKey)) if (object.key.startsWith(prefix)) yield object;
   }
 
-  async removeIncomplete(olderThan: Date): Promise<number> {
+  async removeIncomplete(idleSince: Date): Promise<number> {
     const dir = path.join(this.root, TMP);
     let removed = 0;
     let names: string[];
@@ -124,7 +124,7 @@ export class FileStore implements MediaStore {
     for (const name of names) {
       const file = path.join(dir, name);
       const s = await stat(file).catch(() => undefined);
-      if (s && s.mtime < olderThan) {
+      if (s && s.mtime < idleSince) {
         await rm(file, { force: true });
         removed += 1;
       }

@@ -21,6 +21,8 @@ import { type ByteRange, type MediaStore, MissingObjectError, StoreUnavailableEr
  */
 export const DEFAULT_PART_SIZE = 5 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 2;
+/** How long a multipart upload may run before a sweep counts it as abandoned (see removeIncomplete). */
+const UPLOAD_MAX_DURATION_MS = 24 * 3600 * 1000;
 
 export interface S3StoreOptions {
   bucket: string;
@@ -166,11 +168,14 @@ export class S3Store implements MediaStore {
   }
 
   /**
-   * Aborts multipart uploads under the prefix started before `olderThan` (a crash mid-upload
-   * leaves their parts stored and billed). A store that cannot list uploads (s3rver answers
+   * Aborts multipart uploads under the prefix (a crash mid-upload leaves their parts stored and
+   * billed). S3 tells when an upload started, not when it last received a part, and a slow client
+   * may take hours over a 1 GiB trailer while another instance sweeps: only uploads started a
+   * day before `idleSince` are taken. A store that cannot list uploads (s3rver answers
    * NotImplemented) has nothing this can clean: 0, not a failed start.
    */
-  async removeIncomplete(olderThan: Date): Promise<number> {
+  async removeIncomplete(idleSince: Date): Promise<number> {
+    const olderThan = new Date(idleSince.getTime() - UPLOAD_MAX_DURATION_MS);
     let removed = 0;
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;

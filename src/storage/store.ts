@@ -48,8 +48,11 @@ export interface MediaStore {
   delete(key: string): Promise<void>;
   /** Every object whose key starts with `prefix`. */
   list(prefix: string): AsyncIterable<StoredObject>;
-  /** Drops leftovers of writes that never finished (a crash mid-upload) older than `olderThan`. */
-  removeIncomplete(olderThan: Date): Promise<number>;
+  /**
+   * Drops leftovers of writes that never finished (a crash mid-upload) and have seen no write since
+   * `idleSince`; a store that cannot tell when a write last made progress must keep a wider margin.
+   */
+  removeIncomplete(idleSince: Date): Promise<number>;
 }
 
 const SAFE_KEY = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/;
