@@ -83,6 +83,16 @@ function storedFiles(ctx: TestContext, movieId: number): Promise<string[]> {
   return storedKeys(ctx, `movies/${movieId}/`);
 }
 
+/** Writes a leftover file under the file store's root, two hours old when `old`; returns its path. */
+function forgeLeftover(ctx: TestContext, rel: string, old: boolean): string {
+  const file = path.join(fileStoreRoot(ctx), ...rel.split('/'));
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, 'leftover');
+  const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+  if (old) utimesSync(file, twoHoursAgo, twoHoursAgo);
+  return file;
+}
+
 /** A successful upload answer: the status, Location and the whole Media JSON, checked against the bytes sent. */
 function assertMedia(
   res: LightMyRequestResponse,
@@ -797,10 +807,7 @@ describe('sweepOrphans', () => {
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
 
     const put = (rel: string, old: boolean): string => {
-      const file = path.join(root, ...rel.split('/'));
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, 'leftover');
-      if (old) utimesSync(file, twoHoursAgo, twoHoursAgo);
+      forgeLeftover(ctx, rel, old);
       return rel;
     };
     const oldOrphans = [
@@ -847,15 +854,7 @@ describe('MEDIA_SWEEP_INTERVAL: the sweep runs again while the server runs', () 
     const movie = await createMovie(ctx.app, admin, { title: 'Barrido' });
     assert.equal((await uploadMedia(ctx.app, movie.id, 'poster', POSTER_JPG, { token: admin })).statusCode, 201);
     const live = await storedFiles(ctx, movie.id);
-    const root = fileStoreRoot(ctx);
-    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
-    const put = (rel: string, old: boolean): string => {
-      const file = path.join(root, ...rel.split('/'));
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, 'leftover');
-      if (old) utimesSync(file, twoHoursAgo, twoHoursAgo);
-      return file;
-    };
+    const put = (rel: string, old: boolean): string => forgeLeftover(ctx, rel, old);
     const old = [put(`movies/${movie.id}/trailer-0badf00d/video`, true), put('.incoming/a-write-cut-off-by-a-crash', true)];
     const recent = put(`movies/${movie.id}/poster-5ca1ab1e/full.jpg`, false);
     await waitUntil(() => old.every((file) => !existsSync(file)), 'the periodic sweep', 5000);
