@@ -140,6 +140,13 @@ describe('query plans of the list endpoints', () => {
     await assertIndexed('/api/v1/movies?page=3&limit=10&sort=reviews&order=asc', /movies_review_count_id/);
   });
 
+  it('GET /api/v1/movies?sort=year walks a (year, id) index in both orders, movies without a year last, first and last page', async () => {
+    for (const order of ['asc', 'desc']) {
+      await assertIndexed(`/api/v1/movies?page=1&limit=10&sort=year&order=${order}`, /movies_year/);
+      await assertIndexed(`/api/v1/movies?page=${lastPage}&limit=10&sort=year&order=${order}`, /movies_year/);
+    }
+  });
+
   it('GET /api/v1/reviews (first and last page) walks the primary key', async () => {
     const last = Math.ceil((USERS * REVIEWS_PER_USER) / 10);
     await assertIndexed('/api/v1/reviews?page=1&limit=10', /reviews_pkey|SCAN reviews/);

@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_media.js';
 import * as m0003 from './migrations/0003_counters.js';
 import * as m0004 from './migrations/0004_row_counts.js';
+import * as m0005 from './migrations/0005_movies_year_desc.js';
 
 // Listed here rather than read from a folder, so the same list works from sources and from dist/.
 const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0002_media': m0002,
   '0003_counters': m0003,
   '0004_row_counts': m0004,
+  '0005_movies_year_desc': m0005,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
