@@ -3,10 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type Server, type Socket, connect as tcpConnect, createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { type Kysely, sql } from 'kysely';
 import { loadConfig } from '../src/config.js';
+import { REDIS_COMMAND_TIMEOUT_MS, connectRedis } from '../src/counters/redis-connect.js';
 import { RedisCounterStore } from '../src/counters/redis-store.js';
 import type { CountersDatabase } from '../src/counters/sql-schema.js';
 import { SqlCounterStore } from '../src/counters/sql-store.js';
@@ -19,6 +21,34 @@ import { createTestDatabase, postgresAnswers } from './pg.js';
 import { REDIS_TEST_URL, dropRedisPrefix, needService, redisAnswers } from './redis.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A TCP proxy on loopback in front of `target`, which can be made to go silent: it keeps every
+ * connection open and passes nothing on, as a stuck Redis or a half-open connection would.
+ */
+async function silenceableProxy(target: URL): Promise<{ url: string; silence: () => void; close: () => Promise<void> }> {
+  let silent = false;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = tcpConnect(Number(target.port || 6379), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    }
+    client.on('data', (chunk) => silent || upstream.write(chunk));
+    upstream.on('data', (chunk) => silent || client.write(chunk));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    silence: () => (silent = true),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 /** The behaviour every CounterStore must have, against a real backend. */
 function contract(open: () => Promise<CounterStore>) {
@@ -182,6 +212,49 @@ describe('when Redis goes away', () => {
       }
     } finally {
       await ctx.close();
+    }
+  });
+
+  it('a Redis that stops answering mid-run: logins answer 503 within the command timeout, other requests go through', async (t) => {
+    if (!(await needService(t, 'Redis', redisAnswers))) return;
+    const proxy = await silenceableProxy(new URL(REDIS_TEST_URL));
+    const ctx = await startApp({ REDIS_URL: proxy.url, REDIS_KEY_PREFIX: prefix, TRUST_PROXY: 'loopback', RATE_LIMIT_MAX: '3' });
+    try {
+      await register(ctx.app, 'stuck');
+      const headers = { 'x-forwarded-for': '203.0.113.51' };
+      const login = () => ctx.app.inject({ method: 'POST', url: '/api/v1/users/login', headers, payload: { username: 'stuck', password: PASSWORD } });
+      assert.equal((await login()).statusCode, 200);
+      proxy.silence();
+      const started = Date.now();
+      const refused = await login();
+      const waited = Date.now() - started;
+      assert.equal(refused.statusCode, 503, refused.body);
+      assert.ok(waited < REDIS_COMMAND_TIMEOUT_MS + 2000, `the login waited ${waited} ms for a silent Redis`);
+      for (let i = 0; i < 5; i++) {
+        const res = await ctx.app.inject({ method: 'GET', url: '/api/v1/movies', headers });
+        assert.equal(res.statusCode, 200, `request ${i}: ${res.body}`);
+      }
+    } finally {
+      await ctx.close();
+      await proxy.close();
+    }
+  });
+
+  it('a REDIS_URL that accepts connections but never answers stops the start with one line, in bounded time', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const log = { warn: () => {}, info: () => {} };
+    try {
+      const started = Date.now();
+      await assert.rejects(
+        connectRedis(`redis://:hunter2@127.0.0.1:${port}`, log, 1500),
+        (err: Error) => err.name === 'ConfigError' && err.message === `REDIS_URL: cannot connect to redis://127.0.0.1:${port} (it accepted the connection but did not answer)`,
+      );
+      assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+    } finally {
+      silent.close();
+      silent.unref();
     }
   });
 
