@@ -180,7 +180,10 @@ describe('WORKERS=2 (node:cluster)', { concurrency: 1 }, () => {
         }
       }
     });
-    await sleep(300);
+    // Under way first (on a loaded machine a fresh worker's first answers can take a while): then
+    // SIGTERM lands in the middle of the burst rather than before it.
+    await waitFor('the burst under way', WAIT_MS, () => (results.length >= 6 ? true : undefined));
+    await sleep(100);
     const before = results.length;
     server.child.kill('SIGTERM');
     const ended = await Promise.race([server.exited, sleep(WAIT_MS).then(() => 'timeout' as const)]);
