@@ -109,7 +109,7 @@ async function seededPostgres(scale: Scale): Promise<string> {
   const building = `${name}_building`;
   await onServer(`drop database if exists ${building} with (force)`);
   await onServer(`create database ${building}`);
-  const db = connect({ kind: 'postgres', url: urlOf(building), poolSize: 2 });
+  const db = connect({ kind: 'postgres', url: urlOf(building), poolSize: 2, queryTimeout: 0 });
   await migrateToLatest(db);
   const result = await seedCatalogue(db, scale, (what) => process.stderr.write(`\r  seeding ${scale} on PostgreSQL: ${what}      `));
   await sql`analyze`.execute(db);

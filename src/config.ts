@@ -13,7 +13,10 @@ export class ConfigError extends Error {
   }
 }
 
-export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; poolSize: number };
+export type DatabaseConfig =
+  | { kind: 'sqlite'; path: string }
+  /** `queryTimeout`: milliseconds a query may wait for its answer; 0 for no limit. */
+  | { kind: 'postgres'; url: string; poolSize: number; queryTimeout: number };
 
 export type TrustProxy = boolean | number | string[];
 
@@ -155,7 +158,12 @@ function parseDatabase(env: Env, dataDir: string): DatabaseConfig {
     } catch {
       throw new ConfigError('DATABASE_URL', 'is not a valid postgres:// URL');
     }
-    return { kind: 'postgres', url: raw, poolSize: positiveInt(env, 'DATABASE_POOL_SIZE', 10, 1000) };
+    return {
+      kind: 'postgres',
+      url: raw,
+      poolSize: positiveInt(env, 'DATABASE_POOL_SIZE', 10, 1000),
+      queryTimeout: nonNegativeInt(env, 'DATABASE_QUERY_TIMEOUT', 30, 24 * 3600) * 1000,
+    };
   }
   const scheme = raw.includes(':') ? raw.slice(0, raw.indexOf(':') + 1) : raw;
   throw new ConfigError('DATABASE_URL', `unknown scheme "${scheme}": use sqlite:PATH or postgres://…`);

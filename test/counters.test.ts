@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Server, type Socket, connect as tcpConnect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { type Kysely, sql } from 'kysely';
@@ -19,36 +19,10 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import { PASSWORD, register, startApp } from './helpers.js';
 import { createTestDatabase, postgresAnswers } from './pg.js';
 import { REDIS_TEST_URL, dropRedisPrefix, needService, redisAnswers } from './redis.js';
+import { silenceableProxy } from './tcp-proxy.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * A TCP proxy on loopback in front of `target`, which can be made to go silent: it keeps every
- * connection open and passes nothing on, as a stuck Redis or a half-open connection would.
- */
-async function silenceableProxy(target: URL): Promise<{ url: string; silence: () => void; close: () => Promise<void> }> {
-  let silent = false;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = tcpConnect(Number(target.port || 6379), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => {});
-    }
-    client.on('data', (chunk) => silent || upstream.write(chunk));
-    upstream.on('data', (chunk) => silent || client.write(chunk));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    silence: () => (silent = true),
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 /** The behaviour every CounterStore must have, against a real backend. */
 function contract(open: () => Promise<CounterStore>) {

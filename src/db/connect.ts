@@ -58,11 +58,23 @@ export function connect(config: DatabaseConfig, options: { log?: LogConfig } = {
   if (config.kind === 'postgres') {
     // Loaded only here (synchronously: pg is CommonJS): a SQLite start does not pay for it (46 ms).
     const pg = createRequire(import.meta.url)('pg') as typeof pgModule;
-    const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize });
+    // Bounded waits: a PostgreSQL that is down, or that stops answering (a half-open
+    // connection, a stuck server), fails the request after a while (503) instead of holding it
+    // and its pooled connection for good.
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: config.poolSize,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      ...(config.queryTimeout > 0 ? { query_timeout: config.queryTimeout } : {}),
+    });
     // An idle pooled connection that the server ends (restart, failover, pg_terminate_backend)
     // emits 'error' on the pool; without a listener that is an uncaught exception that kills the
     // process. The pool has already dropped the broken connection and opens a new one when needed.
     pool.on('error', () => {});
+    // A connection lost while a request holds it (its query in flight) fails that query, which
+    // answers 503, and also emits 'error' on the client, where the pool listens only while the
+    // client is idle: unheard, that too would kill the process.
+    pool.on('connect', (client) => client.on('error', () => {}));
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...log });
   }
   const sqlite = openSqlite(config.path);
@@ -79,6 +91,25 @@ export function connect(config: DatabaseConfig, options: { log?: LogConfig } = {
  */
 export function locksRows(db: Db): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/** How long a request waits for a PostgreSQL connection before it is answered 503. */
+const CONNECT_TIMEOUT_MS = 5000;
+
+// PostgreSQL's "the server cannot take you now" classes (admin shutdown, starting up, too many
+// connections), and what pg and Node say when the server cannot be reached or stops answering.
+const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'SQLITE_BUSY']);
+const UNAVAILABLE_MESSAGES = /^(timeout exceeded when trying to connect|Connection terminated|Query read timeout)/;
+
+/**
+ * True when the database could not serve the query at all (unreachable, overloaded, shutting
+ * down, or on SQLite locked by another process past the busy timeout): a 503 to try again, not a
+ * fault of the request nor a bug.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (e === null || typeof e !== 'object') return false;
+  return (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) || (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message));
 }
 
 /** True when a write failed on a UNIQUE constraint, on SQLite or PostgreSQL. */

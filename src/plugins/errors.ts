@@ -1,6 +1,7 @@
 import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { isDatabaseUnavailable } from '../db/connect.js';
 import { HttpError, type ValidationIssue } from '../http/errors.js';
 import { toFastApiIssues } from '../http/validation.js';
 import { validatorCompiler } from '../http/validator.js';
@@ -99,6 +100,10 @@ export default fp(
         const headers = (err as { headers?: Record<string, string> }).headers;
         if (headers) reply.headers(headers);
         return reply.code(status).send({ detail: clientErrorDetail(err, opts.bodyLimit) });
+      }
+      if (isDatabaseUnavailable(err)) {
+        request.log.error({ err }, 'database unavailable');
+        return reply.code(503).header('retry-after', '5').send({ detail: 'The database is unavailable; try again shortly' });
       }
       request.log.error({ err }, 'unexpected error');
       return reply.code(500).send({ detail: 'Internal Server Error' });
