@@ -207,6 +207,23 @@ describe('READ_CACHE_MB', () => {
     }
   });
 
+  it('bounds the memory by URLs as well as bodies: many distinct long URLs with tiny answers push the oldest out', { skip: !CACHED && 'nothing is cached on PostgreSQL' }, async () => {
+    const queries: string[] = [];
+    const ctx = await startApp({ READ_CACHE_MB: '1' }, { onQuery: (sql) => queries.push(sql) });
+    try {
+      // Pages past the end answer `[]`: two characters of body under a 10 KiB URL.
+      const url = (i: number) => `/api/v1/movies?page=${1000 + i}&pad=${'x'.repeat(10_240)}`;
+      for (let i = 0; i < 200; i++) assert.equal((await ctx.app.inject({ method: 'GET', url: url(i) })).body, '[]');
+      queries.length = 0;
+      assert.equal((await ctx.app.inject({ method: 'GET', url: url(199) })).body, '[]');
+      assert.equal(queries.length, 0, 'the newest is still kept');
+      assert.equal((await ctx.app.inject({ method: 'GET', url: url(0) })).body, '[]');
+      assert.ok(queries.length > 0, 'the oldest of 2 MiB of URLs was pushed out of a 1 MiB cache');
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('refuses a value that is not a whole number of MiB from 0 to 4096, naming the variable', async () => {
     for (const value of ['-1', 'lots', '4097', '1.5']) {
       await assert.rejects(startApp({ READ_CACHE_MB: value }), /READ_CACHE_MB/);

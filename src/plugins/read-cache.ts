@@ -13,6 +13,12 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Counted for each entry besides its key, body and headers (the objects that hold them). Keys and
+ * headers count too: a client can make many distinct URLs (a junk query parameter, pages past the
+ * end) whose answers are tiny, and those must not grow the cache past its budget either.
+ */
+const ENTRY_OVERHEAD = 256;
 /** What a cached answer carries besides its body; everything else is set per request. */
 const KEPT_HEADERS = ['content-type', 'etag', 'x-total-count', 'link'] as const;
 
@@ -65,11 +71,15 @@ export default fp(
       const made = pending.get(request);
       if (made !== undefined && reply.statusCode === 200 && typeof payload === 'string' && payload.length <= maxAnswer) {
         const headers: [string, string][] = [];
+        let size = ENTRY_OVERHEAD + made.key.length + payload.length;
         for (const name of KEPT_HEADERS) {
           const value = reply.getHeader(name);
-          if (typeof value === 'string') headers.push([name, value]);
+          if (typeof value === 'string') {
+            headers.push([name, value]);
+            size += value.length;
+          }
         }
-        answers.set(made.key, { version: made.version, payload, headers }, payload.length);
+        answers.set(made.key, { version: made.version, payload, headers }, size);
       }
       done(null, payload);
     }
