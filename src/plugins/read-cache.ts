@@ -31,13 +31,13 @@ interface Answer {
 /**
  * The JSON reads of movies and reviews (routes with `config: { readCache: true }`; the caller's
  * own reviews kept per caller) answered from memory while the data has not changed since the
- * answer was made: the query, the
- * serialization and the ETag hash are skipped (the hook chain, authentication, validation,
- * logging and the security headers still run). "Not changed" is the database's data version
- * (src/db/data-version.ts), read before the handler queries, so an answer is never kept under a
- * version newer than the data it shows: a write between the two only makes the next request
- * miss. Only on SQLite, where that version is exact and costs a few microseconds; on PostgreSQL
- * every read goes to the database. READ_CACHE_MB per process (16; 0 turns it off).
+ * answer was made: the query, the serialization and the ETag hash are skipped (the hook chain,
+ * authentication, validation, logging and the security headers still run). "Not changed" is the
+ * database's data version (src/db/data-version.ts), read before the handler queries, so an answer
+ * is never kept under a version newer than the data it shows: a write between the two only makes
+ * the next request miss. Only on SQLite, where that version is exact and costs a few
+ * microseconds; on PostgreSQL every read goes to the database. READ_CACHE_MB per process (16; 0
+ * turns it off).
  */
 export default fp(
   async function readCache(app: FastifyInstance) {
