@@ -30,6 +30,7 @@ import movieRoutes from './routes/movies/routes.js';
 import reviewRoutes from './routes/reviews/routes.js';
 import serviceRoutes from './routes/service/routes.js';
 import hsts from './tls/hsts.js';
+import jsonContentType from './plugins/json-content-type.js';
 import type { TlsServerOptions } from './tls/options.js';
 import tokenRoutes from './routes/token/routes.js';
 import userRoutes from './routes/users/routes.js';
@@ -117,6 +118,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   purge.unref();
   app.addHook('onClose', async () => clearInterval(purge));
 
+  await app.register(jsonContentType); // first: every later onSend hook sees the final Content-Type
   if (options.server) await app.register(hsts); // before the routes, so every answer carries it
   // Headers first, so that a CORS preflight answered by plugins/cors.ts carries them too; CORS
   // before errors (see plugins/cors.ts); rate limits before any route is added.

@@ -122,7 +122,7 @@ function assertReview(value: unknown, expected: Partial<Review>): Review {
 
 function assertJson(res: ScenarioResponse, status: number): unknown {
   assert.equal(res.statusCode, status, res.body);
-  assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+  assert.equal(res.headers['content-type'], 'application/json');
   return JSON.parse(res.body);
 }
 

@@ -137,6 +137,31 @@ describe('HTTP conventions', () => {
   });
   after(async () => ctx.close());
 
+  it('answers every JSON body, errors included, with Content-Type: application/json exactly (no charset), as FastAPI does', async () => {
+    // The course's first client prints the reviews only `if response.headers.get('content-type') == 'application/json'`.
+    const other = await userToken(ctx.app, 'http_ct_other');
+    const answers: [string, LightMyRequestResponse][] = [
+      ['list', await ctx.app.inject('/api/v1/movies')],
+      ['HEAD of a list', await ctx.app.inject({ method: 'HEAD', url: '/api/v1/reviews' })],
+      ['one', await ctx.app.inject(`/api/v1/reviews/${reviewId}`)],
+      ['created', await ctx.app.inject({ method: 'POST', url: '/api/v1/movies', headers: bearer(admin), payload: { title: 'Ct movie' } })],
+      ['token', await ctx.app.inject({ method: 'POST', url: '/auth', payload: { username: 'http_user', password: PASSWORD } })],
+      ['400', await ctx.app.inject({ method: 'POST', url: '/api/v1/users', headers: { 'content-type': 'application/json' }, payload: '{' })],
+      ['401', await ctx.app.inject('/api/v1/users/me')],
+      ['403', await ctx.app.inject({ method: 'PUT', url: `/api/v1/reviews/${reviewId}`, headers: bearer(other), payload: { review: 'x', score: 1 } })],
+      ['404', await ctx.app.inject('/api/v1/movies/999999')],
+      ['405', await ctx.app.inject({ method: 'DELETE', url: '/api/v1/movies' })],
+      ['409', await ctx.app.inject({ method: 'POST', url: '/api/v1/users', payload: { username: 'http_user', password: PASSWORD } })],
+      ['415', await ctx.app.inject({ method: 'POST', url: '/api/v1/users', headers: { 'content-type': 'text/plain' }, payload: 'x' })],
+      ['422', await ctx.app.inject('/api/v1/movies?page=0')],
+      ['openapi', await ctx.app.inject('/openapi.json')],
+      ['healthz', await ctx.app.inject('/healthz')],
+    ];
+    for (const [what, res] of answers) {
+      assert.equal(res.headers['content-type'], 'application/json', `${what}: ${res.statusCode} ${String(res.headers['content-type'])}`);
+    }
+  });
+
   describe('methods: 405 with Allow, OPTIONS, HEAD, 404, trailing slash', () => {
     const cases: { method: InjectOptions['method']; url: string; allow: string[] }[] = [
       { method: 'DELETE', url: '/api/v1/movies', allow: ['GET', 'HEAD', 'OPTIONS', 'POST'] },

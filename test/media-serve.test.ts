@@ -314,7 +314,7 @@ describe('serving files: validators, ranges, conditional requests, HEAD, caching
       const res = await get(ctx, mediaUrl(movieId, 'trailer'), { range });
       assert.equal(res.statusCode, 416, range);
       assert.equal(res.headers['content-range'], `bytes */${SIZE}`);
-      assert.match(String(res.headers['content-type']), /^application\/json/);
+      assert.equal(res.headers['content-type'], 'application/json');
       assert.equal(typeof res.json<{ detail: string }>().detail, 'string');
       // An error is not the file: no validators, and nothing a cache could keep as the file.
       assert.equal(res.headers.etag, undefined);

@@ -84,7 +84,7 @@ describe('GET /api/v1/movies/{id}', () => {
     const created = await createMovie(ctx.app, admin, { title: 'Get One', year: 1999, synopsis: 'A movie to read.' });
     const res = await call('GET', `/api/v1/movies/${created.id}`);
     assert.equal(res.statusCode, 200);
-    assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(res.headers['content-type'], 'application/json');
     const movie = res.json();
     assertMovie(movie);
     assert.deepEqual(
@@ -122,7 +122,7 @@ describe('POST /api/v1/movies', () => {
     const before = Date.now();
     const res = await post({ title: 'Created Movie', year: 2001, synopsis: 'Something happens.' });
     assert.equal(res.statusCode, 201, res.body);
-    assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(res.headers['content-type'], 'application/json');
     const movie = res.json();
     assertMovie(movie);
     assert.equal(res.headers.location, `/api/v1/movies/${movie.id}`);
@@ -602,7 +602,7 @@ describe('GET /api/v1/movies: search and sort', () => {
   it('answers a bare JSON array of full Movies', async () => {
     const res = await list('q=sortcat');
     assert.equal(res.statusCode, 200);
-    assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(res.headers['content-type'], 'application/json');
     const body: unknown = res.json();
     assert.ok(Array.isArray(body));
     for (const movie of body) assertMovie(movie);

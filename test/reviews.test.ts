@@ -209,7 +209,7 @@ describe('POST /api/v1/reviews', () => {
     const movie = await createMovie(ctx.app, admin, { title: 'Reviewable', year: 1994 });
     const res = await postReview(bob, { movie_id: movie.id, review: '  A fine film.\n', score: 4 });
     assert.equal(res.statusCode, 201, res.body);
-    assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(res.headers['content-type'], 'application/json');
     const review = res.json();
     assertReview(review);
     assert.equal(res.headers.location, `/api/v1/reviews/${review.id}`);

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import fresh from 'fresh';
 import parseRange from 'range-parser';
 import type { ByteRange, MediaStore } from '../storage/store.js';
+import { JSON_TYPE } from '../plugins/json-content-type.js';
 import type { SmallObjectCache } from './small-object-cache.js';
 
 export interface ServedFile {
@@ -64,7 +65,7 @@ export async function sendStored(
         .code(416)
         .header('content-range', `bytes */${file.size}`)
         .header('cache-control', 'no-store')
-        .type('application/json; charset=utf-8')
+        .type(JSON_TYPE)
         .send({ detail: 'Range Not Satisfiable' });
     }
     if (parsed !== -2 && parsed.type === 'bytes' && parsed.length === 1) range = parsed[0];
