@@ -7,12 +7,13 @@ type Callback = (err: Error | null, result?: { current: number; ttl: number }) =
  * What @fastify/rate-limit really hands `child()`: the merged options of one route with its own
  * limit, the route under `routeInfo` (its typings say the route itself).
  */
-type RouteLimitOptions = object & { routeInfo?: { method?: string | string[]; url?: string } };
+type RouteLimitOptions = object & { routeInfo?: { method?: string | string[]; url?: string; config?: { login?: boolean } } };
 
 /**
  * A store class in @fastify/rate-limit's custom-store shape (`incr`, `child`) over a
  * CounterStore, so the request rate of a client counts across every instance. Each route with
- * its own limit counts under its own key prefix, like the plugin's Redis store.
+ * its own limit counts under its own key prefix, like the plugin's Redis store, except the login
+ * routes (`config.login`), which share one: they are one door, whichever URL a client knocks at.
  */
 export function rateLimitStoreClass(counters: CounterStore, log: FastifyBaseLogger, prefix = 'rl:') {
   // Logged once per failure streak: a dead store under load would otherwise log every request.
@@ -39,7 +40,8 @@ export function rateLimitStoreClass(counters: CounterStore, log: FastifyBaseLogg
     }
 
     child(routeOptions: RouteLimitOptions): CounterRateLimitStore {
-      const { method, url } = routeOptions.routeInfo ?? {};
+      const { method, url, config } = routeOptions.routeInfo ?? {};
+      if (config?.login === true) return new CounterRateLimitStore(undefined, `${prefix}login:`);
       return new CounterRateLimitStore(undefined, `${prefix}${String(method)}${url ?? ''}:`);
     }
   }

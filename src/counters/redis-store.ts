@@ -26,14 +26,11 @@ type ScriptClient = Redis & {
 /** Counters in Redis (REDIS_URL), each key under `prefix` and expiring with its window. */
 export class RedisCounterStore implements CounterStore {
   private readonly scripts: ScriptClient;
-  readonly redis: { client: Redis; prefix: string };
 
   constructor(
-    /** Also handed to @fastify/rate-limit, which keeps its own keys under `prefix`. */
     readonly client: Redis,
     readonly prefix: string,
   ) {
-    this.redis = { client, prefix };
     client.defineCommand('counterHit', { numberOfKeys: 1, lua: HIT });
     client.defineCommand('counterForgive', { numberOfKeys: 1, lua: FORGIVE });
     this.scripts = client as ScriptClient;

@@ -1,5 +1,3 @@
-import type { Redis } from 'ioredis';
-
 /** Where a counter stands: `count` hits in the window that ends at `resetAt` (epoch milliseconds). */
 export interface CounterState {
   count: number;
@@ -20,6 +18,4 @@ export interface CounterStore {
   forgive(key: string): Promise<void>;
   reset(key: string): Promise<void>;
   close(): Promise<void>;
-  /** Set when counting in Redis: @fastify/rate-limit then counts there with its own script. */
-  readonly redis?: { client: Redis; prefix: string };
 }

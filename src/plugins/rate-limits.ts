@@ -4,6 +4,17 @@ import fp from 'fastify-plugin';
 import { rateLimitStoreClass } from '../counters/rate-limit-store.js';
 import { HttpError } from '../http/errors.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A route that checks a password to log in (`POST /auth`, its `/api/v1/auth` alias, `POST
+     * /api/v1/users/login`): counted under AUTH_RATE_LIMIT_MAX, in one bucket per client address
+     * that every such route shares, beside the failed-login lockout of auth/login.ts.
+     */
+    login?: boolean;
+  }
+}
+
 export interface RateLimitOptions {
   /** Requests per client address per `window` seconds on every route; 0 turns it off. */
   max: number;
@@ -12,8 +23,6 @@ export interface RateLimitOptions {
   authMax: number;
 }
 
-/** The login routes: a request-rate cap per address beside the failed-login lockout of auth/login.ts. */
-const LOGIN_ROUTES = new Set(['POST /auth', 'POST /api/v1/users/login']);
 /** Probes of a load balancer or orchestrator must never be refused. */
 const EXEMPT = new Set(['/healthz', '/readyz']);
 const AUTH_WINDOW_MS = 60_000;
@@ -40,20 +49,15 @@ export default fp(
     if (opts.max === 0 && opts.authMax === 0) return;
     // The login routes get their own (tighter) limit instead of the global one; with
     // AUTH_RATE_LIMIT_MAX=0 they keep the global one. Set here, before the plugin's own onRoute
-    // hook runs, so the route files need not know about it.
+    // hook runs, so the route files only say that they log in.
     app.addHook('onRoute', (route) => {
-      const methods = Array.isArray(route.method) ? route.method : [route.method];
-      if (opts.authMax === 0 || !methods.some((m) => LOGIN_ROUTES.has(`${m} ${route.url}`))) return;
+      if (opts.authMax === 0 || route.config?.login !== true) return;
       route.config = { ...route.config, rateLimit: { max: opts.authMax, timeWindow: AUTH_WINDOW_MS } };
     });
-    // With Redis the plugin's own Redis store (one Lua script per request) counts under our
-    // prefix; otherwise a custom store over the SQL counters.
-    const counters = app.counters;
-    const backend = counters.redis
-      ? { redis: counters.redis.client, nameSpace: `${counters.redis.prefix}rl:` }
-      : { store: rateLimitStoreClass(counters, app.log) };
     await app.register(rateLimit, {
-      ...backend,
+      // Counted in the shared counters whatever their backend (Redis, PostgreSQL, the SQLite side
+      // file): one script or statement per request, and one place that decides the buckets.
+      store: rateLimitStoreClass(app.counters, app.log),
       skipOnError: true,
       global: opts.max > 0,
       max: opts.max,

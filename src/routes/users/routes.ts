@@ -41,7 +41,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/v1/users/login',
     {
-      config: { sameOrigin: true },
+      config: { sameOrigin: true, login: true },
       schema: {
         tags: ['auth'],
         summary: 'Log in with a session cookie (browsers)',
