@@ -124,14 +124,14 @@ describe('authorization matrix', () => {
         return { method: 'POST', url: '/api/v1/users/login', payload: { username: someone.username, password: PASSWORD } };
       },
     },
-    {
-      name: 'POST /auth',
+    ...['/auth', '/api/v1/auth'].map((url) => ({
+      name: `POST ${url}`,
       expect: PUBLIC(200),
       call: async () => {
         const someone = await principal('user');
-        return { method: 'POST', url: '/auth', payload: { username: someone.username, password: PASSWORD } };
+        return { method: 'POST' as const, url, payload: { username: someone.username, password: PASSWORD } };
       },
-    },
+    })),
     { name: 'POST /api/v1/users/logout', expect: ANY_USER(204), spendsCaller: true, call: async () => ({ method: 'POST', url: '/api/v1/users/logout' }) },
     { name: 'GET /api/v1/users/me', expect: ANY_USER(200), call: async () => ({ method: 'GET', url: '/api/v1/users/me' }) },
     {

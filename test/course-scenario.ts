@@ -214,9 +214,14 @@ export async function runCourseScenario(send: Send, options: ScenarioOptions): P
   assert.equal(page.length, 2);
   assert.equal(listed.headers['x-total-count'], '3');
   assert.match(String(listed.headers.link), /rel="next"/);
-  // Newest first: the student's review leads.
-  assertReview(page[0], { id: review.id, username, score: 5 });
+  // The course's first client script prints them only `if response.headers.get('content-type') == 'application/json'`.
+  assert.equal(listed.headers['content-type'], 'application/json');
+  // Oldest first (by id), as the course lists them: the classmates' reviews, then on page 2 the student's.
+  assertReview(page[0], { username: 'companera_1', score: 4 });
   assertReview(page[1], { username: 'companero_2', score: 4 });
+  const second = assertJson(await send({ method: 'GET', url: '/api/v1/reviews?page=2&limit=2', headers: PYTHON_HEADERS }), 200) as unknown[];
+  assert.equal(second.length, 1);
+  assertReview(second[0], { id: review.id, username, score: 5 });
 
   // 5. Get the review.
   const got = await send({ method: 'GET', url: `/api/v1/reviews/${review.id}`, headers: PYTHON_HEADERS });

@@ -692,7 +692,7 @@ describe('GET /api/v1/movies: search and sort', () => {
     // Bravo gets a 5; Charlie's second reviewer edits 5 → 2, so Charlie drops to (5 + 2) / 2 = 3.5.
     const bravo = (await list('q=sortcat%20bravo')).json<Movie[]>()[0]!;
     await review(reviewers[0]!, bravo.id, 5);
-    const charlieReviews = await call('GET', `/api/v1/movies/${(await list('q=sortcat%20charlie')).json<Movie[]>()[0]!.id}/reviews`);
+    const charlieReviews = await call('GET', `/api/v1/movies/${(await list('q=sortcat%20charlie')).json<Movie[]>()[0]!.id}/reviews?order=desc`);
     const second = charlieReviews.json<{ id: number; score: number }[]>()[0]!; // newest first: reviewer 2's
     const edit = await call('PATCH', `/api/v1/reviews/${second.id}`, { token: reviewers[1]!, payload: { score: 2 } });
     assert.equal(edit.statusCode, 200, edit.body);

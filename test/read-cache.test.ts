@@ -131,7 +131,7 @@ describe('answers to public reads served again from memory', () => {
     const bobReview = posted.json<Review>().id;
     assert.equal((await get<Movie>(`/api/v1/movies/${movieId}`)).review_count, 2);
     assert.equal((await get<Movie>(`/api/v1/movies/${movieId}`)).average_score, 3);
-    assert.deepEqual((await get<Review[]>(`/api/v1/movies/${movieId}/reviews`)).map((r) => r.id), [bobReview, reviewId]);
+    assert.deepEqual((await get<Review[]>(`/api/v1/movies/${movieId}/reviews`)).map((r) => r.id), [reviewId, bobReview]);
 
     const put = await ctx.app.inject({ method: 'PUT', url: `/api/v1/reviews/${reviewId}`, headers: bearer(alice), payload: { review: 'Mejor', score: 5 } });
     assert.equal(put.statusCode, 200, put.body);

@@ -153,17 +153,44 @@ after(async () => ctx.close());
 // First, while the database holds only these reviews, so /api/v1/reviews has a known total.
 describe('pagination of review lists', () => {
   let paged: { id: number };
-  const pagedIds: number[] = []; // newest first
+  const pagedIds: number[] = []; // oldest first, as the course lists them
+  const pagedScores = new Map<number, number>();
   const aliceIds: number[] = [];
 
   before(async () => {
     paged = await createMovie(ctx.app, admin, { title: 'Paged Movie', year: 2001 });
-    for (const [i, user] of crowd.entries()) pagedIds.unshift((await writeReview(user, paged.id, (i % 5) + 1)).id);
+    for (const [i, user] of crowd.entries()) {
+      const { id } = await writeReview(user, paged.id, (i % 5) + 1);
+      pagedIds.push(id);
+      pagedScores.set(id, (i % 5) + 1);
+    }
   });
 
-  it('GET /api/v1/reviews pages all reviews, newest first', async () => {
+  it('GET /api/v1/reviews pages all reviews oldest first (by id), as the course does', async () => {
     assert.equal(await reviewCount(), 25);
     await checkPagination(ctx.app, '/api/v1/reviews', pagedIds);
+    // A course client's `params={'page': 2, 'limit': 3}` gets the 4th to 6th review written.
+    const second = await call('GET', '/api/v1/reviews?page=2&limit=3');
+    assert.deepEqual(second.json<Review[]>().map((r) => r.id), pagedIds.slice(3, 6));
+  });
+
+  it('every review list takes sort=id|created|rating and order=asc|desc, ties by id in the same direction', async () => {
+    const newest = [...pagedIds].reverse();
+    // Best first, equal scores newest first: the default order of a rating sort is desc.
+    const best = [...pagedIds].sort((a, b) => pagedScores.get(b)! - pagedScores.get(a)! || b - a);
+    for (const base of ['/api/v1/reviews', `/api/v1/reviews?movie_id=${paged.id}`, `/api/v1/movies/${paged.id}/reviews`]) {
+      const join = base.includes('?') ? '&' : '?';
+      await checkPagination(ctx.app, `${base}${join}order=desc`, newest);
+      await checkPagination(ctx.app, `${base}${join}sort=id&order=asc`, pagedIds);
+      await checkPagination(ctx.app, `${base}${join}sort=created&order=desc`, newest);
+      await checkPagination(ctx.app, `${base}${join}sort=rating`, best);
+      await checkPagination(ctx.app, `${base}${join}sort=rating&order=asc`, [...best].reverse());
+    }
+    for (const bad of ['sort=score', 'sort=likes_count', 'order=up', 'sort=']) {
+      const res = await call('GET', `/api/v1/reviews?${bad}`);
+      assert.equal(res.statusCode, 422, `${bad}: ${res.body}`);
+      assert.deepEqual(res.json<{ detail: { loc: unknown[] }[] }>().detail.map((d) => d.loc), [['query', bad.split('=')[0]]]);
+    }
   });
 
   it('GET /api/v1/reviews?movie_id= keeps the filter in its links', async () => {
@@ -179,16 +206,18 @@ describe('pagination of review lists', () => {
   it('GET /api/v1/users/reviews and ?user_id= page one user’s reviews', async () => {
     for (let i = 1; i <= 25; i++) {
       const movie = await createMovie(ctx.app, admin, { title: `Alice Movie ${i}` });
-      aliceIds.unshift((await writeReview(alice, movie.id, 3)).id);
+      aliceIds.push((await writeReview(alice, movie.id, 3)).id);
     }
     await checkPagination(ctx.app, '/api/v1/users/reviews', aliceIds, bearer(alice.token));
     await checkPagination(ctx.app, `/api/v1/reviews?user_id=${alice.id}`, aliceIds);
+    await checkPagination(ctx.app, '/api/v1/users/reviews?order=desc', [...aliceIds].reverse(), bearer(alice.token));
+    await checkPagination(ctx.app, `/api/v1/reviews?user_id=${alice.id}&sort=created&order=desc`, [...aliceIds].reverse());
     await checkEmptyPage(ctx.app, '/api/v1/users/reviews', bearer(bob.token));
     await checkEmptyPage(ctx.app, `/api/v1/reviews?user_id=${bob.id}`);
   });
 
   it('GET /api/v1/reviews counts every review and pages through them without gaps', async () => {
-    const all = await ctx.db.selectFrom('reviews').select('id').orderBy('id', 'desc').execute();
+    const all = await ctx.db.selectFrom('reviews').select('id').orderBy('id', 'asc').execute();
     const seen: number[] = [];
     for (let page = 1; ; page++) {
       const res = await call('GET', `/api/v1/reviews?limit=20&page=${page}`);
@@ -366,8 +395,8 @@ describe('GET /api/v1/reviews and /api/v1/reviews/{id}', () => {
   });
   const ids = (res: LightMyRequestResponse) => res.json<Review[]>().map((r) => r.id);
 
-  it('lists newest first, as full Reviews', async () => {
-    const res = await call('GET', '/api/v1/reviews?limit=4');
+  it('lists newest first when asked (order=desc), as full Reviews', async () => {
+    const res = await call('GET', '/api/v1/reviews?limit=4&order=desc');
     assert.equal(res.statusCode, 200);
     const body: unknown = res.json();
     assert.ok(Array.isArray(body));
@@ -377,9 +406,9 @@ describe('GET /api/v1/reviews and /api/v1/reviews/{id}', () => {
 
   it('filters by movie_id, by user_id, and by both', async () => {
     const [a1, b1, a2, c2] = mine.map((r) => r.id);
-    assert.deepEqual(ids(await call('GET', `/api/v1/reviews?movie_id=${m1.id}`)), [b1, a1]);
-    assert.deepEqual(ids(await call('GET', `/api/v1/reviews?movie_id=${m2.id}`)), [c2, a2]);
-    assert.deepEqual(ids(await call('GET', `/api/v1/reviews?user_id=${carol.id}&limit=100`)).slice(0, 1), [c2]);
+    assert.deepEqual(ids(await call('GET', `/api/v1/reviews?movie_id=${m1.id}`)), [a1, b1]);
+    assert.deepEqual(ids(await call('GET', `/api/v1/reviews?movie_id=${m2.id}`)), [a2, c2]);
+    assert.deepEqual(ids(await call('GET', `/api/v1/reviews?user_id=${carol.id}&limit=100`)).slice(-1), [c2]);
     for (const r of (await call('GET', `/api/v1/reviews?user_id=${carol.id}&limit=100`)).json<Review[]>()) {
       assert.equal(r.user_id, carol.id);
     }
@@ -415,10 +444,10 @@ describe('GET /api/v1/reviews and /api/v1/reviews/{id}', () => {
     assert.deepEqual((await storedReview(mine[2]!.id)).movie, { id: m2.id, title: 'Filter Two (Director’s Cut)' });
   });
 
-  it('GET /api/v1/movies/{id}/reviews answers only that movie’s, newest first; 404 for an unknown movie', async () => {
+  it('GET /api/v1/movies/{id}/reviews answers only that movie’s, oldest first; 404 for an unknown movie', async () => {
     const res = await call('GET', `/api/v1/movies/${m1.id}/reviews`);
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.json(), [mine[1], mine[0]]);
+    assert.deepEqual(res.json(), [mine[0], mine[1]]);
     assert.equal(res.headers['x-total-count'], '2');
     const unknown = await call('GET', '/api/v1/movies/987654/reviews');
     assert.equal(unknown.statusCode, 404);
@@ -432,10 +461,10 @@ describe('GET /api/v1/reviews and /api/v1/reviews/{id}', () => {
     const own = res.json<Review[]>();
     assert.ok(own.length > 0);
     for (const r of own) assert.equal(r.user_id, carol.id);
-    assert.equal(own[0]!.id, mine[3]!.id);
+    assert.equal(own.at(-1)!.id, mine[3]!.id);
     assert.deepEqual(
       own.map((r) => r.id),
-      [...own.map((r) => r.id)].sort((a, b) => b - a),
+      [...own.map((r) => r.id)].sort((a, b) => a - b),
     );
     const anonymous = await call('GET', '/api/v1/users/reviews');
     assert.equal(anonymous.statusCode, 401);

@@ -11,6 +11,18 @@ export const PageQuery = {
   ),
 };
 
+/** Directions of every sorted list. */
+export const ORDERS = ['asc', 'desc'] as const;
+export type Order = (typeof ORDERS)[number];
+
+/** A `sort` query parameter over `keys`, and its `order`, documented with their defaults. */
+export function SortQuery<K extends string>(keys: readonly K[], sortDescription: string, orderDescription: string) {
+  return {
+    sort: Type.Optional(Type.Unsafe<K>({ type: 'string', enum: [...keys], description: sortDescription })),
+    order: Type.Optional(Type.Unsafe<Order>({ type: 'string', enum: [...ORDERS], description: orderDescription })),
+  };
+}
+
 export interface Page {
   page: number;
   limit: number;

@@ -9,7 +9,7 @@ import { mediaPrefixesOfMovie } from '../media/data.js';
 import { removeFiles } from '../media/files.js';
 import { mediaUrl } from '../media/urls.js';
 import { listReviews } from '../reviews/data.js';
-import { PageOnlyQuery, Review } from '../reviews/schemas.js';
+import { Review, ReviewPageQuery, reviewOrderOf } from '../reviews/schemas.js';
 import { type MovieFields, type MovieRow, deleteMovie, findMovie, insertMovie, listMovies, movieExists, updateMovie } from './data.js';
 import { Movie, MovieCreate, MovieListQuery, MoviePatch, type MovieSort } from './schemas.js';
 
@@ -162,16 +162,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       config: { readCache: true },
       schema: {
         tags: ['reviews'],
-        summary: 'A movie’s reviews, newest first',
+        summary: 'A movie’s reviews, oldest first unless sorted otherwise',
         params: IdParams,
-        querystring: PageOnlyQuery,
+        querystring: ReviewPageQuery,
         response: { 200: Type.Array(Review, { description: 'A page of reviews' }), ...errors(404, 422) },
       },
     },
     async (request, reply) => {
       if (!(await movieExists(app.db, request.params.id))) throw notFound('Movie');
       const page = pageOf(request.query);
-      const { reviews, total } = await listReviews(app.db, { ...page, movieId: request.params.id });
+      const { reviews, total } = await listReviews(app.db, { ...page, movieId: request.params.id, ...reviewOrderOf(request.query) });
       setPageHeaders(request, reply, page, total);
       return reviews;
     },

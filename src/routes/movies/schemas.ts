@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { Nullable } from '../../http/schemas.js';
-import { PageQuery } from '../../http/pagination.js';
+import { PageQuery, SortQuery } from '../../http/pagination.js';
 
 const Title = Type.String({ minLength: 1, maxLength: 200, description: '1–200 characters; surrounding spaces are trimmed' });
 const Year = Nullable(Type.Integer({ minimum: 1878, maximum: 2100, description: 'Release year, 1878–2100, or null' }));
@@ -32,23 +32,11 @@ export const Movie = Type.Object(
   { title: 'Movie', description: 'A movie' },
 );
 
-export type MovieSort = 'id' | 'title' | 'year' | 'rating' | 'reviews' | 'created';
+export const MOVIE_SORTS = ['id', 'title', 'year', 'rating', 'reviews', 'created'] as const;
+export type MovieSort = (typeof MOVIE_SORTS)[number];
 
 export const MovieListQuery = Type.Object({
   ...PageQuery,
   q: Type.Optional(Type.String({ maxLength: 200, description: 'Case-insensitive search in titles; empty means no filter' })),
-  sort: Type.Optional(
-    Type.Unsafe<MovieSort>({
-      type: 'string',
-      enum: ['id', 'title', 'year', 'rating', 'reviews', 'created'],
-      description: 'Sort key; default id',
-    }),
-  ),
-  order: Type.Optional(
-    Type.Unsafe<'asc' | 'desc'>({
-      type: 'string',
-      enum: ['asc', 'desc'],
-      description: 'Default asc, except desc for rating and reviews (best and most reviewed first)',
-    }),
-  ),
+  ...SortQuery(MOVIE_SORTS, 'Sort key; default id', 'Default asc, except desc for rating and reviews (best and most reviewed first)'),
 });

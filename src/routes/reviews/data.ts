@@ -5,6 +5,7 @@ import { type Page, scanPlan } from '../../http/pagination.js';
 import { prepared } from '../../db/prepared.js';
 import { rowCount } from '../../db/row-counts.js';
 import { adjustScores, movieExists } from '../movies/data.js';
+import type { ReviewSort } from './schemas.js';
 
 export interface Review {
   id: number;
@@ -54,7 +55,12 @@ function toReview(row: JoinedRow): Review {
 export interface ReviewFilter extends Page {
   movieId?: number | undefined;
   userId?: number | undefined;
+  sort: ReviewSort;
+  order: 'asc' | 'desc';
 }
+
+/** The column of each sort; every one has an index ending in id (migrations 0001, 0004, 0006). */
+const SORT_COLUMN = { id: 'reviews.id', created: 'reviews.created_at', rating: 'reviews.score' } as const satisfies Record<ReviewSort, string>;
 
 const movieReviewCount = prepared((db, _shape: 'by movie', v: { movieId: number }) =>
   db.selectFrom('movies').select('review_count').where('id', '=', v.movieId),
@@ -79,21 +85,31 @@ async function countReviews(db: Db, filter: ReviewFilter): Promise<number> {
   return Number(row!.n);
 }
 
-const reviewPage = prepared((db, shape: { movie: boolean; user: boolean; reverse: boolean }, v: { movieId: number; userId: number; limit: number; offset: number }) =>
-  joined(db)
-    .$if(shape.movie, (qb) => qb.where('reviews.movie_id', '=', v.movieId))
-    .$if(shape.user, (qb) => qb.where('reviews.user_id', '=', v.userId))
-    .orderBy('reviews.id', shape.reverse ? 'asc' : 'desc')
-    .limit(v.limit)
-    .offset(v.offset),
+const reviewPage = prepared(
+  (
+    db,
+    shape: { movie: boolean; user: boolean; sort: ReviewSort; order: 'asc' | 'desc' },
+    v: { movieId: number; userId: number; limit: number; offset: number },
+  ) => {
+    const column = SORT_COLUMN[shape.sort];
+    let query = joined(db)
+      .$if(shape.movie, (qb) => qb.where('reviews.movie_id', '=', v.movieId))
+      .$if(shape.user, (qb) => qb.where('reviews.user_id', '=', v.userId))
+      .orderBy(column, shape.order);
+    // Ties broken by id in the same direction, so each page follows on from the last and a page
+    // read from the far end (scanPlan) holds the same rows.
+    if (column !== 'reviews.id') query = query.orderBy('reviews.id', shape.order);
+    return query.limit(v.limit).offset(v.offset);
+  },
 );
 
-/** Newest first. */
+/** One page of a review list in the order asked for. */
 export async function listReviews(db: Db, filter: ReviewFilter): Promise<{ reviews: Review[]; total: number }> {
   const total = await countReviews(db, filter);
   const plan = scanPlan(filter, total);
   if (plan === undefined) return { reviews: [], total };
-  const shape = { movie: filter.movieId !== undefined, user: filter.userId !== undefined, reverse: plan.reverse };
+  const order = plan.reverse ? (filter.order === 'asc' ? 'desc' : 'asc') : filter.order;
+  const shape = { movie: filter.movieId !== undefined, user: filter.userId !== undefined, sort: filter.sort, order };
   const rows = await reviewPage(db, shape, { movieId: filter.movieId ?? 0, userId: filter.userId ?? 0, limit: plan.limit, offset: plan.offset });
   return { reviews: (plan.reverse ? rows.reverse() : rows).map(toReview), total };
 }

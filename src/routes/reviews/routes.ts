@@ -6,7 +6,7 @@ import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js'
 import { trimBodyFields } from '../../http/trim.js';
 import { principalOf } from '../../plugins/auth.js';
 import { createReview, deleteReview, findReview, findReviewOwner, listReviews, updateReview } from './data.js';
-import { Review, ReviewCreate, ReviewListQuery, ReviewPatch, ReviewReplace } from './schemas.js';
+import { Review, ReviewCreate, ReviewListQuery, ReviewPatch, ReviewReplace, reviewOrderOf } from './schemas.js';
 
 // Reviews are stored trimmed; trimming before validation makes all-blank a 422 beside other errors.
 const trimReview = trimBodyFields('review');
@@ -27,7 +27,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       config: { readCache: true },
       schema: {
         tags: ['reviews'],
-        summary: 'List reviews, newest first',
+        summary: 'List reviews, oldest first unless sorted otherwise',
         querystring: ReviewListQuery,
         response: { 200: Type.Array(Review, { description: 'A page of reviews' }), ...errors(422) },
       },
@@ -35,7 +35,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { page, limit } = pageOf(request.query);
       const { movie_id, user_id } = request.query;
-      const { reviews, total } = await listReviews(app.db, { page, limit, movieId: movie_id, userId: user_id });
+      const { reviews, total } = await listReviews(app.db, { page, limit, movieId: movie_id, userId: user_id, ...reviewOrderOf(request.query) });
       setPageHeaders(request, reply, { page, limit }, total);
       return reviews;
     },

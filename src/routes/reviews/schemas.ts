@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { PageQuery } from '../../http/pagination.js';
+import { type Order, PageQuery, SortQuery } from '../../http/pagination.js';
 
 const ReviewText = Type.String({
   minLength: 1,
@@ -30,10 +30,28 @@ export const Review = Type.Object(
   { title: 'Review', description: 'A review' },
 );
 
+/** What a review list can be ordered by: id (= the course's order), when written, the score. */
+export const REVIEW_SORTS = ['id', 'created', 'rating'] as const;
+export type ReviewSort = (typeof REVIEW_SORTS)[number];
+
+/** The sort and order a validated query asks for: id ascending by default, a rating sort best first. */
+export function reviewOrderOf(query: { sort?: ReviewSort; order?: Order }): { sort: ReviewSort; order: Order } {
+  const sort = query.sort ?? 'id';
+  return { sort, order: query.order ?? (sort === 'rating' ? 'desc' : 'asc') };
+}
+
+const ReviewSortQuery = SortQuery(
+  REVIEW_SORTS,
+  'Sort key; default id, oldest first, as the course lists them. `created` is the time of writing, `rating` the score (ties by id)',
+  'Default asc, except desc for rating (best first)',
+);
+
 export const ReviewListQuery = Type.Object({
   ...PageQuery,
+  ...ReviewSortQuery,
   movie_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Only this movie’s reviews' })),
   user_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Only this user’s reviews' })),
 });
 
-export const PageOnlyQuery = Type.Object({ ...PageQuery });
+/** The query of the lists that are already one movie's or one user's. */
+export const ReviewPageQuery = Type.Object({ ...PageQuery, ...ReviewSortQuery });

@@ -9,7 +9,7 @@ import { pageOf, setPageHeaders } from '../../http/pagination.js';
 import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
 import { clearSessionCookie, principalOf, setSessionCookie } from '../../plugins/auth.js';
 import { listReviews } from '../reviews/data.js';
-import { PageOnlyQuery, Review } from '../reviews/schemas.js';
+import { Review, ReviewPageQuery, reviewOrderOf } from '../reviews/schemas.js';
 import { deleteUser, findUserById, insertUser, setPasswordHash } from './data.js';
 import { Credentials, PasswordChange, PasswordConfirm, User, UserCreate } from './schemas.js';
 
@@ -127,14 +127,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: 'user', readCache: true },
       schema: {
         tags: ['reviews'],
-        summary: 'The caller’s own reviews, newest first',
-        querystring: PageOnlyQuery,
+        summary: 'The caller’s own reviews, oldest first unless sorted otherwise',
+        querystring: ReviewPageQuery,
         response: { 200: Type.Array(Review, { description: 'A page of the caller’s reviews' }), ...errors(422) },
       },
     },
     async (request, reply) => {
       const page = pageOf(request.query);
-      const { reviews, total } = await listReviews(app.db, { ...page, userId: principalOf(request).userId });
+      const { reviews, total } = await listReviews(app.db, { ...page, userId: principalOf(request).userId, ...reviewOrderOf(request.query) });
       setPageHeaders(request, reply, page, total);
       return reviews;
     },

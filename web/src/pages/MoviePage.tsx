@@ -64,7 +64,7 @@ export function MoviePage({ id }: { id: number }) {
 
   const movie = useResource(`movie:${id}`, async (signal) => (await call(api.GET('/api/v1/movies/{id}', { params: { path: { id } }, signal }))).data);
   const reviews = useResource(`movie-reviews:${id}:${reviewsPage}`, (signal) =>
-    page(api.GET('/api/v1/movies/{id}/reviews', { params: { path: { id }, query: { page: reviewsPage, limit: REVIEWS_PER_PAGE } }, signal })),
+    page(api.GET('/api/v1/movies/{id}/reviews', { params: { path: { id }, query: { page: reviewsPage, limit: REVIEWS_PER_PAGE, order: 'desc' } }, signal })),
   );
   const own = useResource(user ? `own-review:${id}:${user.id}` : null, async (signal) => {
     const { data } = await call(api.GET('/api/v1/reviews', { params: { query: { movie_id: id, user_id: user!.id, limit: 1 } }, signal }));

@@ -19,7 +19,7 @@ function MyReviews({ user }: { user: User }) {
   const current = pageParam(query);
   const heading = useRef<HTMLHeadingElement>(null);
   const reviews = useResource(`my-reviews:${user.id}:${current}`, (signal) =>
-    page(api.GET('/api/v1/users/reviews', { params: { query: { page: current, limit: PER_PAGE } }, signal })),
+    page(api.GET('/api/v1/users/reviews', { params: { query: { page: current, limit: PER_PAGE, order: 'desc' } }, signal })),
   );
 
   return (
