@@ -680,7 +680,7 @@ describe('HTTP conventions', () => {
         payload: { movie_id: 'abc', review: '', score: 0 },
       });
       assert.deepEqual(detailOf(res), [
-        { loc: ['body', 'movie_id'], msg: 'Input should be a valid integer, unable to parse string as an integer', type: 'int_parsing' },
+        { loc: ['body', 'movie_id'], msg: 'Input should be a valid integer: a JSON number, not a string (JSON types are strict here)', type: 'int_type' },
         { loc: ['body', 'review'], msg: 'String should have at least 1 character', type: 'string_too_short' },
         { loc: ['body', 'score'], msg: 'Input should be greater than or equal to 1', type: 'greater_than_equal' },
       ]);
@@ -705,8 +705,11 @@ describe('HTTP conventions', () => {
       assert.deepEqual(locTypes(detailOf(types)), [
         ['body.movie_id', 'int_from_float'],
         ['body.review', 'string_type'],
-        ['body.score', 'int_parsing'],
+        ['body.score', 'int_type'],
       ]);
+      // A number written as a string is never read as one in a JSON body, and the message says why.
+      const year = await ctx.app.inject({ method: 'POST', url: '/api/v1/movies', headers: bearer(admin), payload: { title: 'Strict', year: '2006' } });
+      assert.deepEqual(detailOf(year), [{ loc: ['body', 'year'], msg: 'Input should be a valid integer: a JSON number, not a string (JSON types are strict here)', type: 'int_type' }]);
       assert.deepEqual(await counts(ctx.db), before2);
     });
 
@@ -789,6 +792,59 @@ describe('HTTP conventions', () => {
         { loc: ['path', 'id'], msg: 'Input should be greater than or equal to 1', type: 'greater_than_equal' },
         { loc: ['body'], msg: 'Field required', type: 'missing' },
       ]);
+    });
+    it('reads query and path integers as digits only: 1e3, 0x10, " 1", 1.0 are 422, as in pydantic', async () => {
+      for (const spelling of ['1e3', '0x10', '%201', '1%20', '1.0', '1_000', '0b1', 'Infinity']) {
+        const res = await ctx.app.inject(`/api/v1/movies?page=${spelling}`);
+        assert.deepEqual(detailOf(res), [{ loc: ['query', 'page'], msg: 'Input should be a valid integer, unable to parse string as an integer', type: 'int_parsing' }], spelling);
+        const path = await ctx.app.inject(`/api/v1/reviews/${spelling}`);
+        assert.deepEqual(locTypes(detailOf(path)), [['path.id', 'int_parsing']], spelling);
+      }
+      // What is digits stays accepted, signs included.
+      assert.equal((await ctx.app.inject('/api/v1/movies?page=%2B1&limit=007')).statusCode, 200);
+    });
+
+    it('refuses U+0000 and unpaired surrogates in any text, body, query or form, with 422 at the field', async () => {
+      const before2 = await counts(ctx.db);
+      const expectUnicode = (res: LightMyRequestResponse, loc: string[]) =>
+        assert.deepEqual(detailOf(res), [{ loc, msg: 'String should not contain U+0000 (NUL) or an unpaired UTF-16 surrogate', type: 'string_unicode' }]);
+      for (const bad of ['ab\\u0000cd', '\\u0000', 'x\\ud800', '\\udfffx', '\\udc00\\ud800']) {
+        const json = (body: string) => ({ headers: { ...bearer(admin), 'content-type': 'application/json' }, payload: body });
+        expectUnicode(await ctx.app.inject({ method: 'POST', url: '/api/v1/movies', ...json(`{"title": "${bad}"}`) }), ['body', 'title']);
+        expectUnicode(await ctx.app.inject({ method: 'POST', url: '/api/v1/movies', ...json(`{"title": "Ok", "synopsis": "${bad}"}`) }), ['body', 'synopsis']);
+        expectUnicode(await ctx.app.inject({ method: 'PATCH', url: `/api/v1/reviews/${reviewId}`, ...json(`{"review": "${bad}"}`) }), ['body', 'review']);
+        expectUnicode(await ctx.app.inject({ method: 'POST', url: '/api/v1/users/login', ...json(`{"username": "${bad}", "password": "whatever-it-is"}`) }), ['body', 'username']);
+      }
+      // A pair is a character (😀 is \ud83d\ude00): accepted.
+      const pair = await ctx.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/movies/${movieId}`,
+        headers: { ...bearer(admin), 'content-type': 'application/json' },
+        payload: '{"synopsis": "\\ud83d\\ude00"}',
+      });
+      assert.equal(pair.statusCode, 200, pair.body);
+      assert.equal(pair.json<{ synopsis: string }>().synopsis, '😀');
+      expectUnicode(await ctx.app.inject('/api/v1/movies?q=ab%00cd'), ['query', 'q']);
+      const form = await ctx.app.inject({
+        method: 'POST',
+        url: '/auth',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'username=ana%00&password=whatever-it-is',
+      });
+      expectUnicode(form, ['body', 'username']);
+      // Listed with every other invalid field.
+      const both = await ctx.app.inject({
+        method: 'POST',
+        url: '/api/v1/reviews',
+        headers: { ...bearer(user), 'content-type': 'application/json' },
+        payload: '{"movie_id": 0, "review": "a\\u0000", "score": 3}',
+      });
+      assert.deepEqual(locTypes(detailOf(both)), [
+        ['body.movie_id', 'greater_than_equal'],
+        ['body.review', 'string_unicode'],
+      ]);
+      const after2 = await counts(ctx.db);
+      assert.deepEqual({ ...after2, sessions: 0 }, { ...before2, sessions: 0 });
     });
   });
 

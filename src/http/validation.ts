@@ -18,18 +18,28 @@ function pointerToLoc(pointer: string): (string | number)[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
-function typeIssue(expected: string | string[], data: unknown): { msg: string; type: string } {
+/**
+ * The words for a value of the wrong type. A JSON body keeps its types strictly (a string is never
+ * read as a number, unlike pydantic's lax mode), so the message says so rather than claim that
+ * "2006" could not be parsed; query and path values are text, so there it is the parsing that failed.
+ */
+function typeIssue(expected: string | string[], data: unknown, part: string): { msg: string; type: string } {
   const types = Array.isArray(expected) ? expected.filter((t) => t !== 'null') : [expected];
   const main = types[0] ?? 'null';
   switch (main) {
     case 'integer':
-      return typeof data === 'string'
-        ? { msg: 'Input should be a valid integer, unable to parse string as an integer', type: 'int_parsing' }
-        : typeof data === 'number'
-          ? { msg: 'Input should be a valid integer, got a number with a fractional part', type: 'int_from_float' }
-          : { msg: 'Input should be a valid integer', type: 'int_type' };
+      if (typeof data === 'string') {
+        return part === 'body'
+          ? { msg: 'Input should be a valid integer: a JSON number, not a string (JSON types are strict here)', type: 'int_type' }
+          : { msg: 'Input should be a valid integer, unable to parse string as an integer', type: 'int_parsing' };
+      }
+      return typeof data === 'number'
+        ? { msg: 'Input should be a valid integer, got a number with a fractional part', type: 'int_from_float' }
+        : { msg: 'Input should be a valid integer', type: 'int_type' };
     case 'number':
-      return { msg: 'Input should be a valid number', type: 'float_type' };
+      return typeof data === 'string' && part === 'body'
+        ? { msg: 'Input should be a valid number: a JSON number, not a string (JSON types are strict here)', type: 'float_type' }
+        : { msg: 'Input should be a valid number', type: 'float_type' };
     case 'string':
       return { msg: 'Input should be a valid string', type: 'string_type' };
     case 'boolean':
@@ -54,7 +64,7 @@ function issueFor(err: ErrorObject, part: string): ValidationIssue {
       if (part === 'body' && err.instancePath === '' && (err.data === undefined || err.data === null)) {
         return { loc, msg: 'Field required', type: 'missing' };
       }
-      return { loc, ...typeIssue(p.type as string | string[], err.data) };
+      return { loc, ...typeIssue(p.type as string | string[], err.data, part) };
     }
     case 'minLength':
       return { loc, msg: `String should have at least ${String(p.limit)} character${p.limit === 1 ? '' : 's'}`, type: 'string_too_short' };
@@ -77,6 +87,8 @@ function issueFor(err: ErrorObject, part: string): ValidationIssue {
     }
     case 'const':
       return { loc, msg: `Input should be '${String(p.allowedValue)}'`, type: 'literal_error' };
+    case 'unstorableText':
+      return { loc, msg: 'String should not contain U+0000 (NUL) or an unpaired UTF-16 surrogate', type: 'string_unicode' };
     case 'minProperties':
       return { loc, msg: 'At least one field is required', type: 'missing' };
     default:
