@@ -23,6 +23,7 @@ const textAjv = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
  * where PostgreSQL cannot, and a UTF-16 surrogate without its other half, which is not a character
  * and has no UTF-8 form. One rule for both databases, checked here, at the edge, for every field.
  */
+// eslint-disable-next-line no-control-regex -- U+0000 is the very character this looks for
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** An Ajv-shaped error of the keyword `unstorableText`, which plugins/errors.ts words for FastAPI. */
