@@ -1001,6 +1001,7 @@ describe('cross-origin requests', () => {
   const CROSS: Record<string, string>[] = [
     { origin: EVIL },
     { origin: 'http://butaca.example:9000' }, // same name, other port: another origin
+    { origin: 'https://butaca.example:8000' }, // same name and port, other scheme: another origin too
     { origin: 'null' },
     { 'sec-fetch-site': 'cross-site' },
     { 'sec-fetch-site': 'same-site' },

@@ -93,6 +93,8 @@ describe('HTTPS', { concurrency: 2 }, () => {
           send(server.port, { ca, method: 'POST', path: '/api/v1/users/login', headers: { origin }, body: json({ username: 'ana', password: PASSWORD }) });
         assert.equal((await login(`https://127.0.0.1:${server.port}`)).status, 200, `${send.name} same origin`);
         assert.equal((await login('https://evil.example')).status, 403, `${send.name} other origin`);
+        // Same host and port over plain HTTP is another origin: a page there must not write here.
+        assert.equal((await login(`http://127.0.0.1:${server.port}`)).status, 403, `${send.name} same host, other scheme`);
       }
 
       // A client that trusts other certificates (the system's) refuses this one.

@@ -60,7 +60,7 @@ function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 /**
- * True when a browser tells us the request comes from another site. Sec-Fetch-Site is the direct
+ * True when a browser tells us the request comes from another origin. Sec-Fetch-Site is the direct
  * answer; older browsers send Origin. Clients that send neither (curl, scripts) are not browsers
  * being tricked, so they pass.
  */
@@ -70,8 +70,10 @@ function isCrossSite(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   if (typeof origin !== 'string') return false;
   try {
-    // Both sides go through URL, so "Host: example.com:80" matches "Origin: http://example.com".
-    return new URL(origin).host !== new URL(`${request.protocol}://${request.host}`).host;
+    // An origin is scheme, host and port (RFC 6454): http://host:port is another site than
+    // https://host:port, and a page served over plain HTTP must not write to the HTTPS one. Both
+    // sides go through URL, so "Host: example.com:80" matches "Origin: http://example.com".
+    return new URL(origin).origin !== new URL(`${request.protocol}://${request.host}`).origin;
   } catch {
     return true; // "null" and other opaque origins
   }
