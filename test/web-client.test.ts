@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +7,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { connect } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { CLIENT_ROUTES } from '../web/src/routes.js';
 import { WEB_FIXTURE } from './helpers.js';
 const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 
@@ -86,10 +87,28 @@ describe('web client serving', () => {
     }
   });
 
-  it('answers a client route with the JSON 404 when the caller does not ask for HTML', async () => {
-    const res = await ctx.app.inject({ url: '/movies/3', headers: { accept: 'application/json' } });
-    assert.equal(res.statusCode, 404);
-    assert.deepEqual(res.json(), { detail: 'Not Found' });
+  it('answers every client route with index.html whatever the Accept: link checkers, unfurlers and curl follow deep links too', async () => {
+    for (const headers of [{}, { accept: '*/*' }, { accept: 'application/json' }, { accept: 'text/plain' }, HTML]) {
+      for (const url of ['/', '/movies/3', '/movies/3/', '/movies/3/edit', '/login?next=%2F', '/account', '/my-reviews', '/signup', '/admin/movies/new']) {
+        const res = await ctx.app.inject({ url, headers });
+        assert.equal(res.statusCode, 200, `${url} ${JSON.stringify(headers)}`);
+        assert.match(String(res.headers['content-type']), /^text\/html/, url);
+        assert.match(res.body, /index-Abc123\.js/, url);
+      }
+    }
+  });
+
+  it('uses a stand-in build whose routes.json is the client’s own list (web/src/routes.ts)', () => {
+    assert.deepEqual(JSON.parse(readFileSync(path.join(WEB_FIXTURE, 'routes.json'), 'utf8')), CLIENT_ROUTES);
+  });
+
+  it('answers a page path that is none of the client routes with index.html as a 404, so the client shows "not found" and a link checker sees it', async () => {
+    for (const url of ['/nope', '/movies/abc', '/movies/0', '/movies/3/edit/more', '/favicon.ico']) {
+      const res = await ctx.app.inject({ url, headers: { accept: '*/*' } });
+      assert.equal(res.statusCode, 404, url);
+      assert.match(String(res.headers['content-type']), /^text\/html/, url);
+      assert.match(res.body, /index-Abc123\.js/, url);
+    }
   });
 
   it('does not answer other methods on a client route with index.html', async () => {

@@ -1,5 +1,16 @@
 import preact from '@preact/preset-vite';
-import { defineConfig } from 'vite';
+import { type Plugin, defineConfig } from 'vite';
+import { CLIENT_ROUTES } from './src/routes.js';
+
+/** dist/web/routes.json: the client's pages, which the server answers with index.html (src/plugins/web-client.ts). */
+function routeManifest(): Plugin {
+  return {
+    name: 'butaca-route-manifest',
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: 'routes.json', source: `${JSON.stringify(CLIENT_ROUTES)}\n` });
+    },
+  };
+}
 
 // `npm run dev` serves the client with hot reload and hands every API path to a running Butaca
 // (`npm start`), so the browser sees one origin, as in production: the session cookie and the
@@ -9,7 +20,7 @@ const proxied = ['/api', '/auth', '/docs', '/openapi.json'];
 
 export default defineConfig({
   root: import.meta.dirname,
-  plugins: [preact()],
+  plugins: [preact(), routeManifest()],
   build: {
     outDir: '../dist/web',
     emptyOutDir: true,

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
@@ -15,15 +15,40 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REVALIDATE = 'no-cache';
 
 // Paths that belong to the server, never to the client's router: an unknown one stays a JSON 404
-// (or 405, see plugins/errors.ts) even when a browser asks for it.
+// (or 405, see plugins/errors.ts) whoever asks.
 const SERVER_PATHS = /^\/(?:api(?:\/|$)|auth(?:\/|$)|docs(?:\/|$)|openapi\.json$|healthz$|readyz$|assets\/)/;
 
-/** A browser navigating to one of the client's own routes (/movies/3, /login?next=…). */
-function isPageRequest(request: FastifyRequest): boolean {
-  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+/**
+ * The client's pages from the build's routes.json (web/src/routes.ts), as one pattern: `:id` a
+ * positive whole number, any other `:name` one segment, a trailing slash allowed. Without the file
+ * (a build older than it) every page path counts as the client's.
+ */
+function clientRoutes(root: string): RegExp {
+  let patterns: string[];
+  try {
+    patterns = JSON.parse(readFileSync(path.join(root, 'routes.json'), 'utf8')) as string[];
+  } catch {
+    return /^/;
+  }
+  const alternatives = patterns.map((pattern) =>
+    pattern
+      .split('/')
+      .map((part) => (part === ':id' ? '[1-9]\\d{0,9}' : part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/'),
+  );
+  return new RegExp(`^(?:${alternatives.join('|')})/?$`);
+}
+
+/**
+ * A request for one of the client's pages: any GET or HEAD outside the server's own paths, whatever
+ * its Accept (a link checker, a chat unfurler or curl sends none or `*\/*`, and deep links must work
+ * for them too). Answers whether the path is one of the client's routes.
+ */
+function pageRequest(request: FastifyRequest, routes: RegExp): 'route' | 'unknown' | undefined {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
   const pathname = request.url.split('?', 1)[0] ?? '';
-  if (SERVER_PATHS.test(pathname)) return false;
-  return (request.headers.accept ?? '').includes('text/html');
+  if (SERVER_PATHS.test(pathname)) return undefined;
+  return routes.test(pathname) ? 'route' : 'unknown';
 }
 
 // What `/` answers when the client has not been built (a test run straight from the sources).
@@ -66,9 +91,14 @@ export default fp(
       setHeaders: (reply) => reply.header('cache-control', IMMUTABLE),
     });
 
-    // An unknown path reaches here before the not-found handler; a page request gets the client.
+    // An unknown path reaches here before the not-found handler; a page request gets the client,
+    // with 404 for a path that is none of its routes (the client shows its "not found" page).
+    const routes = clientRoutes(root);
     app.addHook('onRequest', async (request, reply) => {
-      if (!request.is404 || !isPageRequest(request)) return;
+      if (!request.is404) return;
+      const page = pageRequest(request, routes);
+      if (page === undefined) return;
+      if (page === 'unknown') reply.code(404);
       return reply.sendFile('index.html');
     });
   },

@@ -12,21 +12,23 @@ import { MyReviewsPage } from './pages/MyReviewsPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { idParam } from './pages/query';
 import { RouterProvider, match, useLocation } from './router';
+import { CLIENT_ROUTES, type ClientRoute } from './routes';
 import { SessionProvider } from './session';
 
 type Params = Record<string, string>;
 
 // Each page is keyed by what it shows, so opening another movie starts from a fresh page state.
-const ROUTES: [string, (params: Params) => VNode | null][] = [
-  ['/', () => <HomePage />],
-  ['/login', () => <CredentialsPage key="login" mode="login" />],
-  ['/signup', () => <CredentialsPage key="signup" mode="signup" />],
-  ['/account', () => <AccountPage />],
-  ['/my-reviews', () => <MyReviewsPage />],
-  ['/admin/movies/new', () => <MovieFormPage key="new" />],
-  ['/movies/:id', ({ id }) => withId(id, (n) => <MoviePage key={n} id={n} />)],
-  ['/movies/:id/edit', ({ id }) => withId(id, (n) => <MovieFormPage key={n} id={n} />)],
-];
+// A Record over CLIENT_ROUTES: a route listed there without a page here (or the reverse) fails the type check.
+const PAGES: Record<ClientRoute, (params: Params) => VNode | null> = {
+  '/': () => <HomePage />,
+  '/login': () => <CredentialsPage key="login" mode="login" />,
+  '/signup': () => <CredentialsPage key="signup" mode="signup" />,
+  '/account': () => <AccountPage />,
+  '/my-reviews': () => <MyReviewsPage />,
+  '/admin/movies/new': () => <MovieFormPage key="new" />,
+  '/movies/:id': ({ id }) => withId(id, (n) => <MoviePage key={n} id={n} />),
+  '/movies/:id/edit': ({ id }) => withId(id, (n) => <MovieFormPage key={n} id={n} />),
+};
 
 function withId(raw: string | undefined, page: (id: number) => VNode): VNode | null {
   const id = idParam(raw);
@@ -35,9 +37,9 @@ function withId(raw: string | undefined, page: (id: number) => VNode): VNode | n
 
 function Page() {
   const { path } = useLocation();
-  for (const [pattern, render] of ROUTES) {
+  for (const pattern of CLIENT_ROUTES) {
     const params = match(pattern, path);
-    if (params) return render(params) ?? <NotFoundPage />;
+    if (params) return PAGES[pattern](params) ?? <NotFoundPage />;
   }
   return <NotFoundPage />;
 }
