@@ -19,7 +19,13 @@ function patternOf(url: string): RegExp {
   return new RegExp(`^${source}/?$`);
 }
 
-function clientErrorDetail(err: FastifyError, bodyLimit: number): string {
+/** The body types a route takes, in words: its documented `consumes`, else JSON alone. */
+function accepted(request: FastifyRequest): string {
+  const consumes = (request.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes ?? ['application/json'];
+  return consumes.length > 1 ? `${consumes.slice(0, -1).join(', ')} or ${consumes.at(-1)}` : (consumes[0] ?? 'application/json');
+}
+
+function clientErrorDetail(err: FastifyError, request: FastifyRequest, bodyLimit: number): string {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return 'Request body is not valid JSON';
@@ -28,7 +34,7 @@ function clientErrorDetail(err: FastifyError, bodyLimit: number): string {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return `Request body is larger than the limit of ${bodyLimit} bytes`;
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return 'Unsupported Content-Type: send application/json';
+      return `Unsupported Content-Type: send ${accepted(request)}`;
     default:
       // Fastify's JSON parser reports syntax errors and prototype poisoning as plain 400s.
       return err.statusCode === 400 && err.name === 'SyntaxError' ? 'Request body is not valid JSON' : err.message;
@@ -99,7 +105,7 @@ export default fp(
       if (status >= 400 && status < 500) {
         const headers = (err as { headers?: Record<string, string> }).headers;
         if (headers) reply.headers(headers);
-        return reply.code(status).send({ detail: clientErrorDetail(err, opts.bodyLimit) });
+        return reply.code(status).send({ detail: clientErrorDetail(err, request, opts.bodyLimit) });
       }
       if (isDatabaseUnavailable(err)) {
         request.log.error({ err }, 'database unavailable');
