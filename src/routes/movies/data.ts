@@ -132,10 +132,21 @@ export async function insertMovie(db: Db, fields: MovieFields): Promise<MovieRow
   return { ...row, poster_version: null, trailer_version: null };
 }
 
+/**
+ * Changes the fields that differ from what is stored, and only then moves `updated_at`: a PATCH of
+ * `{}`, or a PUT of what is already there, changes nothing and says so by its unchanged timestamp.
+ */
 export async function updateMovie(db: Db, id: number, fields: Partial<MovieFields>): Promise<MovieRow | undefined> {
-  const changes = { ...fields, ...(fields.title !== undefined ? { title_key: fields.title.toLowerCase() } : {}), updated_at: nowIso() };
-  const result = await db.updateTable('movies').set(changes).where('id', '=', id).executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0 ? findMovie(db, id) : undefined;
+  return db.transaction().execute(async (trx) => {
+    const current = await findMovie(trx, id);
+    if (!current) return undefined;
+    const changed = (Object.keys(fields) as (keyof MovieFields)[]).filter((k) => fields[k] !== undefined && fields[k] !== current[k]);
+    if (changed.length === 0) return current;
+    const changes = Object.fromEntries(changed.map((k) => [k, fields[k]])) as Partial<MovieFields>;
+    if (changes.title !== undefined) Object.assign(changes, { title_key: changes.title.toLowerCase() });
+    await trx.updateTable('movies').set({ ...changes, updated_at: nowIso() }).where('id', '=', id).execute();
+    return findMovie(trx, id);
+  });
 }
 
 /** Deletes a movie; the cascade takes its reviews. */

@@ -171,7 +171,7 @@ export async function createReview(db: Db, userId: number, movieId: number, revi
 const reviewToUpdate = prepared((db, shape: { lock: boolean }, v: { id: number }) =>
   db
     .selectFrom('reviews')
-    .select(['movie_id', 'score'])
+    .select(['movie_id', 'score', 'review'])
     .where('id', '=', v.id)
     .$if(shape.lock, (qb) => qb.forUpdate()),
 );
@@ -190,6 +190,11 @@ export async function updateReview(db: Db, id: number, changes: { review?: strin
   return db.transaction().execute(async (trx) => {
     const [old] = await reviewToUpdate(trx, { lock: locksRows(trx) }, { id });
     if (!old) return undefined;
+    // Nothing differs (a PATCH of {}, a PUT of the same text and score): nothing is written, and
+    // updated_at keeps saying when the review last changed.
+    if ((changes.review === undefined || changes.review === old.review) && (changes.score === undefined || changes.score === old.score)) {
+      return findReview(trx, id);
+    }
     await reviewUpdate(
       trx,
       { review: changes.review !== undefined, score: changes.score !== undefined },
