@@ -216,7 +216,7 @@ describe('HTTP conventions', () => {
 
     it('answers 404 {"detail":"Not Found"} on an unknown path, whatever the method', async () => {
       for (const [method, url] of [
-        ['GET', '/nope'],
+        ['POST', '/nope'],
         ['GET', '/api/v1/nope'],
         ['DELETE', '/api/v1/nope'],
         ['OPTIONS', '/api/v1/nope'],
@@ -228,6 +228,10 @@ describe('HTTP conventions', () => {
         assert.deepEqual(res.json(), { detail: 'Not Found' });
         assert.equal(res.headers.allow, undefined);
       }
+      // A page path outside the API is the web client's: its "not found" page, still a 404 (test/web-client.test.ts).
+      const page = await ctx.app.inject({ method: 'GET', url: '/nope' });
+      assert.equal(page.statusCode, 404);
+      assert.match(String(page.headers['content-type']), /^text\/html/);
     });
 
     it('answers HEAD wherever GET works, with the same headers and an empty body', async () => {
