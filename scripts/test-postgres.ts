@@ -5,36 +5,23 @@
  * Extra arguments replace the list of files (e.g. `npm run test:pg -- test/reviews.test.ts`).
  */
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { TEST_POSTGRES_URL, postgresAnswers } from '../test/pg.js';
 
-// The behaviour test files: in-process ones through startApp(), and those that start `butaca`
-// processes (cli, cluster, crash, seed, shutdown, https, e2e), which get a database per DATA_DIR
-// from test/cli-helpers.ts. Left out: web-client, which builds its own app to test static serving
-// and touches no database.
-const FILES = [
-  'test/auth.test.ts',
-  'test/authz-matrix.test.ts',
-  'test/cli.test.ts',
-  'test/cluster.test.ts',
-  'test/course.test.ts',
-  'test/crash.test.ts',
-  'test/fuzz.test.ts',
-  'test/hardening.test.ts',
-  'test/http.test.ts',
-  'test/https.test.ts',
-  'test/media-serve.test.ts',
-  'test/media-upload.test.ts',
-  'test/movies.test.ts',
-  'test/read-cache.test.ts',
-  'test/reviews.test.ts',
-  'test/seed.test.ts',
-  'test/shutdown.test.ts',
-  'test/smoke.test.ts',
-  'test/e2e/admin.test.ts',
-  'test/e2e/browse.test.ts',
-  'test/e2e/harness.test.ts',
-  'test/e2e/journey.test.ts',
-];
+// Every test file runs again on PostgreSQL (in-process ones through startApp(), and those that
+// start `butaca` processes, which get a database per DATA_DIR from test/cli-helpers.ts), except
+// those that touch no database, or that already run each of their cases on both themselves:
+const BOTH_OR_NEITHER = new Set([
+  'test/web-client.test.ts', // builds its own app to test static serving; no database
+  'test/file-store.test.ts', // the file store alone
+  'test/s3-store.test.ts', // the S3 store alone (test:s3 runs the media tests against S3)
+  'test/counters.test.ts', // each counter store, PostgreSQL's included
+  'test/database-outage.test.ts', // PostgreSQL's and SQLite's outages, each in its own case
+  'test/instances.test.ts', // two servers on PostgreSQL, and on one SQLite file
+]);
+const FILES = [...readdirSync('test').map((f) => `test/${f}`), ...readdirSync('test/e2e').map((f) => `test/e2e/${f}`)]
+  .filter((f) => f.endsWith('.test.ts') && !BOTH_OR_NEITHER.has(f))
+  .sort();
 
 const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
 const where = new URL(TEST_POSTGRES_URL).host;

@@ -26,8 +26,25 @@ async function freePort(): Promise<number> {
 
 // The tests share nothing (each has its own DATA_DIR), so two run at a time: most of the time is process start-up.
 describe('butaca CLI', { concurrency: 2 }, () => {
+  it('prints each command’s own help for <command> --help, and exits 0', async () => {
+    const cases: [string[], RegExp][] = [
+      [['user', 'create', '--help'], /^Usage: butaca user create <username> \[--admin\]/],
+      [['user', '-h'], /^Usage: butaca user create <username> \[--admin\]\n\s+butaca user role/],
+      [['seed', '--help'], /^Usage: butaca seed --demo \[--force\][\s\S]*--force/],
+      [['serve', '--help'], /^Usage: butaca serve\n/],
+      [['migrate', '-h'], /^Usage: butaca migrate\n/],
+      [['help', 'seed'], /^Usage: butaca seed/],
+    ];
+    for (const [args, usage] of cases) {
+      const res = await runCli(args, { DATA_DIR: tempDir() });
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, usage, args.join(' '));
+      assert.doesNotMatch(res.stdout, /^Usage: butaca <command>/, `${args.join(' ')} printed the general help`);
+    }
+  });
+
   it('prints usage for --help and exits 0', async () => {
-    for (const args of [['--help'], ['user', '-h']]) {
+    for (const args of [['--help'], ['help']]) {
       const res = await runCli(args, { DATA_DIR: tempDir() });
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, /^Usage: butaca <command>/);

@@ -75,6 +75,44 @@ describe('butaca seed --demo', () => {
     assert.match(help.stdout, /seed --demo/);
   });
 
+  describe('after the README’s own `user create` step (a database with users, no movies)', () => {
+    it('refuses without --force, saying what to do; loads beside them with --force; refuses a demo login that is taken', async () => {
+      const dir = tempDir();
+      const made = await runCli(['user', 'create', 'ana', '--admin'], { DATA_DIR: dir }, 'una-clave-de-ana\n');
+      assert.equal(made.code, 0, made.stderr);
+      const refused = await runCli(['seed', '--demo'], { DATA_DIR: dir }, '', SEED_TIMEOUT_MS);
+      assert.equal(refused.code, 1);
+      assert.match(assertOneLine(refused.stderr), /already has 1 user \(and no movies\); add --force .* or point DATA_DIR \(or DATABASE_URL\) at a new database/);
+
+      const forced = await runCli(['seed', '--demo', '--force'], { DATA_DIR: dir }, '', SEED_TIMEOUT_MS);
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.match(forced.stdout, /24 movies, 24 posters, 4 trailers, 6 users/);
+      const probe = await appOn(dir);
+      try {
+        const users = await probe.db.selectFrom('users').select(['username', 'role']).orderBy('id').execute();
+        assert.deepEqual(users.slice(0, 2), [
+          { username: 'ana', role: 'admin' },
+          { username: 'admin', role: 'admin' },
+        ]);
+        assert.equal(users.length, 7);
+        assert.equal((await allMovies(probe.app)).total, 24);
+      } finally {
+        await probe.close();
+      }
+      // Movies now: refused even with --force, and the advice is another database.
+      const again = await runCli(['seed', '--demo', '--force'], { DATA_DIR: dir }, '', SEED_TIMEOUT_MS);
+      assert.equal(again.code, 1);
+      assert.match(assertOneLine(again.stderr), /already has 24 movies .*point DATA_DIR/);
+
+      // A user named like a demo login (ignoring case) is not taken over.
+      const other = tempDir();
+      assert.equal((await runCli(['user', 'create', 'Admin'], { DATA_DIR: other }, 'una-clave-de-otro\n')).code, 0);
+      const taken = await runCli(['seed', '--demo', '--force'], { DATA_DIR: other }, '', SEED_TIMEOUT_MS);
+      assert.equal(taken.code, 1);
+      assert.match(assertOneLine(taken.stderr), /"Admin" already exists/);
+    });
+  });
+
   describe('on a fresh DATA_DIR', () => {
     const dir = tempDir();
     const mediaRoot = path.join(dir, 'media');
@@ -112,6 +150,8 @@ describe('butaca seed --demo', () => {
       assert.match(res.stdout, /demo credentials/);
       assert.match(res.stdout, /admin\s+admin-password/);
       assert.match(res.stdout, /demo\s+demo-password/);
+      // `npm start` alone would serve ./data: the hint keeps the DATA_DIR it was given.
+      assert.match(res.stdout.trimEnd().split('\n').at(-1)!, new RegExp(`^Start the server with: DATA_DIR=${dir} npm start`));
 
       ctx = await appOn(dir);
       const list = await allMovies(ctx.app);
@@ -207,6 +247,13 @@ describe('butaca seed --demo', () => {
       assert.equal(patch.statusCode, 200, patch.body);
       const refused = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/movies/${movies[0]!.id}`, headers: bearer(demo), payload: { synopsis: null } });
       assert.equal(refused.statusCode, 403);
+    });
+
+    it('says how to start the server on the DATA_DIR it loaded', async () => {
+      // The run above was given DATA_DIR: `npm start` alone would serve ./data instead.
+      const res = await runCli(['seed', '--demo'], { DATA_DIR: dir }, '', SEED_TIMEOUT_MS);
+      assert.equal(res.code, 1); // already loaded: only the refusal's advice is checked here
+      assert.match(assertOneLine(res.stderr), /DATA_DIR=\.\/demo-data npx butaca seed --demo/);
     });
 
     it('a second run exits 1 with one line and changes nothing', async () => {

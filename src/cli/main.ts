@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { hashPassword } from '../auth/passwords.js';
 import { ConfigError, type Config, loadConfig, loadDotEnv } from '../config.js';
@@ -16,8 +17,8 @@ const HELP = `Usage: butaca <command> [options]
 Commands:
   serve                            start the HTTP server (what npm start runs)
   migrate                          bring the database schema up to date
-  seed --demo                      load a demo catalogue (movies, posters, trailers, users,
-                                   reviews) into an empty database
+  seed --demo [--force]            load a demo catalogue (movies, posters, trailers, users,
+                                   reviews) into a database without movies
   user create <username> [--admin] create a user; the password is read from standard input
   user role <username> admin|user  change a user's role
 
@@ -25,8 +26,49 @@ Configuration comes from environment variables (and a .env file): HOST, PORT, DA
 DATABASE_URL, LOG_LEVEL, TRUST_PROXY, ... See the README.
 
 Options:
-  -h, --help                       show this help
+  -h, --help                       show this help, or a command's own (butaca user create --help)
 `;
+
+/** Each command's own help, for `butaca <command> [<subcommand>] --help`. */
+const COMMAND_HELP: Record<string, string> = {
+  serve: `Usage: butaca serve
+
+Migrates the database, then serves the API, the web client and /docs on HOST:PORT until SIGTERM or
+Ctrl-C (graceful: requests in flight finish). WORKERS=auto runs one process per core. Every setting
+is an environment variable (PORT, DATA_DIR, DATABASE_URL, TLS_CERT, ...): see the README.
+`,
+  migrate: `Usage: butaca migrate
+
+Brings the database schema up to date and says which migrations it applied. serve does it too.
+`,
+  seed: `Usage: butaca seed --demo [--force]
+
+Loads the demo catalogue: 24 movies with generated posters, 4 with a sample trailer, the users
+admin, demo, lucia, marcos, sofia and kenji (passwords printed at the end), and their reviews, in
+one transaction: on any failure nothing is loaded.
+
+  --demo    required: what to load
+  --force   load it into a database that already has users (but no movies), beside them
+
+A database that already has movies is refused: point DATA_DIR (or DATABASE_URL) at a new one,
+as in DATA_DIR=./demo-data npx butaca seed --demo.
+`,
+  user: `Usage: butaca user create <username> [--admin]
+       butaca user role <username> admin|user
+
+  create   make a user (3-50 letters, digits, _ . -); the password (8-128 characters) is read from
+           standard input, not echoed on a terminal. --admin makes an administrator.
+  role     make an existing user an administrator, or a plain user again
+`,
+};
+COMMAND_HELP['user create'] = COMMAND_HELP.user!;
+COMMAND_HELP['user role'] = COMMAND_HELP.user!;
+
+/** The help for `argv` (its command and subcommand, when they have one of their own), or the general one. */
+function helpFor(argv: string[]): string {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  return COMMAND_HELP[words.slice(0, 2).join(' ')] ?? COMMAND_HELP[words[0] ?? ''] ?? HELP;
+}
 
 /** A problem the user can fix: printed as one line, exit status 1. */
 class UsageError extends Error {}
@@ -74,13 +116,37 @@ async function userRole(config: Config, args: string[]): Promise<void> {
   });
 }
 
+/**
+ * How to start the server on the data a command just wrote: `npm start` alone would serve
+ * ./data, not the DATA_DIR (or DATABASE_URL) this command was given. A PostgreSQL URL is not
+ * repeated: it may hold a password.
+ */
+function startHint(config: Config): string {
+  const env = process.env;
+  const vars: string[] = [];
+  if (env.DATA_DIR && path.resolve(env.DATA_DIR) !== path.resolve('data')) vars.push(`DATA_DIR=${shellWord(env.DATA_DIR)}`);
+  const db = config.database;
+  if (db.kind === 'sqlite' && env.DATABASE_URL && db.path !== path.join(config.dataDir, 'butaca.db')) vars.push(`DATABASE_URL=${shellWord(`sqlite:${db.path}`)}`);
+  const line = `Start the server with: ${[...vars, 'npm start'].join(' ')}`;
+  return db.kind === 'postgres' ? `${line} (and the same DATABASE_URL)` : line;
+}
+
+/** A word as a POSIX shell reads it back: as it is when plain, else in single quotes. */
+const shellWord = (word: string): string => (/^[\w./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`);
+
 async function seed(config: Config, args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, options: { demo: { type: 'boolean', default: false } }, allowPositionals: true });
-  if (!values.demo || positionals.length > 0) throw new UsageError('usage: butaca seed --demo');
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { demo: { type: 'boolean', default: false }, force: { type: 'boolean', default: false } }, allowPositionals: true });
+  } catch {
+    throw new UsageError('usage: butaca seed --demo [--force] (butaca seed --help says more)');
+  }
+  const { values, positionals } = parsed;
+  if (!values.demo || positionals.length > 0) throw new UsageError('usage: butaca seed --demo [--force] (butaca seed --help says more)');
   const where = config.database.kind === 'sqlite' ? config.database.path : 'PostgreSQL';
   // Imported here: the seed's image generation (sharp) is not needed to serve.
   const { seedDemo } = await import('./seed.js');
-  const done = await withDb(config, (db) => seedDemo(db, config));
+  const done = await withDb(config, (db) => seedDemo(db, config, { force: values.force }));
   const others = DEMO_REVIEWERS.filter((name) => name !== 'demo').join(', ');
   process.stdout.write(
     `Loaded the demo catalogue into ${where}:\n` +
@@ -89,18 +155,18 @@ async function seed(config: Config, args: string[]): Promise<void> {
       `(PUT /api/v1/users/me/password) or delete the users before this server is reachable by others.\n` +
       `  ${DEMO_ADMIN.padEnd(8)} ${DEMO_ADMIN_PASSWORD.padEnd(16)} administrator: can edit the catalogue, posters and trailers\n` +
       `  ${'demo'.padEnd(8)} ${DEMO_PASSWORD.padEnd(16)} a reviewer (${others} share the same password)\n\n` +
-      `Start the server with: npm start\n`,
+      `${startHint(config)}\n`,
   );
 }
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-    process.stdout.write(HELP);
+    process.stdout.write(command === 'help' ? helpFor(rest) : HELP);
     return;
   }
   if (rest.includes('-h') || rest.includes('--help')) {
-    process.stdout.write(HELP);
+    process.stdout.write(helpFor(argv));
     return;
   }
   loadDotEnv();

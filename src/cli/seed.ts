@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import sharp from 'sharp';
 import { hashPassword } from '../auth/passwords.js';
 import type { Config } from '../config.js';
@@ -133,7 +134,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
  * transaction, so a failure leaves the database as it was; the files written before it are
  * deleted (and whatever a crash leaves is swept at a later start).
  */
-export async function seedDemo(db: Db, config: Config): Promise<SeedSummary> {
+export async function seedDemo(db: Db, config: Config, opts: { force?: boolean } = {}): Promise<SeedSummary> {
   const store = await createStore(config.mediaStore);
   const warnings: string[] = [];
   const log: WarnLog = { warn: (_details, message) => warnings.push(message) };
@@ -155,9 +156,28 @@ export async function seedDemo(db: Db, config: Config): Promise<SeedSummary> {
     await db.transaction().execute(async (trx) => {
       // Inside the transaction, so a concurrent writer cannot slip in between the check and the load.
       const [movies, users] = await Promise.all([countRows(trx, 'movies'), countRows(trx, 'users')]);
-      if (movies > 0 || users > 0) {
+      if (movies > 0) {
         throw new SeedRefused(
-          `the database already has ${plural(movies, 'movie')} and ${plural(users, 'user')}; seed --demo only loads into an empty database`,
+          `the database already has ${plural(movies, 'movie')} and ${plural(users, 'user')}; seed --demo loads only into a database without movies: ` +
+            'point DATA_DIR (or DATABASE_URL) at a new one, as in DATA_DIR=./demo-data npx butaca seed --demo',
+        );
+      }
+      if (users > 0 && !opts.force) {
+        throw new SeedRefused(
+          `the database already has ${plural(users, 'user')} (and no movies); add --force to load the demo catalogue and its users beside them, ` +
+            'or point DATA_DIR (or DATABASE_URL) at a new database',
+        );
+      }
+      // With --force beside existing accounts: the demo's own logins must not take over one of theirs.
+      const taken = await trx
+        .selectFrom('users')
+        .select('username')
+        .where(sql<string>`lower(username)`, 'in', [DEMO_ADMIN, ...DEMO_REVIEWERS])
+        .execute();
+      if (taken.length > 0) {
+        throw new SeedRefused(
+          `the demo makes the users ${[DEMO_ADMIN, ...DEMO_REVIEWERS].join(', ')}, and "${taken[0]!.username}" already exists; ` +
+            'point DATA_DIR (or DATABASE_URL) at a new database for the demo',
         );
       }
 
