@@ -18,6 +18,15 @@ const LOGIN_ROUTES = new Set(['POST /auth', 'POST /api/v1/users/login']);
 const EXEMPT = new Set(['/healthz', '/readyz']);
 const AUTH_WINDOW_MS = 60_000;
 
+/**
+ * Whether requests to a route are counted against a request-rate limit under these options: the
+ * OpenAPI document (plugins/docs.ts) declares 429 exactly where this says so.
+ */
+export function isRateLimited(opts: RateLimitOptions, method: string, url: string): boolean {
+  if (opts.authMax > 0 && LOGIN_ROUTES.has(`${method} ${url}`)) return true;
+  return opts.max > 0 && !EXEMPT.has(url);
+}
+
 /** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
 export function isLoopback(ip: string): boolean {
   return ip === '::1' || /^(::ffff:)?127\./i.test(ip);
