@@ -103,6 +103,7 @@ function addHeader(response: Response | undefined, name: string, header: Header)
   response.headers = { ...response.headers, [name]: { ...header, ...response.headers?.[name] } };
 }
 
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const ETAG: Header = { description: 'Validator of this representation; send it back in If-None-Match to get 304', required: true, schema: { type: 'string' } };
 const RETRY_AFTER: Header = { description: 'Seconds to wait before trying again', required: true, schema: { type: 'integer', minimum: 0 } };
 
@@ -124,6 +125,15 @@ function describeOperation(method: Method, op: Operation, facts: RouteFacts, app
       ? 'Refused: a cross-site login (a page of another site cannot log its visitors in here)'
       : 'a cross-site request authenticated by the session cookie (send a bearer token from other origins)';
     r['403'] = config.sameOrigin ? errorResponse(why) : errorResponse(r['403'] ? `${r['403'].description}, or ${why}` : `Refused: ${why}`);
+  }
+
+  // Fastify reads a body sent with these methods even where the route takes none (and the
+  // route's hooks have let the request through): it can fail as any body does.
+  if (BODY_METHODS.has(facts.method) && !op.requestBody) {
+    const sent = 'A body was sent, though the operation takes none, and';
+    r['400'] ??= errorResponse(`${sent} it is not valid JSON`);
+    r['413'] ??= errorResponse(`${sent} it is larger than the body limit`);
+    r['415'] ??= errorResponse(`${sent} its Content-Type is not application/json`);
   }
 
   const limits = { max: app.config.rateLimitMax, window: app.config.rateLimitWindow, authMax: app.config.authRateLimitMax };
@@ -223,7 +233,10 @@ export default fp(
           'multipart/form-data': { schema: { type: 'object', required: ['file'], properties: { file: binary } } },
           ...Object.fromEntries(types.map((t) => [t, { schema: binary }])),
         };
-        return { schema: { ...schema, body: { content } }, url };
+        // The upload code's own 400: a multipart body it cannot read to the end.
+        const malformed = { ...ErrorBody, description: 'Malformed multipart body (cut short, or without its closing boundary)' };
+        const response = { ...(schema.response as object), 400: malformed };
+        return { schema: { ...schema, body: { content }, response }, url };
       },
       transformObject: (result) => {
         const doc = ('openapiObject' in result ? result.openapiObject : result.swaggerObject) as unknown as Document;
