@@ -818,6 +818,15 @@ describe('HTTP conventions', () => {
         assert.equal(script.statusCode, 200, src);
         assert.match(String(script.headers['content-type']), /javascript/);
       }
+      // Butaca's page, not the framework's: its title and stylesheet (the rest is test/e2e/docs.test.ts).
+      assert.match(res.body, /<title>Butaca API<\/title>/);
+      const css = [...res.body.matchAll(/<link rel="stylesheet" type="text\/css" href="([^"]+)"/g)].map((m) => m[1]!).find((h) => h.endsWith('/butaca.css'));
+      assert.ok(css, 'the Butaca stylesheet is linked');
+      const sheet = await ctx.app.inject(new URL(css, 'http://localhost/docs/').pathname);
+      assert.equal(sheet.statusCode, 200);
+      assert.match(String(sheet.headers['content-type']), /^text\/css/);
+      // The settings the UI fetches as it starts point it, and its Explore box, at /openapi.json.
+      assert.deepEqual((await ctx.app.inject('/docs/ui-config.json')).json(), { url: '/openapi.json' });
       // The UI loads ./json from /docs/; it is the same document as /openapi.json.
       const uiDoc = await ctx.app.inject('/docs/json');
       assert.equal(uiDoc.statusCode, 200);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
@@ -5,9 +6,14 @@ import fp from 'fastify-plugin';
 import { ErrorBody } from '../http/schemas.js';
 import { POSTER_BODY_TYPES, TRAILER_BODY_TYPES } from '../routes/media/schemas.js';
 import { UNSAFE } from './auth.js';
+import { DOCS_CSS } from './docs-theme.js';
 import { isRateLimited } from './rate-limits.js';
 
 const UPLOAD_TYPES = { poster: POSTER_BODY_TYPES, trailer: TRAILER_BODY_TYPES };
+/** Swagger UI's settings, fetched by the page as it starts (see uiConfig below). */
+const DOCS_CONFIG_URL = '/docs/ui-config.json';
+/** The web client's icon: from src/plugins and dist/plugins alike, <project>/web/public. */
+const FAVICON = readFileSync(new URL('../../web/public/favicon.svg', import.meta.url));
 
 // The parts of an OpenAPI 3.1 document this plugin completes.
 interface Header {
@@ -283,6 +289,8 @@ export default fp(
               description: 'Bearer token from POST /auth (username and password as a form).',
               flows: { password: { tokenUrl: '/auth', scopes: {} } },
             },
+            // Kept in the document for clients that read it; /docs hides it from its Authorize
+            // dialog (docs-theme.ts), where a cookie typed in could never be sent.
             sessionCookie: {
               type: 'apiKey',
               in: 'cookie',
@@ -295,11 +303,28 @@ export default fp(
     });
     await app.register(swaggerUi, {
       routePrefix: '/docs',
-      uiConfig: { persistAuthorization: false },
+      // Swagger UI's own inline mark (restyled as Butaca's by docs-theme.ts) rather than the
+      // plugin's logo, which it inserts as an <img> without alt text.
+      logo: null as never,
+      theme: {
+        title: 'Butaca API',
+        css: [{ filename: 'butaca.css', content: DOCS_CSS }],
+        favicon: [{ filename: 'favicon.svg', rel: 'icon', type: 'image/svg+xml', sizes: 'any', content: FAVICON }],
+      },
+      uiConfig: {
+        // The plugin points the UI at ./json whatever uiConfig says; a config document fetched at
+        // start is applied last, so the Explore box shows (and loads) the one public address.
+        configUrl: DOCS_CONFIG_URL,
+        persistAuthorization: false,
+        // Deep links make each operation's path a link inside the button that opens it: a nested
+        // control screen readers cannot reach, and a 19 px tall target.
+        deepLinking: false,
+      },
       // Swagger UI's bundle applies inline styles as it renders; the page shows nothing but the
       // API's own description, so /docs alone allows them (the web client keeps style-src 'self').
       transformStaticCSP: (header) => header.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
     });
+    app.get(DOCS_CONFIG_URL, { schema: { hide: true } }, async () => ({ url: '/openapi.json' }));
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   },
   { name: 'docs' },
