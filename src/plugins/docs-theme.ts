@@ -41,7 +41,7 @@ export const DOCS_CSS = `
 .swagger-ui .info .title small.version-stamp { background: #4d6b00; }
 .swagger-ui .info a, .swagger-ui .info .url { color: #1f5fae; }
 .swagger-ui .btn.authorize { color: #1d7a4e; border-color: #1d7a4e; }
-.swagger-ui .btn.authorize svg { fill: #1d7a4e; }
+.swagger-ui .btn.authorize svg { fill: #1d7a4e; color: #1d7a4e; }
 .swagger-ui .opblock.opblock-get .opblock-summary-method { background: #2a6fb8; }
 .swagger-ui .opblock.opblock-post .opblock-summary-method { background: #1d7a4e; }
 .swagger-ui .opblock.opblock-put .opblock-summary-method { background: #a85d00; }
