@@ -156,8 +156,9 @@ function describeOperation(method: Method, op: Operation, facts: RouteFacts, app
   }
   addHeader(r['304'], 'ETag', { ...ETAG, description: 'The validator that matched' });
 
-  // plugins/errors.ts: anything unexpected, or a dependency that cannot serve; Fastify itself
-  // answers 503 to requests that arrive while the server closes.
+  // plugins/errors.ts: anything unexpected, or a dependency that cannot serve. (Requests that
+  // arrive while the server closes get Fastify's own 503, return503OnClosing, whose body is
+  // Fastify's `{error, message, statusCode}`, not this one: it bypasses every hook.)
   r['5XX'] ??= errorResponse(
     'Server error: 500 for an unexpected failure (logged with the request id); 503 while the database or a store is unavailable, with Retry-After',
   );
