@@ -45,7 +45,8 @@ declare module 'fastify' {
   }
 }
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string; license: string };
+export const VERSION: string = PACKAGE.version;
 
 // Secrets travel in these; none of them may reach a log line.
 const REDACT = [
@@ -139,7 +140,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     policy: { idleTimeout: config.sessionIdleTimeout, maxAge: config.sessionMaxAge },
     loginWindow: config.loginWindow,
   });
-  await app.register(docs, { version: VERSION });
+  await app.register(docs, { version: VERSION, license: PACKAGE.license });
   await app.register(readCache); // before the routes that ask for it
 
   await app.register(serviceRoutes);

@@ -448,7 +448,8 @@ describe('contract fuzzing', () => {
     statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
     const s = res.statusCode;
     if (s >= 500) return `${s}: ${res.body.slice(0, 300)}`;
-    if (s >= 400) return detailProblem(res);
+    // A HEAD answer has no body to hold a detail (its GET twin is fuzzed too).
+    if (s >= 400) return op.method === 'head' ? undefined : detailProblem(res);
     if (s === 204 || s === 304) return undefined;
     const check = responseValidator(op, s);
     if (check === 'undeclared') return `status ${s} is not declared for the operation`;

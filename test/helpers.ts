@@ -17,6 +17,7 @@ import { s3TestEnv, testMediaStoreKind } from './s3.js';
 import { S3Store } from '../src/storage/s3-store.js';
 import type { MediaStore } from '../src/storage/store.js';
 import { dbProblems } from './process-helpers.js';
+import { type Exchange, type OpenApiDocument, contractError, contractProblems, recordExchanges } from './contract.js';
 
 /**
  * A stand-in for the built web client (dist/web), so the tests neither need a build nor see one
@@ -28,6 +29,9 @@ export interface TestContext {
   app: FastifyInstance;
   db: Db;
   config: Config;
+  /** Every response the app sent, checked against its OpenAPI document by close() (test/contract.ts). */
+  exchanges?: Exchange[] | undefined;
+  /** Closes the app, then fails if a response it sent is not what its OpenAPI document says. */
   close: () => Promise<void>;
 }
 
@@ -67,6 +71,11 @@ export async function startApp(env: Record<string, string> = {}, options: AppOnO
 export interface AppOnOptions {
   /** Sees the SQL of every query the app runs. */
   onQuery?: (sql: string) => void;
+  /**
+   * Check every response against the OpenAPI document when the app is closed (test/contract.ts).
+   * On unless a test turns it off, so each behaviour test also tests the document.
+   */
+  contract?: boolean;
 }
 
 export async function appOn(dataDir: string, env: Record<string, string> = {}, options: AppOnOptions = {}): Promise<TestContext> {
@@ -75,15 +84,23 @@ export async function appOn(dataDir: string, env: Record<string, string> = {}, o
   const db = connect(config.database, onQuery ? { log: (event) => void (event.level === 'query' && onQuery(event.query.sql)) } : {});
   await migrateToLatest(db);
   const app = await buildApp(config, { db, logger: false, webRoot: WEB_FIXTURE });
+  const exchanges = options.contract === false ? undefined : recordExchanges(app);
   await app.ready();
   return {
     app,
     db,
     config,
+    exchanges,
     close: async () => {
-      await app.close();
-      await db.destroy();
-      if (app.store instanceof S3Store) app.store.close();
+      let problems: string[] = [];
+      try {
+        if (exchanges) problems = contractProblems(app.swagger() as unknown as OpenApiDocument, exchanges);
+      } finally {
+        await app.close();
+        await db.destroy();
+        if (app.store instanceof S3Store) app.store.close();
+      }
+      if (problems.length > 0) throw contractError(problems);
     },
   };
 }

@@ -905,6 +905,15 @@ describe('HTTP conventions', () => {
         assert.equal(script.statusCode, 200, src);
         assert.match(String(script.headers['content-type']), /javascript/);
       }
+      // Butaca's page, not the framework's: its title and stylesheet (the rest is test/e2e/docs.test.ts).
+      assert.match(res.body, /<title>Butaca API<\/title>/);
+      const css = [...res.body.matchAll(/<link rel="stylesheet" type="text\/css" href="([^"]+)"/g)].map((m) => m[1]!).find((h) => h.endsWith('/butaca.css'));
+      assert.ok(css, 'the Butaca stylesheet is linked');
+      const sheet = await ctx.app.inject(new URL(css, 'http://localhost/docs/').pathname);
+      assert.equal(sheet.statusCode, 200);
+      assert.match(String(sheet.headers['content-type']), /^text\/css/);
+      // The settings the UI fetches as it starts point it, and its Explore box, at /openapi.json.
+      assert.deepEqual((await ctx.app.inject('/docs/ui-config.json')).json(), { url: '/openapi.json' });
       // The UI loads ./json from /docs/; it is the same document as /openapi.json.
       const uiDoc = await ctx.app.inject('/docs/json');
       assert.equal(uiDoc.statusCode, 200);
@@ -981,7 +990,8 @@ describe('HTTP conventions', () => {
           }
 
           if (op.auth === 'none') {
-            assert.equal(operation.security, undefined, 'public operations declare no security');
+            // Explicitly public: `security: []`, rather than silence a reader must interpret.
+            assert.deepEqual(operation.security, [], 'public operations declare an empty security requirement');
           } else {
             assert.ok(Array.isArray(operation.security) && operation.security.length > 0, 'security');
             for (const requirement of operation.security) {
@@ -1018,6 +1028,101 @@ describe('HTTP conventions', () => {
           }
         });
       }
+
+      describe('declares what the cross-cutting plugins send, not only what the handlers do', () => {
+        type Header = { required?: boolean; schema?: { type?: string } };
+        type Response = { description?: string; headers?: Record<string, Header>; content?: Record<string, unknown> };
+        type Op = Operation & { operationId?: string; responses: Record<string, Response> };
+        const METHODS = ['get', 'head', 'post', 'put', 'patch', 'delete'];
+        const all = (): { method: string; path: string; op: Op }[] =>
+          Object.entries(doc.paths).flatMap(([p, item]) =>
+            Object.entries(item)
+              .filter(([m]) => METHODS.includes(m))
+              .map(([method, op]) => ({ method, path: p, op: op as Op })),
+          );
+        const isJson = (r: Response | undefined) => r?.content?.['application/json'] !== undefined;
+        const header = (r: Response | undefined, name: string) =>
+          Object.entries(r?.headers ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+
+        it('names every operation: a unique camelCase operationId', () => {
+          const ids = all().map(({ method, path: p, op }) => {
+            assert.match(String(op.operationId), /^[a-z][A-Za-z0-9]*$/, `${method} ${p}: operationId ${op.operationId}`);
+            return op.operationId!;
+          });
+          assert.equal(new Set(ids).size, ids.length, `duplicate operationIds: ${ids.join(', ')}`);
+          const id = (method: string, p: string) => doc.paths[p]?.[method] && (doc.paths[p]![method] as Op).operationId;
+          assert.equal(id('get', '/api/v1/movies'), 'listMovies');
+          assert.equal(id('get', '/api/v1/movies/{id}'), 'getMovie');
+          assert.equal(id('post', '/api/v1/reviews'), 'createReview');
+          assert.equal(id('post', '/api/v1/movies/{id}/poster'), 'uploadMoviePoster');
+          assert.equal(id('post', '/auth'), 'createToken');
+        });
+
+        it('says where the server is (relative, so it holds behind a proxy) and under which license', () => {
+          const full = doc as unknown as { servers?: { url: string }[]; info: { license?: { name: string; identifier?: string } } };
+          assert.deepEqual(full.servers?.map((s) => s.url), ['/']);
+          assert.equal(full.info.license?.name, 'MIT');
+          assert.equal(full.info.license?.identifier, 'MIT');
+        });
+
+        it('declares 304 with an ETag on every JSON GET the ETag plugin tags', () => {
+          const gets = all().filter(({ method, op }) => method === 'get' && isJson(op.responses['200']));
+          assert.ok(gets.length >= 10, `only ${gets.length} JSON GETs`);
+          for (const { path: p, op } of gets) {
+            assert.ok(op.responses['304'], `GET ${p} declares 304`);
+            assert.equal(op.responses['304']!.content, undefined, `GET ${p}: a 304 has no body`);
+            assert.ok(header(op.responses['200'], 'ETag')?.required, `GET ${p}: 200 carries an ETag`);
+            assert.ok(header(op.responses['304'], 'ETag'), `GET ${p}: 304 carries the ETag`);
+          }
+        });
+
+        it('declares 429 with Retry-After on every rate-limited operation (all but the probes), the login routes too', () => {
+          for (const { method, path: p, op } of all()) {
+            const limited = p !== '/healthz' && p !== '/readyz';
+            assert.equal(Boolean(op.responses['429']), limited, `${method.toUpperCase()} ${p}: 429 ${limited ? 'missing' : 'declared on a probe'}`);
+            if (limited) assert.ok(header(op.responses['429'], 'Retry-After')?.required, `${method.toUpperCase()} ${p}: 429 carries Retry-After`);
+          }
+          assert.ok(doc.paths['/auth']!.post!.responses['429']);
+          assert.ok(doc.paths['/api/v1/users/login']!.post!.responses['429']);
+        });
+
+        it('declares the cross-site 403 on every cookie-authenticated write and on the cookie login', () => {
+          for (const { method, path: p, op } of all()) {
+            if (!['post', 'put', 'patch', 'delete'].includes(method) || (op.security ?? []).length === 0) continue;
+            assert.ok(op.responses['403'], `${method.toUpperCase()} ${p} declares 403`);
+            assert.match(String(op.responses['403']!.description), /cross-site/i, `${method.toUpperCase()} ${p}: 403 says why`);
+          }
+          assert.match(String(doc.paths['/api/v1/users/login']!.post!.responses['403']?.description), /cross-site/i);
+          assert.ok(doc.paths['/api/v1/reviews']!.post!.responses['403'], 'POST /api/v1/reviews (a user route) declares the cross-site 403');
+        });
+
+        it('declares 5XX (unexpected failure, unavailable database) on every operation', () => {
+          for (const { method, path: p, op } of all()) assert.ok(op.responses['5XX'] ?? op.responses['500'], `${method.toUpperCase()} ${p}: 5XX`);
+        });
+
+        it('documents HEAD where the README promises it: posters and trailers, without a body', () => {
+          for (const kind of ['poster', 'trailer']) {
+            const item = doc.paths[`/api/v1/movies/{id}/${kind}`]!;
+            const head = item.head as Op | undefined;
+            assert.ok(head, `HEAD ${kind}`);
+            assert.deepEqual(Object.keys(head.responses).sort(), Object.keys(item.get!.responses).sort());
+            for (const [status, r] of Object.entries(head.responses)) assert.equal(r.content, undefined, `HEAD ${kind} ${status} has no body`);
+          }
+        });
+
+        it('documents the headers the server sends: X-Total-Count and Link on lists, Location on creation, WWW-Authenticate on 401', () => {
+          const paged = all().filter(({ op }) => (op.parameters ?? []).some((q) => q.in === 'query' && q.name === 'page'));
+          assert.equal(paged.length, 4);
+          for (const { path: p, op } of paged) {
+            assert.equal(header(op.responses['200'], 'X-Total-Count')?.schema?.type, 'integer', `GET ${p}`);
+            assert.ok(header(op.responses['200'], 'Link')?.required, `GET ${p}`);
+          }
+          for (const { method, path: p, op } of all()) {
+            if (op.responses['201']) assert.ok(header(op.responses['201'], 'Location')?.required, `${method.toUpperCase()} ${p}: 201 Location`);
+            if (op.responses['401']) assert.ok(header(op.responses['401'], 'WWW-Authenticate'), `${method.toUpperCase()} ${p}: 401 WWW-Authenticate`);
+          }
+        });
+      });
 
       it('takes the /auth form as the OAuth2 password flow does', () => {
         const auth = doc.paths['/auth']!.post!;

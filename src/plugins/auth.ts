@@ -31,7 +31,8 @@ declare module 'fastify' {
 
 const COOKIE = 'butaca_session';
 const SECURE_COOKIE = '__Host-butaca_session';
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Methods whose cookie-authenticated requests are refused cross-site (the docs declare that 403 from here too). */
+export const UNSAFE: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Under HTTPS the cookie takes the __Host- prefix: Secure, Path=/, no Domain, so no subdomain can plant it. */
 export function sessionCookieName(request: FastifyRequest): string {

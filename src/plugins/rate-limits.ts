@@ -27,6 +27,15 @@ export interface RateLimitOptions {
 const EXEMPT = new Set(['/healthz', '/readyz']);
 const AUTH_WINDOW_MS = 60_000;
 
+/**
+ * Whether requests to a route are counted against a request-rate limit under these options: the
+ * OpenAPI document (plugins/docs.ts) declares 429 exactly where this says so.
+ */
+export function isRateLimited(opts: RateLimitOptions, config: { login?: boolean }, url: string): boolean {
+  if (opts.authMax > 0 && config.login === true) return true;
+  return opts.max > 0 && !EXEMPT.has(url);
+}
+
 /** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
 export function isLoopback(ip: string): boolean {
   return ip === '::1' || /^(::ffff:)?127\./i.test(ip);
