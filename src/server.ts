@@ -8,7 +8,7 @@ import { buildApp, loggerOptions } from './app.js';
 import { type Config, ConfigError } from './config.js';
 import { type Db, connect } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
-import { sweepOrphans } from './routes/media/files.js';
+import { sweepOrphans } from './modules/media/files.js';
 import { createStore } from './storage/index.js';
 import type { MediaStore } from './storage/store.js';
 import { type TlsMaterial, loadTls, tlsServerOptions } from './tls/options.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { hashPassword } from '../src/auth/passwords.js';
-import { insertUser } from '../src/routes/users/data.js';
+import { hashPassword } from '../src/modules/auth/passwords.js';
+import { insertUser } from '../src/modules/users/data.js';
 import { PASSWORD, type TestContext, bearer, createMovie, mediaFixture, sessionCookie, startApp, uploadMedia } from './helpers.js';
 
 /*

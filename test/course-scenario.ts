@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
-import type { Review } from '../src/routes/reviews/data.js';
+import type { Review } from '../src/modules/reviews/data.js';
 
 /*
  * A student of the course "servicios web con Python y FastAPI" runs their `requests` clients

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import sharp from 'sharp';
 import { Readable } from 'node:stream';
-import { ORPHAN_GRACE_MS, sweepOrphans } from '../src/routes/media/files.js';
+import { ORPHAN_GRACE_MS, sweepOrphans } from '../src/modules/media/files.js';
 import {
   type MediaKindName,
   type TestContext,

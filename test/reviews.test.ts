@@ -3,7 +3,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { after, before, describe, it } from 'node:test';
 import { type CallOptions, type Method, PASSWORD, type TestContext, adminToken, assertInvalid, callAs, bearer, createMovie, register, startApp, token } from './helpers.js';
 import { assertQueryError, checkEmptyPage, checkPagination, parseLinks } from './paging.js';
-import type { Review } from '../src/routes/reviews/data.js';
+import type { Review } from '../src/modules/reviews/data.js';
 
 
 interface Movie {

@@ -1,12 +1,12 @@
 import cluster from 'node:cluster';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { hashPassword } from '../auth/passwords.js';
+import { hashPassword } from '../modules/auth/passwords.js';
 import { ConfigError, type Config, loadConfig, loadDotEnv } from '../config.js';
 import { connect, isUniqueViolation } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { insertUser, setRole } from '../routes/users/data.js';
-import { USERNAME } from '../routes/users/schemas.js';
+import { insertUser, setRole } from '../modules/users/data.js';
+import { USERNAME } from '../modules/users/schemas.js';
 import { runCluster } from '../cluster.js';
 import { type FailedMessage, serve } from '../server.js';
 import { DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_PASSWORD, DEMO_REVIEWERS } from './demo-catalogue.js';

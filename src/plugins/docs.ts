@@ -4,8 +4,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ErrorBody } from '../http/schemas.js';
-import { POSTER_BODY_TYPES, TRAILER_BODY_TYPES } from '../routes/media/schemas.js';
-import { UNSAFE } from './auth.js';
+import { POSTER_BODY_TYPES, TRAILER_BODY_TYPES } from '../modules/media/schemas.js';
+import { UNSAFE } from '../modules/auth/plugin.js';
 import { DOCS_CSS } from './docs-theme.js';
 import { isRateLimited } from './rate-limits.js';
 

@@ -10,7 +10,7 @@ import type { MediaStore } from '../../storage/store.js';
 import { writeNewFile } from '../../storage/write-new-file.js';
 import { type InspectOptions, type Inspection, inspectInto } from '../../media/inspect.js';
 import { processPoster } from '../../media/poster.js';
-import { newKeyPrefix } from '../../media/upload.js';
+import { newKeyPrefix } from '../../http/upload.js';
 
 /** What each kind of file may be, from the configured limits; the upload routes and `seed` share it. */
 export function inspectOptions(config: Pick<Config, 'posterMaxBytes' | 'trailerMaxBytes'>): Record<MediaKind, InspectOptions> {

@@ -4,7 +4,7 @@ import { forbidden, notFound } from '../../http/errors.js';
 import { pageOf, setPageHeaders } from '../../http/pagination.js';
 import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
 import { trimBodyFields } from '../../http/trim.js';
-import { principalOf } from '../../plugins/auth.js';
+import { principalOf } from '../auth/plugin.js';
 import { createReview, deleteReview, findReview, findReviewOwner, listReviews, updateReview } from './data.js';
 import { Review, ReviewCreate, ReviewListQuery, ReviewPatch, ReviewReplace, reviewOrderOf } from './schemas.js';
 

@@ -4,7 +4,7 @@ import fresh from 'fresh';
 import parseRange from 'range-parser';
 import type { ByteRange, MediaStore } from '../storage/store.js';
 import { JSON_TYPE } from '../plugins/json-content-type.js';
-import type { SmallObjectCache } from './small-object-cache.js';
+import type { SmallObjectCache } from '../cache/small-object-cache.js';
 
 export interface ServedFile {
   key: string;

@@ -1,5 +1,5 @@
-import type { Db } from '../db/connect.js';
-import { prepared } from '../db/prepared.js';
+import type { Db } from '../../db/connect.js';
+import { prepared } from '../../db/prepared.js';
 import { hashSecret, newSecret } from './tokens.js';
 
 export interface SessionPolicy {

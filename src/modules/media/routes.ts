@@ -5,10 +5,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { conflict, notFound } from '../../http/errors.js';
 import { IdParams, NoContent, errors } from '../../http/schemas.js';
 import { type PosterWidth, posterVariant } from '../../media/poster.js';
-import { sendStored } from '../../media/serve.js';
-import { SmallObjectCache } from '../../media/small-object-cache.js';
-import { inspectOptions, storeMedia } from './store.js';
-import { checkDeclaredLength, closeAfterReply, receive, uploadSource } from '../../media/upload.js';
+import { sendStored } from '../../http/send-stored.js';
+import { SmallObjectCache } from '../../cache/small-object-cache.js';
+import { inspectOptions, storeMedia } from './service.js';
+import { checkDeclaredLength, closeAfterReply, receive, uploadSource } from '../../http/upload.js';
 import { MissingObjectError } from '../../storage/store.js';
 import { movieExists } from '../movies/data.js';
 import { type Media, type MediaKind, deleteMedia, findMedia, saveMedia } from './data.js';
@@ -25,7 +25,7 @@ import {
   trailerFile,
   trailerPart,
 } from './schemas.js';
-import { mediaUrl } from './urls.js';
+import { mediaUrl } from './keys.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

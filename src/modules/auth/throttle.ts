@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CounterStore } from '../counters/store.js';
+import type { CounterStore } from '../../counters/store.js';
 
 /** One counted key and how many attempts it may have in the window. */
 export interface ThrottleKey {

@@ -7,7 +7,7 @@ import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js'
 import { trimBodyFields } from '../../http/trim.js';
 import { mediaPrefixesOfMovie } from '../media/data.js';
 import { removeFiles } from '../media/files.js';
-import { mediaUrl } from '../media/urls.js';
+import { mediaUrl } from '../media/keys.js';
 import { listReviews } from '../reviews/data.js';
 import { Review, ReviewPageQuery, reviewOrderOf } from '../reviews/schemas.js';
 import { type MovieFields, type MovieRow, deleteMovie, findMovie, insertMovie, listMovies, movieExists, updateMovie } from './data.js';

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { LoginThrottle } from '../auth/login-throttle.js';
-import { prepareDummyHash } from '../auth/passwords.js';
-import { type SessionPolicy, type SessionUser, findSession } from '../auth/sessions.js';
-import { looksLikeSecret } from '../auth/tokens.js';
-import { forbidden, unauthorized } from '../http/errors.js';
-import { errors } from '../http/schemas.js';
+import { LoginThrottle } from './throttle.js';
+import { prepareDummyHash } from './passwords.js';
+import { type SessionPolicy, type SessionUser, findSession } from './data.js';
+import { looksLikeSecret } from './tokens.js';
+import { forbidden, unauthorized } from '../../http/errors.js';
+import { errors } from '../../http/schemas.js';
 
 export type AuthLevel = 'user' | 'admin';
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { checkCredentials } from '../../auth/login.js';
-import { createSession } from '../../auth/sessions.js';
+import { checkCredentials } from './service.js';
+import { createSession } from './data.js';
 import { BODY_ERRORS, errors } from '../../http/schemas.js';
 
 // FastAPI's OAuth2PasswordRequestForm: the form fields of RFC 6749 §4.3.2.

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { checkCredentials, confirmPassword } from '../../auth/login.js';
-import { hashPassword } from '../../auth/passwords.js';
-import { createSession, deleteOtherSessions, deleteSession } from '../../auth/sessions.js';
+import { checkCredentials, confirmPassword } from '../auth/service.js';
+import { hashPassword } from '../auth/passwords.js';
+import { createSession, deleteOtherSessions, deleteSession } from '../auth/data.js';
 import { isUniqueViolation } from '../../db/connect.js';
 import { conflict, notFound } from '../../http/errors.js';
 import { pageOf, setPageHeaders } from '../../http/pagination.js';
 import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
-import { clearSessionCookie, principalOf, setSessionCookie } from '../../plugins/auth.js';
+import { clearSessionCookie, principalOf, setSessionCookie } from '../auth/plugin.js';
 import { listReviews } from '../reviews/data.js';
 import { Review, ReviewPageQuery, reviewOrderOf } from '../reviews/schemas.js';
 import { deleteUser, findUserById, insertUser, setPasswordHash } from './data.js';

@@ -3,8 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError, invalid } from '../http/errors.js';
-import { type InspectOptions, type Inspection, type UploadInspector, inspectInto } from './inspect.js';
+import { HttpError, invalid } from './errors.js';
+import { type InspectOptions, type Inspection, type UploadInspector, inspectInto } from '../media/inspect.js';
 
 /** A fresh, unguessable place for one upload's files; never derived from anything the client sent. */
 export function newKeyPrefix(movieId: number, kind: string): string {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HttpError, forbidden, unauthorized } from '../http/errors.js';
-import { type UserRow, findCredentials, findPasswordHash } from '../routes/users/data.js';
-import { addressKey, usernameKey } from './login-throttle.js';
+import { HttpError, forbidden, unauthorized } from '../../http/errors.js';
+import { type UserRow, findCredentials, findPasswordHash } from '../users/data.js';
+import { addressKey, usernameKey } from './throttle.js';
 import { verifyAgainstDummy, verifyPassword } from './passwords.js';
 
 export interface LoginLimits {

@@ -1,5 +1,5 @@
 import { buffer } from 'node:stream/consumers';
-import { ByteLru } from '../cache/byte-lru.js';
+import { ByteLru } from './byte-lru.js';
 import type { MediaStore } from '../storage/store.js';
 
 /**
