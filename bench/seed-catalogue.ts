@@ -6,12 +6,12 @@
  * Reviews are spread unevenly, as on a real site: a few movies get many, most get a handful
  * (movie index drawn as M·r² for uniform r); every user reviews a movie at most once.
  */
-import { hashPassword } from '../src/modules/auth/passwords.js';
 import { random } from '../src/cli/seed.js';
 import type { Db } from '../src/db/connect.js';
-import { insertMovie } from '../src/modules/movies/data.js';
-import { createReview } from '../src/modules/reviews/data.js';
-import { insertUser } from '../src/modules/users/data.js';
+import { insertMovie } from '../src/modules/movies/index.js';
+import { createReview } from '../src/modules/reviews/index.js';
+import { insertUser } from '../src/modules/users/index.js';
+import { hashPassword } from '../src/security/passwords.js';
 
 export const SCALES = {
   small: { movies: 1_000, reviews: 10_000 },

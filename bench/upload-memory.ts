@@ -28,7 +28,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { TEST_BUCKET, TEST_CREDENTIALS, type TestS3Server, startS3Server } from '../test/s3.js';
+import { TEST_BUCKET, TEST_CREDENTIALS, type TestS3Server, startS3Server } from '../test/support/s3.js';
 import { mp4Body, mp4Head } from './mp4.js';
 import { ROOT, freePort, readMemory, resetPeak, runCli, waitReady } from './server-process.js';
 

@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import { type ScenarioResponse, type Send, runCourseScenario } from '../test/course-scenario.js';
+import { type ScenarioResponse, type Send, runCourseScenario } from '../test/support/course-scenario.js';
 
 const REQUEST_TIMEOUT_MS = 15_000;
 

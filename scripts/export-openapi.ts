@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { buildApp } from '../src/app.js';
+import { openDatabase } from '../src/db/connect.js';
+import { createStore } from '../src/storage/index.js';
 import { loadConfig } from '../src/config.js';
 
 const outDir = path.join(import.meta.dirname, '..', 'web', 'src', 'api');
@@ -29,10 +31,13 @@ function writeIfChanged(file: string, content: string): void {
 const scratch = mkdtempSync(path.join(tmpdir(), 'butaca-openapi-'));
 try {
   const config = loadConfig({ DATA_DIR: scratch, DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent' });
-  const app = await buildApp(config, { logger: false });
+  const database = openDatabase(config.database);
+  const store = await createStore(config.mediaStore);
+  const app = await buildApp(config, { database, store, logger: false });
   await app.ready();
   const document = app.swagger();
   await app.close();
+  await Promise.all([database.close(), store.close()]);
 
   const json = `${JSON.stringify(document, null, 2)}\n`;
   writeIfChanged(path.join(outDir, 'openapi.json'), json);

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { TEST_POSTGRES_URL, postgresAnswers } from '../test/pg.js';
+import { TEST_POSTGRES_URL, postgresAnswers } from '../test/support/pg.js';
 
 // Every test file runs again on PostgreSQL (in-process ones through startApp(), and those that
 // start `butaca` processes, which get a database per DATA_DIR from test/cli-helpers.ts), except

@@ -5,7 +5,7 @@
  * of files (e.g. `npm run test:s3 -- test/media-serve.test.ts`).
  */
 import { spawn } from 'node:child_process';
-import { startS3Server } from '../test/s3.js';
+import { startS3Server } from '../test/support/s3.js';
 
 // Files whose tests store media through startApp(). test/s3-store.test.ts starts its own server
 // and runs with the SQLite half.

@@ -1,52 +1,50 @@
-import { readFileSync } from 'node:fs';
 import cookie from '@fastify/cookie';
-import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { purgeExpiredSessions } from './modules/auth/data.js';
 import type { Config } from './config.js';
-import { type Db, connect } from './db/connect.js';
+import type { Db, OpenDatabase } from './db/connect.js';
+import type { DataVersion } from './db/data-version.js';
 import { AccessLog } from './http/access-log.js';
+import { problem } from './http/problems.js';
 import { lazySerializers } from './http/serializer.js';
 import { validatorCompiler } from './http/validator.js';
-import { createStore } from './storage/index.js';
-import type { MediaStore } from './storage/store.js';
-import auth from './modules/auth/plugin.js';
+import { authPlugin, authRoutes } from './modules/auth/index.js';
+import { mediaSweep } from './modules/media/index.js';
+import { movieRoutes } from './modules/movies/index.js';
+import { reviewRoutes } from './modules/reviews/index.js';
+import { serviceRoutes } from './modules/service/index.js';
+import { userRoutes } from './modules/users/index.js';
 import bodyLimits from './plugins/body-limits.js';
 import corsPolicy from './plugins/cors.js';
 import counters from './plugins/counters.js';
 import docs from './plugins/docs.js';
 import errors from './plugins/errors.js';
 import etag from './plugins/etag.js';
+import jsonContentType from './plugins/json-content-type.js';
 import rateLimits from './plugins/rate-limits.js';
 import readCache from './plugins/read-cache.js';
 import requestIdHeader, { requestId } from './plugins/request-id.js';
 import securityHeaders from './plugins/security-headers.js';
 import serverLimitsOnHttp2, { serverLimits } from './plugins/server-limits.js';
 import webClient from './plugins/web-client.js';
-import mediaRoutes from './modules/media/routes.js';
-import mediaSweep from './modules/media/sweep.js';
-import movieRoutes from './modules/movies/routes.js';
-import reviewRoutes from './modules/reviews/routes.js';
-import serviceRoutes from './modules/service/routes.js';
+import type { MediaStore } from './storage/store.js';
 import hsts from './tls/hsts.js';
-import jsonContentType from './plugins/json-content-type.js';
 import type { TlsServerOptions } from './tls/options.js';
-import tokenRoutes from './modules/auth/routes.js';
-import userRoutes from './modules/users/routes.js';
+
+export { VERSION } from './package-info.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** The configuration: the one way settings reach every plugin. */
     config: Config;
     db: Db;
+    /** On SQLite, what says whether the data changed (src/db/data-version.ts); undefined on PostgreSQL. */
+    dataVersion: DataVersion | undefined;
     store: MediaStore;
     /** `ready` is true between a finished start and the beginning of shutdown; /readyz reports it. */
     lifecycle: { ready: boolean };
   }
 }
-
-const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string; license: string };
-export const VERSION: string = PACKAGE.version;
 
 // Secrets travel in these; none of them may reach a log line.
 const REDACT = [
@@ -66,19 +64,23 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   };
 }
 
+/**
+ * What the app is built on. The database and the media store belong to whoever opened them (the
+ * server, a test, the CLI): the app uses them and never closes them.
+ */
 export interface AppOptions {
-  /** An already open database (tests, CLI); otherwise the app opens one from the config and closes it. */
-  db?: Db;
-  /** The media store; otherwise made from the config. */
-  store?: MediaStore;
+  database: OpenDatabase;
+  store: MediaStore;
   logger?: FastifyServerOptions['logger'];
-  /** The built web client to serve at `/`; otherwise dist/web (tests point it at a fixture). */
-  webRoot?: string;
   /** HTTPS with HTTP/2 (src/tls/options.ts); plain HTTP/1.1 without. */
   server?: TlsServerOptions;
 }
 
-export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
+/**
+ * The composition root: the Fastify instance, the infrastructure plugins (each reads what it needs
+ * from `app.config`), then the feature modules, in the order their declared dependencies require.
+ */
+export async function buildApp(config: Config, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config),
     genReqId: requestId,
@@ -92,10 +94,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     schemaController: lazySerializers,
     // A URL that does not decode never reaches routing or hooks; it still answers FastAPI's shape.
     frameworkErrors: (error, request, reply) => {
-      const detail = error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL: it does not decode as UTF-8' : error.message;
+      const { status, body } = error.code === 'FST_ERR_BAD_URL' ? problem('malformed_url') : problem('bad_request', { reason: error.message });
       // Untyped on purpose: this runs before any route, so no route's reply types apply.
       const raw = reply as unknown as { header(k: string, v: string): typeof raw; code(c: number): typeof raw; send(p: unknown): void };
-      raw.header('x-request-id', request.id).code(error.statusCode ?? 400).send({ detail });
+      raw.header('x-request-id', request.id).code(error.statusCode ?? status).send(body);
     },
     // Timeouts and header size against slow or oversized requests (see plugins/server-limits.ts).
     ...serverLimits(config),
@@ -108,52 +110,39 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   }
   app.setValidatorCompiler(validatorCompiler);
   app.decorate('config', config);
-  app.decorate('db', options.db ?? connect(config.database));
-  app.decorate('store', options.store ?? (await createStore(config.mediaStore)));
+  app.decorate('db', options.database.db);
+  app.decorate('dataVersion', options.database.dataVersion);
+  app.decorate('store', options.store);
   app.decorate('lifecycle', { ready: false });
-  if (!options.db) app.addHook('onClose', async () => app.db.destroy());
 
-  const purge = setInterval(() => {
-    purgeExpiredSessions(app.db, app.sessionPolicy).catch((err: unknown) => app.log.warn({ err }, 'session purge failed'));
-  }, 3600_000);
-  purge.unref();
-  app.addHook('onClose', async () => clearInterval(purge));
-
-  await app.register(jsonContentType); // first: every later onSend hook sees the final Content-Type
-  if (options.server) await app.register(hsts); // before the routes, so every answer carries it
-  // Headers first, so that a CORS preflight answered by plugins/cors.ts carries them too; CORS
-  // before errors (see plugins/cors.ts); rate limits before any route is added.
-  await app.register(serverLimitsOnHttp2, { config });
+  // Cross-cutting plugins; each declares the ones it must come after (fastify-plugin checks).
+  await app.register(jsonContentType);
+  if (options.server) await app.register(hsts);
+  await app.register(serverLimitsOnHttp2);
   await app.register(securityHeaders);
   await app.register(requestIdHeader);
-  await app.register(corsPolicy, { origins: config.corsOrigins });
-  await app.register(errors, { bodyLimit: config.bodyLimit });
-  await app.register(counters); // before the rate limits and auth, which count in it
-  await app.register(rateLimits, { max: config.rateLimitMax, window: config.rateLimitWindow, authMax: config.authRateLimitMax });
+  await app.register(corsPolicy);
+  await app.register(errors);
+  await app.register(counters);
+  await app.register(rateLimits);
   await app.register(bodyLimits);
   await app.register(etag);
   await app.register(cookie);
-  // JSON is the only body type, except the OAuth2 form at /auth; Fastify's default text/plain
-  // parser would otherwise let a text body through to validation instead of answering 415.
+  // JSON is the only body type, except the OAuth2 form at /auth and the uploads; Fastify's default
+  // text/plain parser would otherwise let a text body through to validation instead of a 415.
   app.removeContentTypeParser('text/plain');
-  await app.register(auth, {
-    policy: { idleTimeout: config.sessionIdleTimeout, maxAge: config.sessionMaxAge },
-    loginWindow: config.loginWindow,
-  });
-  await app.register(docs, { version: VERSION, license: PACKAGE.license });
-  await app.register(readCache); // before the routes that ask for it
+  await app.register(authPlugin);
+  await app.register(docs);
+  await app.register(readCache);
 
+  // The feature modules (src/modules/): each one's routes, in one encapsulated scope each.
   await app.register(serviceRoutes);
-  await app.register(async (scope) => {
-    await scope.register(formbody, { bodyLimit: config.bodyLimit });
-    await scope.register(tokenRoutes);
-  });
+  await app.register(authRoutes);
   await app.register(userRoutes);
   await app.register(movieRoutes);
   await app.register(reviewRoutes);
-  await app.register(mediaRoutes);
-  await app.register(mediaSweep, { interval: config.mediaSweepInterval });
-  await app.register(webClient, { root: options.webRoot });
+  await app.register(mediaSweep);
+  await app.register(webClient);
 
   app.addHook('onReady', async () => {
     app.lifecycle.ready = true;

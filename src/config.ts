@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** A configuration problem: the start stops with this one line, never a stack trace. */
 export class ConfigError extends Error {
@@ -94,7 +95,12 @@ export interface Config {
   redis: RedisConfig | null;
   /** Server processes sharing the port; 1 is a single process, more a node:cluster primary and its workers. */
   workers: number;
+  /** The built web client served at `/`: dist/web (not a setting: the tests point it at a stand-in). */
+  webRoot: string;
 }
+
+/** Where `npm run build` puts the client: <project>/dist/web, from src/ or dist/ alike. */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../dist/web', import.meta.url));
 
 type Env = Record<string, string | undefined>;
 
@@ -349,5 +355,6 @@ export function loadConfig(env: Env = process.env): Config {
     httpRedirectPort: parseRedirectPort(env, tls, port),
     redis: parseRedis(env),
     workers: parseWorkers(env, database),
+    webRoot: DEFAULT_WEB_ROOT,
   };
 }

@@ -6,9 +6,9 @@ import path from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildApp, loggerOptions } from './app.js';
 import { type Config, ConfigError } from './config.js';
-import { type Db, connect } from './db/connect.js';
+import { type Db, connect, openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
-import { sweepOrphans } from './modules/media/files.js';
+import { sweepOrphans } from './modules/media/index.js';
 import { createStore } from './storage/index.js';
 import type { MediaStore } from './storage/store.js';
 import { type TlsMaterial, loadTls, tlsServerOptions } from './tls/options.js';
@@ -99,12 +99,13 @@ async function clearLeftovers(config: Config, db: Db, store: MediaStore): Promis
 export async function prepareStart(config: Config): Promise<{ tls: TlsMaterial | null; swept: number }> {
   const tls = await loadTls(config.tls);
   const db = connect(config.database);
+  const store = await createStore(config.mediaStore);
   try {
     await migrateToLatest(db);
-    const swept = await clearLeftovers(config, db, await createStore(config.mediaStore));
+    const swept = await clearLeftovers(config, db, store);
     return { tls, swept };
   } finally {
-    await db.destroy();
+    await Promise.all([db.destroy(), store.close()]);
   }
 }
 
@@ -116,16 +117,17 @@ export async function prepareStart(config: Config): Promise<{ tls: TlsMaterial |
 export async function serve(config: Config, role: 'single' | 'worker' = 'single'): Promise<FastifyInstance> {
   // First: a missing or wrong certificate stops the start before the database is touched.
   const tls = await loadTls(config.tls);
-  const db = connect(config.database);
-  if (role === 'single') await migrateToLatest(db);
+  // This process owns the database and the store: it opens them here and closes them after the app.
+  const database = openDatabase(config.database);
+  if (role === 'single') await migrateToLatest(database.db);
   const store = await createStore(config.mediaStore);
   const logger = role === 'worker' ? loggerMarked(config, { worker: cluster.worker?.id }) : undefined;
-  const app = await buildApp(config, { db, store, ...(logger ? { logger } : {}), ...(tls ? { server: tlsServerOptions(tls) } : {}) });
+  const app = await buildApp(config, { database, store, ...(logger ? { logger } : {}), ...(tls ? { server: tlsServerOptions(tls) } : {}) });
   if (role === 'single') {
-    const swept = await clearLeftovers(config, db, store);
+    const swept = await clearLeftovers(config, database.db, store);
     if (swept > 0) app.log.info({ files: swept }, 'removed orphaned media files');
   }
-  app.addHook('onClose', async () => db.destroy());
+  app.addHook('onClose', async () => Promise.all([database.close(), store.close()]).then(() => undefined));
   if (tls) closeConnectionsOnShutdown(app);
   // The plain-HTTP redirect listener, when there is one, shuts down with the app (hooks cannot be
   // added once it listens, hence the variable). Its answers close their connections, so closing

@@ -3,22 +3,9 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp, loggerOptions } from '../src/app.js';
+import { loggerOptions } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { connect } from '../src/db/connect.js';
-import { migrateToLatest } from '../src/db/migrate.js';
-import {
-  PASSWORD,
-  type TestContext,
-  adminToken,
-  bearer,
-  createMovie,
-  register,
-  sessionCookie,
-  startApp,
-  token,
-  userToken,
-} from './helpers.js';
+import { PASSWORD, type TestContext, adminToken, bearer, createMovie, register, sessionCookie, startApp, token, userToken } from './support/app.js';
 
 interface UserBody {
   id: number;
@@ -33,8 +20,8 @@ interface TokenBody {
   expires_in: number;
 }
 
-const BAD_LOGIN = { detail: 'Incorrect username or password' };
-const NOT_AUTHENTICATED = { detail: 'Not authenticated' };
+const BAD_LOGIN = { detail: 'Incorrect username or password', code: 'invalid_credentials' };
+const NOT_AUTHENTICATED = { detail: 'Not authenticated', code: 'not_authenticated' };
 const EVIL = 'https://evil.example';
 
 function login(app: FastifyInstance, username: string, password: string, headers: Record<string, string> = {}) {
@@ -188,7 +175,7 @@ describe('registration', () => {
     for (const username of ['Duplicado', 'duplicado', 'DUPLICADO']) {
       const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/users', payload: { username, password: 'another-password' } });
       assert.equal(res.statusCode, 409, res.body);
-      assert.deepEqual(res.json(), { detail: 'Username already in use' });
+      assert.deepEqual(res.json(), { detail: 'Username already in use', code: 'username_taken' });
     }
     // The first account is untouched: its own password still works, the other one does not.
     assert.equal((await tokenForm(ctx.app, 'duplicado', PASSWORD)).statusCode, 200);
@@ -207,7 +194,7 @@ describe('registration', () => {
     );
     const codes = results.map((r) => r.statusCode).sort();
     assert.deepEqual(codes, [201, ...Array<number>(19).fill(409)]);
-    for (const r of results.filter((x) => x.statusCode === 409)) assert.deepEqual(r.json(), { detail: 'Username already in use' });
+    for (const r of results.filter((x) => x.statusCode === 409)) assert.deepEqual(r.json(), { detail: 'Username already in use', code: 'username_taken' });
     const rows = await ctx.db
       .selectFrom('users')
       .select('id')
@@ -243,7 +230,7 @@ describe('registration', () => {
   it('answers 404 for an unknown user id', async () => {
     const res = await ctx.app.inject({ method: 'GET', url: '/api/v1/users/999999' });
     assert.equal(res.statusCode, 404);
-    assert.deepEqual(res.json(), { detail: 'User not found' });
+    assert.deepEqual(res.json(), { detail: 'User not found', code: 'user_not_found' });
   });
 });
 
@@ -405,7 +392,7 @@ describe('OAuth2 password flow at /auth', () => {
     assertTokenResponse(await ctx.app.inject({ method: 'POST', url: '/api/v1/auth', payload: { username: 'oauth_bob', password: PASSWORD } }));
     const wrong = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth', payload: { username: 'oauth_bob', password: 'wrong-password' } });
     assert.equal(wrong.statusCode, 401);
-    assert.deepEqual(wrong.json(), { detail: 'Incorrect username or password' });
+    assert.deepEqual(wrong.json(), { detail: 'Incorrect username or password', code: 'invalid_credentials' });
     assert.equal(wrong.headers['www-authenticate'], 'Bearer');
     const get = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth' });
     assert.equal(get.statusCode, 405);
@@ -683,7 +670,7 @@ describe('password change', () => {
     const otherToken = await token(ctx.app, 'careful');
     const res = await change(bearer(current), 'not-my-password', 'another-new-password');
     assert.equal(res.statusCode, 403);
-    assert.deepEqual(res.json(), { detail: 'Current password is incorrect' });
+    assert.deepEqual(res.json(), { detail: 'Current password is incorrect', code: 'current_password_incorrect' });
     assert.equal((await tokenForm(ctx.app, 'careful', PASSWORD)).statusCode, 200);
     assertUnauthorized(await tokenForm(ctx.app, 'careful', 'another-new-password'));
     assert.equal((await me(ctx.app, bearer(otherToken))).statusCode, 200);
@@ -833,7 +820,7 @@ describe('account deletion and the caller’s reviews', () => {
     const r = await review(t, m.id, 3);
     const res = await ctx.app.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: bearer(t), payload: { password: 'wrong-password' } });
     assert.equal(res.statusCode, 403);
-    assert.deepEqual(res.json(), { detail: 'Password is incorrect' });
+    assert.deepEqual(res.json(), { detail: 'Password is incorrect', code: 'password_incorrect' });
     assert.equal((await me(ctx.app, bearer(t))).statusCode, 200);
     assert.equal((await ctx.app.inject({ method: 'GET', url: `/api/v1/reviews/${r.id}` })).statusCode, 200);
     assert.equal((await ctx.app.inject({ method: 'GET', url: `/api/v1/users/${user.id}` })).statusCode, 200);
@@ -1283,7 +1270,7 @@ describe('admin-only endpoints', () => {
     const user = await userToken(ctx.app, 'plain_user');
     const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/movies', headers: bearer(user), payload: { title: 'Not Allowed' } });
     assert.equal(res.statusCode, 403);
-    assert.deepEqual(res.json(), { detail: 'Administrator role required' });
+    assert.deepEqual(res.json(), { detail: 'Administrator role required', code: 'admin_required' });
     assert.equal(res.headers['www-authenticate'], undefined);
 
     const anon = await ctx.app.inject({ method: 'POST', url: '/api/v1/movies', payload: { title: 'Not Allowed' } });
@@ -1310,12 +1297,6 @@ describe('admin-only endpoints', () => {
 
 describe('secrets in the log', () => {
   it('never logs a password, a token or a session cookie, even at trace level', async () => {
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const path = await import('node:path');
-    const dir = mkdtempSync(path.join(tmpdir(), 'butaca-log-'));
-    const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'trace' });
-    const db = connect(config.database);
     let log = '';
     const stream = new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -1323,37 +1304,31 @@ describe('secrets in the log', () => {
         done();
       },
     });
+    const base = loggerOptions(loadConfig({ LOG_LEVEL: 'trace' })) as Record<string, unknown>;
+    const ctx = await startApp({ LOG_LEVEL: 'trace' }, { logger: { ...base, level: 'trace', stream } as never });
+    const app = ctx.app;
     try {
-      await migrateToLatest(db);
-      const base = loggerOptions(config) as Record<string, unknown>;
-      const app = await buildApp(config, { db, logger: { ...base, level: 'trace', stream } as never });
-      await app.ready();
-      try {
-        const password = 'Log-Sentinel-Password-77';
-        const newPassword = 'Log-Sentinel-New-Password-88';
-        await register(app, 'logged', password);
-        const access = await token(app, 'logged', password);
-        const loginRes = await login(app, 'logged', password);
-        const cookieSecret = loginRes.cookies.find((c) => c.name === 'butaca_session')!.value;
-        await tokenForm(app, 'logged', 'Wrong-Sentinel-Password');
-        await me(app, { ...bearer(access), cookie: `butaca_session=${cookieSecret}` });
-        const put = await app.inject({
-          method: 'PUT',
-          url: '/api/v1/users/me/password',
-          headers: bearer(access),
-          payload: { current_password: password, new_password: newPassword },
-        });
-        assert.equal(put.statusCode, 204);
-        assert.ok(log.length > 0, 'nothing was logged at trace level');
-        for (const secret of [password, newPassword, 'Wrong-Sentinel-Password', access, cookieSecret]) {
-          assert.ok(!log.includes(secret), `the log contains a secret: ${secret.slice(0, 6)}…`);
-        }
-      } finally {
-        await app.close();
+      const password = 'Log-Sentinel-Password-77';
+      const newPassword = 'Log-Sentinel-New-Password-88';
+      await register(app, 'logged', password);
+      const access = await token(app, 'logged', password);
+      const loginRes = await login(app, 'logged', password);
+      const cookieSecret = loginRes.cookies.find((c) => c.name === 'butaca_session')!.value;
+      await tokenForm(app, 'logged', 'Wrong-Sentinel-Password');
+      await me(app, { ...bearer(access), cookie: `butaca_session=${cookieSecret}` });
+      const put = await app.inject({
+        method: 'PUT',
+        url: '/api/v1/users/me/password',
+        headers: bearer(access),
+        payload: { current_password: password, new_password: newPassword },
+      });
+      assert.equal(put.statusCode, 204);
+      assert.ok(log.length > 0, 'nothing was logged at trace level');
+      for (const secret of [password, newPassword, 'Wrong-Sentinel-Password', access, cookieSecret]) {
+        assert.ok(!log.includes(secret), `the log contains a secret: ${secret.slice(0, 6)}…`);
       }
     } finally {
-      await db.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      await ctx.close();
     }
   });
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { hashPassword } from '../src/modules/auth/passwords.js';
-import { insertUser } from '../src/modules/users/data.js';
-import { PASSWORD, type TestContext, bearer, createMovie, mediaFixture, sessionCookie, startApp, uploadMedia } from './helpers.js';
+import { hashPassword } from '../src/security/passwords.js';
+import { insertUser } from '../src/modules/users/index.js';
+import { PASSWORD, type TestContext, bearer, createMovie, mediaFixture, sessionCookie, startApp, uploadMedia } from './support/app.js';
 
 /*
  * Who may call what: every endpoint of the contract (api.md's tables) × every kind of caller ×

@@ -4,9 +4,9 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { connect } from '../src/db/connect.js';
-import { CLI_TIMEOUT_MS as TIMEOUT_MS, appOn, assertOneLine, cleanUp, databaseOf, runCli, spawnCli, tempDir } from './cli-helpers.js';
-import { bearer } from './helpers.js';
-import { testDatabaseKind } from './pg.js';
+import { CLI_TIMEOUT_MS as TIMEOUT_MS, appOnCliData, assertOneLine, cleanUp, databaseOf, runCli, spawnCli, tempDir } from './support/cli.js';
+import { bearer } from './support/app.js';
+import { testDatabaseKind } from './support/pg.js';
 
 const onSqlite = testDatabaseKind() === 'sqlite';
 
@@ -84,7 +84,7 @@ describe('butaca CLI', { concurrency: 2 }, () => {
     assert.match(res.stdout, /created admin "ana"/);
     assert.ok(!res.stdout.includes(password) && !res.stderr.includes(password), 'the password was echoed');
 
-    const ctx = await appOn(dir);
+    const ctx = await appOnCliData(dir);
     try {
       const row = await ctx.db.selectFrom('users').selectAll().where('username', '=', 'ana').executeTakeFirstOrThrow();
       assert.equal(row.role, 'admin');
@@ -110,7 +110,7 @@ describe('butaca CLI', { concurrency: 2 }, () => {
     const res = await runCli(['user', 'create', 'pepe'], { DATA_DIR: dir }, 'pepe-password\n');
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /created user "pepe"/);
-    const ctx = await appOn(dir);
+    const ctx = await appOnCliData(dir);
     try {
       const tokenRes = await ctx.app.inject({ method: 'POST', url: '/auth', payload: { username: 'pepe', password: 'pepe-password' } });
       assert.equal(tokenRes.statusCode, 200);
@@ -160,7 +160,7 @@ describe('butaca CLI', { concurrency: 2 }, () => {
       assert.ok(line.includes(name));
     }
     // The first account keeps its password.
-    const ctx = await appOn(dir);
+    const ctx = await appOnCliData(dir);
     try {
       const ok = await ctx.app.inject({ method: 'POST', url: '/auth', payload: { username: 'dup', password: 'first-password' } });
       assert.equal(ok.statusCode, 200);
@@ -180,7 +180,7 @@ describe('butaca CLI', { concurrency: 2 }, () => {
     assert.equal(demote.code, 0, demote.stderr);
     assert.match(demote.stdout, /"ana" is now user/);
 
-    const ctx = await appOn(dir);
+    const ctx = await appOnCliData(dir);
     try {
       const role = async () => (await ctx.db.selectFrom('users').select('role').where('username', '=', 'ana').executeTakeFirstOrThrow()).role;
       assert.equal(await role(), 'user');

@@ -6,8 +6,8 @@ import { availableParallelism } from 'node:os';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { assertOneLine, cleanUp, runCli, tempDir } from './cli-helpers.js';
-import { type Server, api, apiToken, apiUser, dataDirProblems, startServer, withDataDb } from './process-helpers.js';
+import { assertOneLine, cleanUp, runCli, tempDir } from './support/cli.js';
+import { type Server, api, apiToken, apiUser, dataDirProblems, startServer, withDataDb } from './support/processes.js';
 
 /*
  * WORKERS=2: `butaca serve` as a node:cluster primary with two worker processes on one port, on

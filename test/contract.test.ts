@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Exchange, type OpenApiDocument, contractProblems } from './contract.js';
-import { adminToken, bearer, createMovie, startApp } from './helpers.js';
+import { type Exchange, type OpenApiDocument, contractProblems } from './support/contract.js';
+import { adminToken, bearer, createMovie, startApp } from './support/app.js';
 
 const ERROR = { type: 'object', required: ['detail'], properties: { detail: { type: 'string' } } };
 const json = (schema: object) => ({ 'application/json': { schema } });

@@ -16,10 +16,10 @@ import { openSqliteCounters, sideDatabasePath } from '../src/counters/sqlite-sid
 import type { CounterStore } from '../src/counters/store.js';
 import { connect } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { PASSWORD, register, startApp } from './helpers.js';
-import { createTestDatabase, postgresAnswers } from './pg.js';
-import { REDIS_TEST_URL, dropRedisPrefix, needService, redisAnswers } from './redis.js';
-import { silenceableProxy } from './tcp-proxy.js';
+import { PASSWORD, register, startApp } from './support/app.js';
+import { createTestDatabase, postgresAnswers } from './support/pg.js';
+import { REDIS_TEST_URL, dropRedisPrefix, needService, redisAnswers } from './support/redis.js';
+import { silenceableProxy } from './support/tcp-proxy.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type TestContext, adminToken, bearer, startApp } from './helpers.js';
+import { type TestContext, adminToken, bearer, startApp } from './support/app.js';
 
 /*
  * Butaca beside the course's own server (test/fixtures/reference/course_api.py, a copy of
@@ -79,7 +79,10 @@ describe('Butaca beside the course’s own FastAPI server', { skip }, () => {
     const res = await ctx.app.inject({ method: method as 'GET', url, headers, ...(payload === undefined ? {} : { payload }) });
     const ct = res.headers['content-type'];
     const www = res.headers['www-authenticate'];
-    return { status: res.statusCode, contentType: ct === undefined ? null : String(ct), wwwAuthenticate: www === undefined ? null : String(www), body: res.body ? JSON.parse(res.body) : null };
+    const body = res.body ? (JSON.parse(res.body) as unknown) : null;
+    // What a course client reads of an error: `detail`. Butaca's `code` (and `ctx`) ride beside it for its own client.
+    const shown = res.statusCode >= 400 && body !== null && typeof body === 'object' && 'detail' in body ? { detail: (body as { detail: unknown }).detail } : body;
+    return { status: res.statusCode, contentType: ct === undefined ? null : String(ct), wwwAuthenticate: www === undefined ? null : String(www), body: shown };
   }
 
   /** The part of a review the course's API has: what its clients read. */

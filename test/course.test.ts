@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
-import { injectSend, runCourseScenario } from './course-scenario.js';
-import { type TestContext, adminToken, startApp } from './helpers.js';
+import { injectSend, runCourseScenario } from './support/course-scenario.js';
+import { type TestContext, adminToken, startApp } from './support/app.js';
 
 /*
  * A course student's `requests` clients against Butaca, in-process. The request sequence and its

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { cleanUp, runCli, tempDir } from './cli-helpers.js';
-import { type Server, api, apiToken, apiUser, dataDirProblems, startServer } from './process-helpers.js';
+import { cleanUp, runCli, tempDir } from './support/cli.js';
+import { type Server, api, apiToken, apiUser, dataDirProblems, startServer } from './support/processes.js';
 
 /*
  * Crash durability: an acknowledged write survives `kill -9`.

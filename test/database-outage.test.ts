@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
 import type { LightMyRequestResponse } from 'fastify';
-import { type TestContext, adminToken, startApp } from './helpers.js';
-import { createTestDatabase, postgresAnswers, testDatabaseKind } from './pg.js';
-import { needService } from './redis.js';
-import { silenceableProxy } from './tcp-proxy.js';
+import { type TestContext, adminToken, startApp } from './support/app.js';
+import { createTestDatabase, postgresAnswers, testDatabaseKind } from './support/pg.js';
+import { needService } from './support/redis.js';
+import { silenceableProxy } from './support/tcp-proxy.js';
 
 /** The answer a client gets while the database cannot serve: 503, a reason, a time to come back, no internals. */
 function assertUnavailable(res: LightMyRequestResponse, what: string): void {
   assert.equal(res.statusCode, 503, `${what}: ${res.body}`);
   assert.equal(res.headers['retry-after'], '5', what);
-  assert.deepEqual(res.json(), { detail: 'The database is unavailable; try again shortly' }, what);
+  assert.deepEqual(res.json(), { detail: 'The database is unavailable; try again shortly', code: 'database_unavailable' }, what);
 }
 
 describe('when the database cannot serve', () => {

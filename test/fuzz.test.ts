@@ -4,7 +4,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
-import { type TestContext, adminToken, bearer, createMovie, dbProblemsOf, mediaFixture, multipartBody, startApp, uploadMedia, userToken } from './helpers.js';
+import { type TestContext, adminToken, bearer, createMovie, dbProblemsOf, mediaFixture, multipartBody, startApp, uploadMedia, userToken } from './support/app.js';
 
 /*
  * Contract fuzzing: every operation of the OpenAPI document (the same schemas that validate the

@@ -6,24 +6,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { connect } from '../src/db/connect.js';
-import { migrateToLatest } from '../src/db/migrate.js';
 import { nestsDeeperThan } from '../src/plugins/body-limits.js';
 import { ensureDevCert } from '../src/tls/dev-cert.js';
-import {
-  PASSWORD,
-  type TestContext,
-  WEB_FIXTURE,
-  adminToken,
-  createMovie,
-  listenOnLoopback,
-  mediaFixture,
-  register,
-  startApp,
-  uploadMedia,
-} from './helpers.js';
+import { PASSWORD, type TestContext, adminToken, createMovie, listenOnLoopback, mediaFixture, register, startApp, uploadMedia } from './support/app.js';
 
 // A client that is not this machine: loopback is exempt from the rate limits (plugins/rate-limits.ts).
 const CLIENT = '203.0.113.7';
@@ -64,7 +50,7 @@ async function repeat(ctx: TestContext, n: number, options: InjectOptions): Prom
 function assertTooMany(res: LightMyRequestResponse): void {
   assert.equal(res.statusCode, 429, res.body);
   const body = res.json<{ detail: unknown }>();
-  assert.deepEqual(Object.keys(body), ['detail']);
+  assert.deepEqual(Object.keys(body).filter((k) => k !== 'ctx').sort(), ['code', 'detail']);
   assert.equal(typeof body.detail, 'string');
   assert.match(String(res.headers['retry-after']), /^\d+$/);
   assert.ok(Number(res.headers['retry-after']) >= 1);
@@ -196,7 +182,7 @@ describe('CORS', () => {
       assert.equal(wrongMethod.statusCode, 405);
       const unknown = await ctx.app.inject({ method: 'POST', url: '/api/v1/nothing-here' });
       assert.equal(unknown.statusCode, 404, unknown.body);
-      assert.deepEqual(unknown.json(), { detail: 'Not Found' });
+      assert.deepEqual(unknown.json(), { detail: 'Not Found', code: 'not_found' });
     });
   });
 
@@ -337,7 +323,7 @@ describe('request body limits', () => {
   it('refuses JSON nested deeper than 32 levels with 400 and a clear detail', async () => {
     const res = await post(`${'['.repeat(33)}${']'.repeat(33)}`);
     assert.equal(res.statusCode, 400);
-    assert.deepEqual(res.json(), { detail: 'Request body nests arrays or objects deeper than 32 levels' });
+    assert.deepEqual(res.json(), { detail: 'Request body nests arrays or objects deeper than 32 levels', code: 'body_too_deep', ctx: { max_depth: 32 } });
     const objects = await post(`{"username":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}`);
     assert.equal(objects.statusCode, 400);
   });
@@ -352,7 +338,7 @@ describe('request body limits', () => {
     const poisoned = await post('{"username":"eve","password":"correct-horse-battery","__proto__":{"role":"admin"}}');
     assert.equal(poisoned.statusCode, 400);
     assert.equal(typeof poisoned.json<{ detail: unknown }>().detail, 'string');
-    assert.deepEqual((await post('{"username": ')).json(), { detail: 'Request body is not valid JSON' });
+    assert.deepEqual((await post('{"username": ')).json(), { detail: 'Request body is not valid JSON', code: 'body_not_json' });
     assert.equal((await post('')).statusCode, 400);
   });
 
@@ -468,22 +454,9 @@ describe('server limits under HTTPS (HTTP/1.1 fallback of the HTTP/2 server)', (
   before(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'butaca-hardening-tls-'));
     const cert = await ensureDevCert(path.join(dir, 'tls'));
-    const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', HEADERS_TIMEOUT: '1', MAX_HEADER_SIZE: '8192' });
-    const db = connect(config.database);
-    await migrateToLatest(db);
     const https = { key: readFileSync(cert.keyFile), cert: readFileSync(cert.certFile), allowHTTP1: true as const };
-    const app = await buildApp(config, { db, logger: false, webRoot: WEB_FIXTURE, server: { http2: true, https } });
-    await app.ready();
-    ctx = {
-      app,
-      db,
-      config,
-      close: async () => {
-        await app.close();
-        await db.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    const app = await startApp({ HEADERS_TIMEOUT: '1', MAX_HEADER_SIZE: '8192' }, { server: { http2: true, https } });
+    ctx = { ...app, close: async () => app.close().finally(() => rmSync(dir, { recursive: true, force: true })) };
     port = await listenOnLoopback(ctx);
   });
   after(() => ctx.close());

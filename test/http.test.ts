@@ -1,26 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
-import { buildApp, loggerOptions } from '../src/app.js';
+import { loggerOptions } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { type Db, connect } from '../src/db/connect.js';
-import { migrateToLatest } from '../src/db/migrate.js';
-import {
-  PASSWORD,
-  type TestContext,
-  adminToken,
-  bearer,
-  createMovie,
-  register,
-  sessionCookie,
-  startApp,
-  userToken,
-} from './helpers.js';
+import { type Db } from '../src/db/connect.js';
+import { PASSWORD, type TestContext, adminToken, bearer, createMovie, register, sessionCookie, startApp, userToken } from './support/app.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers local to this file
@@ -79,10 +65,6 @@ interface LoggedApp {
  * options (same redaction) into memory, so a test can read what would have been logged.
  */
 async function startLoggedApp(): Promise<LoggedApp> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'butaca-test-'));
-  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'info' });
-  const db = connect(config.database);
-  await migrateToLatest(db);
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer | string, _encoding, callback) {
@@ -91,24 +73,20 @@ async function startLoggedApp(): Promise<LoggedApp> {
     },
   });
   // Production options minus the pretty-printing transport (only used on a terminal), plus our stream.
-  const { transport: _transport, ...production } = loggerOptions(config) as Record<string, unknown>;
-  const app = await buildApp(config, { db, logger: { ...production, level: 'info', stream } });
-  await app.ready();
+  const { transport: _transport, ...production } = loggerOptions(loadConfig({ LOG_LEVEL: 'info' })) as Record<string, unknown>;
+  // No contract check: these tests break the database on purpose, and what it then answers is theirs to check.
+  const ctx = await startApp({ LOG_LEVEL: 'info' }, { logger: { ...production, level: 'info', stream }, contract: false });
   const text = (): string => chunks.join('');
   return {
-    app,
-    db,
+    app: ctx.app,
+    db: ctx.db,
     text,
     lines: () =>
       text()
         .split('\n')
         .filter((line) => line.trim() !== '')
         .map((line) => JSON.parse(line) as LogLine),
-    close: async () => {
-      await app.close();
-      await db.destroy();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: ctx.close,
   };
 }
 
@@ -181,7 +159,7 @@ describe('HTTP conventions', () => {
       it(`${method} ${url} → 405 with Allow: ${allow.join(', ')}`, async () => {
         const res = await ctx.app.inject({ method, url });
         assert.equal(res.statusCode, 405);
-        assert.deepEqual(res.json(), { detail: 'Method Not Allowed' });
+        assert.deepEqual(res.json(), { detail: 'Method Not Allowed', code: 'method_not_allowed' });
         assert.match(String(res.headers['content-type']), /^application\/json/);
         assert.deepEqual(allowOf(res), allow);
       });
@@ -225,7 +203,7 @@ describe('HTTP conventions', () => {
       ] as const) {
         const res = await ctx.app.inject({ method, url });
         assert.equal(res.statusCode, 404, `${method} ${url}`);
-        assert.deepEqual(res.json(), { detail: 'Not Found' });
+        assert.deepEqual(res.json(), { detail: 'Not Found', code: 'not_found' });
         assert.equal(res.headers.allow, undefined);
       }
       // A page path outside the API is the web client's: its "not found" page, still a 404 (test/web-client.test.ts).
@@ -352,7 +330,7 @@ describe('HTTP conventions', () => {
     it('never tags or 304s errors and writes, even with a matching If-None-Match', async () => {
       const missing = await ctx.app.inject({ url: '/api/v1/movies/999999', headers: { 'if-none-match': '*' } });
       assert.equal(missing.statusCode, 404);
-      assert.deepEqual(missing.json(), { detail: 'Movie not found' });
+      assert.deepEqual(missing.json(), { detail: 'Movie not found', code: 'movie_not_found' });
       assert.equal(missing.headers.etag, undefined);
 
       const invalid = await ctx.app.inject({ url: '/api/v1/movies?page=0', headers: { 'if-none-match': '*' } });
@@ -506,7 +484,7 @@ describe('HTTP conventions', () => {
         const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/users', headers: { 'content-type': 'application/json' }, payload });
         assert.equal(res.statusCode, 400, payload);
         const body = res.json<{ detail: unknown }>();
-        assert.deepEqual(Object.keys(body), ['detail']);
+        assert.deepEqual(Object.keys(body).filter((k) => k !== 'ctx').sort(), ['code', 'detail']);
         assert.equal(typeof body.detail, 'string');
         assert.match(String(body.detail), /not valid JSON/i);
       }
@@ -551,7 +529,7 @@ describe('HTTP conventions', () => {
         const res = await ctx.app.inject({ method: 'POST', url, headers: { ...headers, 'content-type': 'application/json' }, payload: '' });
         assert.equal(res.statusCode, 400, `${url}: ${res.body}`);
         const body = res.json<{ detail: unknown }>();
-        assert.deepEqual(Object.keys(body), ['detail']);
+        assert.deepEqual(Object.keys(body).filter((k) => k !== 'ctx').sort(), ['code', 'detail']);
         assert.equal(typeof body.detail, 'string');
         assert.match(String(body.detail), /empty/i);
       }
@@ -572,7 +550,7 @@ describe('HTTP conventions', () => {
       for (const [type, payload] of bodies) {
         const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/users', headers: { 'content-type': type }, payload });
         assert.equal(res.statusCode, 415, `${type}: ${res.body}`);
-        assert.deepEqual(res.json(), { detail: 'Unsupported Content-Type: send application/json' }, type);
+        assert.deepEqual(res.json(), { detail: 'Unsupported Content-Type: send application/json', code: 'unsupported_media_type', ctx: { accepted: 'application/json' } }, type);
       }
       const review = await ctx.app.inject({
         method: 'POST',
@@ -593,7 +571,11 @@ describe('HTTP conventions', () => {
         for (const [type, payload] of bodies.filter(([t]) => !t.startsWith('application/x-www-form-urlencoded'))) {
           const auth = await ctx.app.inject({ method: 'POST', url, headers: { 'content-type': type }, payload });
           assert.equal(auth.statusCode, 415, `${url} ${type}`);
-          assert.deepEqual(auth.json(), { detail: 'Unsupported Content-Type: send application/x-www-form-urlencoded or application/json' });
+          assert.deepEqual(auth.json(), {
+            detail: 'Unsupported Content-Type: send application/x-www-form-urlencoded or application/json',
+            code: 'unsupported_media_type',
+            ctx: { accepted: 'application/x-www-form-urlencoded or application/json' },
+          });
         }
       }
       assert.deepEqual(await counts(ctx.db), before2);
@@ -605,7 +587,7 @@ describe('HTTP conventions', () => {
       const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/users', headers: { 'content-type': 'application/json' }, payload: big });
       assert.equal(res.statusCode, 413);
       const body = res.json<{ detail: unknown }>();
-      assert.deepEqual(Object.keys(body), ['detail']);
+      assert.deepEqual(Object.keys(body).filter((k) => k !== 'ctx').sort(), ['code', 'detail']);
       assert.equal(typeof body.detail, 'string');
       assert.deepEqual(await counts(ctx.db), before2);
     });
@@ -629,7 +611,7 @@ describe('HTTP conventions', () => {
         });
         assert.equal(movie.statusCode, 413);
         const body = movie.json<{ detail: unknown }>();
-        assert.deepEqual(Object.keys(body), ['detail']);
+        assert.deepEqual(Object.keys(body).filter((k) => k !== 'ctx').sort(), ['code', 'detail']);
         assert.equal(typeof body.detail, 'string');
 
         const form = await small.app.inject({
@@ -659,14 +641,16 @@ describe('HTTP conventions', () => {
       loc: (string | number)[];
       msg: string;
       type: string;
+      ctx?: Record<string, string | number>;
     }
+    /** FastAPI's 422 body, each item as pydantic writes it: loc, msg, type, and ctx when the message has values. */
     const detailOf = (res: LightMyRequestResponse): Issue[] => {
       assert.equal(res.statusCode, 422, res.body);
       const body = res.json<{ detail: Issue[] }>();
       assert.deepEqual(Object.keys(body), ['detail']);
       assert.ok(Array.isArray(body.detail));
       for (const issue of body.detail) {
-        assert.deepEqual(Object.keys(issue).sort(), ['loc', 'msg', 'type']);
+        assert.deepEqual(Object.keys(issue).filter((k) => k !== 'ctx').sort(), ['loc', 'msg', 'type']);
         assert.ok(['body', 'query', 'path', 'header', 'cookie'].includes(String(issue.loc[0])), JSON.stringify(issue.loc));
         assert.equal(typeof issue.msg, 'string');
         assert.ok(issue.msg.length > 0);
@@ -686,9 +670,9 @@ describe('HTTP conventions', () => {
         payload: { movie_id: 'abc', review: '', score: 0 },
       });
       assert.deepEqual(detailOf(res), [
-        { loc: ['body', 'movie_id'], msg: 'Input should be a valid integer: a JSON number, not a string (JSON types are strict here)', type: 'int_type' },
-        { loc: ['body', 'review'], msg: 'String should have at least 1 character', type: 'string_too_short' },
-        { loc: ['body', 'score'], msg: 'Input should be greater than or equal to 1', type: 'greater_than_equal' },
+        { loc: ['body', 'movie_id'], msg: 'Input should be a valid integer: a JSON number, not a string (JSON types are strict here)', type: 'int_type', ctx: { got: 'string' } },
+        { loc: ['body', 'review'], msg: 'String should have at least 1 character', type: 'string_too_short', ctx: { min_length: 1 } },
+        { loc: ['body', 'score'], msg: 'Input should be greater than or equal to 1', type: 'greater_than_equal', ctx: { ge: 1 } },
       ]);
 
       const high = await ctx.app.inject({
@@ -715,7 +699,7 @@ describe('HTTP conventions', () => {
       ]);
       // A number written as a string is never read as one in a JSON body, and the message says why.
       const year = await ctx.app.inject({ method: 'POST', url: '/api/v1/movies', headers: bearer(admin), payload: { title: 'Strict', year: '2006' } });
-      assert.deepEqual(detailOf(year), [{ loc: ['body', 'year'], msg: 'Input should be a valid integer: a JSON number, not a string (JSON types are strict here)', type: 'int_type' }]);
+      assert.deepEqual(detailOf(year), [{ loc: ['body', 'year'], msg: 'Input should be a valid integer: a JSON number, not a string (JSON types are strict here)', type: 'int_type', ctx: { got: 'string' } }]);
       assert.deepEqual(await counts(ctx.db), before2);
     });
 
@@ -747,8 +731,8 @@ describe('HTTP conventions', () => {
     it('validates users: lengths and the username pattern, every field at once', async () => {
       const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/users', payload: { username: 'ab', password: 'short' } });
       assert.deepEqual(detailOf(res), [
-        { loc: ['body', 'username'], msg: 'String should have at least 3 characters', type: 'string_too_short' },
-        { loc: ['body', 'password'], msg: 'String should have at least 8 characters', type: 'string_too_short' },
+        { loc: ['body', 'username'], msg: 'String should have at least 3 characters', type: 'string_too_short', ctx: { min_length: 3 } },
+        { loc: ['body', 'password'], msg: 'String should have at least 8 characters', type: 'string_too_short', ctx: { min_length: 8 } },
       ]);
       const pattern = await ctx.app.inject({ method: 'POST', url: '/api/v1/users', payload: { username: 'has space', password: 'p'.repeat(129) } });
       assert.deepEqual(locTypes(detailOf(pattern)), [
@@ -760,7 +744,7 @@ describe('HTTP conventions', () => {
     it('uses loc "query" for bad query values and "path" for bad path parameters', async () => {
       const query = await ctx.app.inject('/api/v1/movies?page=0&limit=abc');
       assert.deepEqual(detailOf(query), [
-        { loc: ['query', 'page'], msg: 'Input should be greater than or equal to 1', type: 'greater_than_equal' },
+        { loc: ['query', 'page'], msg: 'Input should be greater than or equal to 1', type: 'greater_than_equal', ctx: { ge: 1 } },
         { loc: ['query', 'limit'], msg: 'Input should be a valid integer, unable to parse string as an integer', type: 'int_parsing' },
       ]);
       const tooMany = await ctx.app.inject('/api/v1/reviews?limit=101&movie_id=x');
@@ -780,7 +764,7 @@ describe('HTTP conventions', () => {
         { loc: ['path', 'id'], msg: 'Input should be a valid integer, unable to parse string as an integer', type: 'int_parsing' },
       ]);
       const zero = await ctx.app.inject('/api/v1/reviews/0');
-      assert.deepEqual(detailOf(zero), [{ loc: ['path', 'id'], msg: 'Input should be greater than or equal to 1', type: 'greater_than_equal' }]);
+      assert.deepEqual(detailOf(zero), [{ loc: ['path', 'id'], msg: 'Input should be greater than or equal to 1', type: 'greater_than_equal', ctx: { ge: 1 } }]);
       const reviewsOf = await ctx.app.inject('/api/v1/movies/-3/reviews?page=x');
       // Every invalid field, across the parts of the request: path, query and body together.
       assert.deepEqual(locTypes(detailOf(reviewsOf)), [
@@ -791,11 +775,11 @@ describe('HTTP conventions', () => {
       assert.deepEqual(detailOf(everywhere), [
         { loc: ['path', 'id'], msg: 'Input should be a valid integer, unable to parse string as an integer', type: 'int_parsing' },
         { loc: ['body', 'review'], msg: 'Field required', type: 'missing' },
-        { loc: ['body', 'score'], msg: 'Input should be less than or equal to 5', type: 'less_than_equal' },
+        { loc: ['body', 'score'], msg: 'Input should be less than or equal to 5', type: 'less_than_equal', ctx: { le: 5 } },
       ]);
       const noBody = await ctx.app.inject({ method: 'PUT', url: '/api/v1/movies/0', headers: bearer(admin) });
       assert.deepEqual(detailOf(noBody), [
-        { loc: ['path', 'id'], msg: 'Input should be greater than or equal to 1', type: 'greater_than_equal' },
+        { loc: ['path', 'id'], msg: 'Input should be greater than or equal to 1', type: 'greater_than_equal', ctx: { ge: 1 } },
         { loc: ['body'], msg: 'Field required', type: 'missing' },
       ]);
     });
@@ -870,7 +854,7 @@ describe('HTTP conventions', () => {
         const res = await ctx.app.inject('/readyz');
         assert.equal(res.statusCode, 503);
         const body = res.json<{ detail: unknown }>();
-        assert.deepEqual(Object.keys(body), ['detail']);
+        assert.deepEqual(Object.keys(body).filter((k) => k !== 'ctx').sort(), ['code', 'detail']);
         assert.equal(typeof body.detail, 'string');
         assert.equal(res.headers.etag, undefined);
         assert.equal((await ctx.app.inject('/healthz')).statusCode, 200);
@@ -1187,7 +1171,7 @@ describe('unexpected failures and the log', () => {
       // A review by id: a page of all reviews would not even reach the table (its total, 0, comes from row_counts).
       const res = await logged.app.inject({ url: '/api/v1/reviews/1', headers: { 'x-request-id': 'boom-500' } });
       assert.equal(res.statusCode, 500);
-      assert.deepEqual(res.json(), { detail: 'Internal Server Error' });
+      assert.deepEqual(res.json(), { detail: 'Internal Server Error', code: 'internal_error' });
       assert.equal(res.headers['x-request-id'], 'boom-500');
       assert.equal(res.headers.etag, undefined);
       assert.doesNotMatch(res.body, /reviews|select|sqlite|stack|at \w|\.ts/i);
@@ -1212,7 +1196,7 @@ describe('unexpected failures and the log', () => {
         payload: { movie_id: movie.id, review: 'nope', score: 3 },
       });
       assert.equal(write.statusCode, 500);
-      assert.deepEqual(write.json(), { detail: 'Internal Server Error' });
+      assert.deepEqual(write.json(), { detail: 'Internal Server Error', code: 'internal_error' });
       const id = String(write.headers['x-request-id']);
       assert.match(id, SANE_ID);
       const second = logged.lines().filter((l) => l.level >= 50);
@@ -1229,13 +1213,13 @@ describe('unexpected failures and the log', () => {
       await gone.db.destroy();
       const res = await gone.app.inject({ url: '/api/v1/movies', headers: { 'x-request-id': 'db-gone' } });
       assert.equal(res.statusCode, 500);
-      assert.deepEqual(res.json(), { detail: 'Internal Server Error' });
+      assert.deepEqual(res.json(), { detail: 'Internal Server Error', code: 'internal_error' });
       assert.equal(res.headers['x-request-id'], 'db-gone');
 
       const ready = await gone.app.inject('/readyz');
       assert.equal(ready.statusCode, 503);
       const body = ready.json<{ detail: unknown }>();
-      assert.deepEqual(Object.keys(body), ['detail']);
+      assert.deepEqual(Object.keys(body).filter((k) => k !== 'ctx').sort(), ['code', 'detail']);
       assert.equal(typeof body.detail, 'string');
       assert.doesNotMatch(String(body.detail), /destroyed|kysely|sqlite/i);
 

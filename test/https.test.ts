@@ -7,16 +7,13 @@ import { type AddressInfo, createServer } from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { generate } from 'selfsigned';
-import { buildApp } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { connect } from '../src/db/connect.js';
-import { migrateToLatest } from '../src/db/migrate.js';
 import { HSTS } from '../src/tls/hsts.js';
 import { loadTls, tlsServerOptions } from '../src/tls/options.js';
 import { createRedirectServer } from '../src/tls/redirect.js';
-import { assertOneLine, cleanUp, runCli, tempDir } from './cli-helpers.js';
-import { PASSWORD, WEB_FIXTURE, listenOnLoopback, startApp, wireFetch } from './helpers.js';
-import { type TlsRequest, type TlsResponse, h1Request, h2Request, plainRequest, serveProcess, sessionCookieOf } from './tls-helpers.js';
+import { assertOneLine, cleanUp, runCli, tempDir } from './support/cli.js';
+import { PASSWORD, listenOnLoopback, startApp, wireFetch } from './support/app.js';
+import { type TlsRequest, type TlsResponse, h1Request, h2Request, plainRequest, serveProcess, sessionCookieOf } from './support/tls.js';
 
 after(cleanUp);
 
@@ -301,11 +298,9 @@ describe('HTTPS', { concurrency: 2 }, () => {
 
   it('buildApp with the TLS server options, in-process: HTTP/2 and HTTP/1.1 on one port, HSTS on every answer', async () => {
     const dir = tempDir();
-    const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', HTTPS: 'self-signed' });
-    const tls = (await loadTls(config.tls))!;
-    const db = connect(config.database);
-    await migrateToLatest(db);
-    const app = await buildApp(config, { db, logger: false, webRoot: WEB_FIXTURE, server: tlsServerOptions(tls) });
+    const tls = (await loadTls(loadConfig({ DATA_DIR: dir, HTTPS: 'self-signed' }).tls))!;
+    const ctx = await startApp({ HTTPS: 'self-signed' }, { server: tlsServerOptions(tls) });
+    const app = ctx.app;
     try {
       await app.listen({ host: '127.0.0.1', port: 0 });
       const { port } = app.server.address() as AddressInfo;
@@ -318,8 +313,7 @@ describe('HTTPS', { concurrency: 2 }, () => {
       // inject does not go through TLS, but the header comes from a hook, so it is there too.
       assert.equal((await app.inject('/healthz')).headers['strict-transport-security'], HSTS);
     } finally {
-      await app.close();
-      await db.destroy();
+      await ctx.close();
     }
   });
 

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { createTestDatabase, postgresAnswers } from './pg.js';
-import { REDIS_TEST_URL, dropRedisPrefix, needService, redisAnswers } from './redis.js';
-import { type Server, startServer } from './process-helpers.js';
+import { createTestDatabase, postgresAnswers } from './support/pg.js';
+import { REDIS_TEST_URL, dropRedisPrefix, needService, redisAnswers } from './support/redis.js';
+import { type Server, startServer } from './support/processes.js';
 
 /*
  * Two real `butaca serve` processes on two ports over one database (PostgreSQL, or one SQLite

@@ -15,7 +15,7 @@ import {
   storedBytes,
   uploadMedia,
   wireFetch,
-} from './helpers.js';
+} from './support/app.js';
 import type { StoredObject } from '../src/storage/store.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import sharp from 'sharp';
 import { Readable } from 'node:stream';
-import { ORPHAN_GRACE_MS, sweepOrphans } from '../src/modules/media/files.js';
+import { ORPHAN_GRACE_MS, sweepOrphans } from '../src/modules/media/index.js';
 import {
   type MediaKindName,
   type TestContext,
@@ -28,8 +28,8 @@ import {
   waitUntil,
   wireFetch,
   wireRequest,
-} from './helpers.js';
-import { testMediaStoreKind } from './s3.js';
+} from './support/app.js';
+import { testMediaStoreKind } from './support/s3.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers local to this file
@@ -291,7 +291,7 @@ describe('media uploads: who may upload, and the answers', () => {
       // Before any upload, GET already says which one is missing.
       const none = await ctx.app.inject({ method: 'GET', url: mediaUrl(movie.id, kind) });
       assert.equal(none.statusCode, 404);
-      assert.deepEqual(none.json(), { detail: `${name} not found` });
+      assert.deepEqual(none.json(), { detail: `${name} not found`, code: `${kind}_not_found` });
 
       assert.equal((await uploadMedia(ctx.app, movie.id, kind, data, { token: admin })).statusCode, 201);
       const del = await ctx.app.inject({ method: 'DELETE', url: mediaUrl(movie.id, kind), headers: bearer(admin) });
@@ -302,10 +302,10 @@ describe('media uploads: who may upload, and the answers', () => {
         assert.equal(get.statusCode, 404, `${method} after DELETE`);
       }
       const get = await ctx.app.inject({ method: 'GET', url: mediaUrl(movie.id, kind) });
-      assert.deepEqual(get.json(), { detail: `${name} not found` });
+      assert.deepEqual(get.json(), { detail: `${name} not found`, code: `${kind}_not_found` });
       const again = await ctx.app.inject({ method: 'DELETE', url: mediaUrl(movie.id, kind), headers: bearer(admin) });
       assert.equal(again.statusCode, 404);
-      assert.deepEqual(again.json(), { detail: `${name} not found` });
+      assert.deepEqual(again.json(), { detail: `${name} not found`, code: `${kind}_not_found` });
     }
   });
 
@@ -321,7 +321,7 @@ describe('media uploads: who may upload, and the answers', () => {
       ];
       for (const res of responses) {
         assert.equal(res.statusCode, 404, res.body);
-        if (res.body !== '') assert.deepEqual(res.json(), { detail: 'Movie not found' });
+        if (res.body !== '') assert.deepEqual(res.json(), { detail: 'Movie not found', code: 'movie_not_found' });
       }
     }
     assert.deepEqual(await storedKeys(ctx, 'movies/424242/'), []);
@@ -913,7 +913,7 @@ describe('deleting a poster, a trailer or the movie removes the files', () => {
     for (const kind of ['poster', 'trailer'] as const) {
       const get = await ctx.app.inject({ method: 'GET', url: mediaUrl(id, kind) });
       assert.equal(get.statusCode, 404);
-      assert.deepEqual(get.json(), { detail: 'Movie not found' });
+      assert.deepEqual(get.json(), { detail: 'Movie not found', code: 'movie_not_found' });
     }
     assert.deepEqual((await storedFiles(ctx, bystander)), bystanderFiles);
     await assertStoreMatchesDb(ctx);

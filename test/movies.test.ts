@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { after, before, describe, it } from 'node:test';
-import { type CallOptions, type Method, type TestContext, adminToken, assertInvalid, callAs, createMovie, startApp, userToken } from './helpers.js';
-import { assertQueryError, checkEmptyPage, checkPagination } from './paging.js';
+import { type CallOptions, type Method, type TestContext, adminToken, assertInvalid, callAs, createMovie, startApp, userToken } from './support/app.js';
+import { assertQueryError, checkEmptyPage, checkPagination } from './support/paging.js';
 
 interface Movie {
   id: number;
@@ -30,8 +30,8 @@ const MOVIE_KEYS = [
   'year',
 ];
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const DUPLICATE = { detail: 'A movie with this title and year already exists' };
-const NOT_FOUND = { detail: 'Movie not found' };
+const DUPLICATE = { detail: 'A movie with this title and year already exists', code: 'movie_exists' };
+const NOT_FOUND = { detail: 'Movie not found', code: 'movie_not_found' };
 
 
 let ctx: TestContext;
@@ -328,7 +328,7 @@ describe('movie writes are for administrators only', () => {
       const res = await call(method, url, { payload });
       assert.equal(res.statusCode, 401, `${method} ${url}`);
       assert.equal(res.headers['www-authenticate'], 'Bearer');
-      assert.deepEqual(res.json(), { detail: 'Not authenticated' });
+      assert.deepEqual(res.json(), { detail: 'Not authenticated', code: 'not_authenticated' });
     }
     await unchanged();
   });
@@ -347,7 +347,7 @@ describe('movie writes are for administrators only', () => {
     for (const [method, url, payload] of writes()) {
       const res = await call(method, url, { payload, token: alice });
       assert.equal(res.statusCode, 403, `${method} ${url}`);
-      assert.deepEqual(Object.keys(res.json()), ['detail']);
+      assert.deepEqual(Object.keys(res.json()).filter((k) => k !== 'ctx').sort(), ['code', 'detail']);
       assert.equal(typeof res.json<{ detail: string }>().detail, 'string');
     }
     await unchanged();
@@ -553,7 +553,7 @@ describe('DELETE /api/v1/movies/{id}', () => {
     for (const r of gone) {
       const gr = await call('GET', `/api/v1/reviews/${r.id}`);
       assert.equal(gr.statusCode, 404);
-      assert.deepEqual(gr.json(), { detail: 'Review not found' });
+      assert.deepEqual(gr.json(), { detail: 'Review not found', code: 'review_not_found' });
     }
     const list = await call('GET', `/api/v1/movies/${doomed.id}/reviews`);
     assert.equal(list.statusCode, 404);

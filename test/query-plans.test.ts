@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type CompiledQuery, sql } from 'kysely';
 import { type Db, connect } from '../src/db/connect.js';
-import { type TestContext, bearer, startApp, userToken } from './helpers.js';
+import { type TestContext, bearer, startApp, userToken } from './support/app.js';
 
 /*
  * The list endpoints cost the same on a big catalogue as on a small one: their queries walk an

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { testDatabaseKind } from './pg.js';
-import { PASSWORD, type TestContext, adminToken, appOn, bearer, createMovie, mediaFixture, startApp, uploadMedia, userToken } from './helpers.js';
+import { testDatabaseKind } from './support/pg.js';
+import { PASSWORD, type TestContext, adminToken, appOn, bearer, createMovie, mediaFixture, startApp, uploadMedia, userToken } from './support/app.js';
 
 // Public reads are answered again from memory while the data has not changed (src/plugins/read-cache.ts),
 // on SQLite only. These tests hold both halves: a repeat costs no query, and no change is ever missed.

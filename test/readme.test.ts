@@ -4,8 +4,8 @@ import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { ROOT, cleanUp, runCli, tempDir } from './cli-helpers.js';
-import { serveProcess } from './tls-helpers.js';
+import { ROOT, cleanUp, runCli, tempDir } from './support/cli.js';
+import { serveProcess } from './support/tls.js';
 
 after(cleanUp);
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { after, before, describe, it } from 'node:test';
-import { type CallOptions, type Method, PASSWORD, type TestContext, adminToken, assertInvalid, callAs, bearer, createMovie, register, startApp, token } from './helpers.js';
-import { assertQueryError, checkEmptyPage, checkPagination, parseLinks } from './paging.js';
-import type { Review } from '../src/modules/reviews/data.js';
+import { type CallOptions, type Method, PASSWORD, type TestContext, adminToken, assertInvalid, callAs, bearer, createMovie, register, startApp, token } from './support/app.js';
+import { assertQueryError, checkEmptyPage, checkPagination, parseLinks } from './support/paging.js';
+import type { Review } from '../src/modules/reviews/index.js';
 
 
 interface Movie {
@@ -21,10 +21,10 @@ interface User {
 
 const REVIEW_KEYS = ['created_at', 'id', 'movie', 'review', 'score', 'updated_at', 'user_id', 'username'];
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const ALREADY = { detail: 'Already created a review' };
-const MOVIE_NOT_FOUND = { detail: 'Movie not found' };
-const REVIEW_NOT_FOUND = { detail: 'Review not found' };
-const NOT_AUTHENTICATED = { detail: 'Not authenticated' };
+const ALREADY = { detail: 'Already created a review', code: 'review_exists' };
+const MOVIE_NOT_FOUND = { detail: 'Movie not found', code: 'movie_not_found' };
+const REVIEW_NOT_FOUND = { detail: 'Review not found', code: 'review_not_found' };
+const NOT_AUTHENTICATED = { detail: 'Not authenticated', code: 'not_authenticated' };
 
 
 let ctx: TestContext;
@@ -537,7 +537,7 @@ describe('PUT /api/v1/reviews/{id}', () => {
     for (const who of [bob.token, admin]) {
       const res = await call('PUT', url, { token: who, payload });
       assert.equal(res.statusCode, 403);
-      assert.deepEqual(Object.keys(res.json()), ['detail']);
+      assert.deepEqual(Object.keys(res.json()).filter((k) => k !== 'ctx').sort(), ['code', 'detail']);
     }
     const anonymous = await call('PUT', url, { payload });
     assert.equal(anonymous.statusCode, 401);
@@ -613,7 +613,7 @@ describe('PATCH /api/v1/reviews/{id}', () => {
     for (const who of [carol.token, admin]) {
       const res = await patch({ score: 1 }, who);
       assert.equal(res.statusCode, 403);
-      assert.deepEqual(Object.keys(res.json()), ['detail']);
+      assert.deepEqual(Object.keys(res.json()).filter((k) => k !== 'ctx').sort(), ['code', 'detail']);
     }
     const anonymous = await call('PATCH', `/api/v1/reviews/${current.id}`, { payload: { score: 1 } });
     assert.equal(anonymous.statusCode, 401);
@@ -662,7 +662,7 @@ describe('DELETE /api/v1/reviews/{id}', () => {
     const review = await writeReview(bob, movie.id, 3);
     const other = await call('DELETE', `/api/v1/reviews/${review.id}`, { token: carol.token });
     assert.equal(other.statusCode, 403);
-    assert.deepEqual(Object.keys(other.json()), ['detail']);
+    assert.deepEqual(Object.keys(other.json()).filter((k) => k !== 'ctx').sort(), ['code', 'detail']);
     const anonymous = await call('DELETE', `/api/v1/reviews/${review.id}`);
     assert.equal(anonymous.statusCode, 401);
     assert.equal(anonymous.headers['www-authenticate'], 'Bearer');

@@ -6,8 +6,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { S3Store } from '../src/storage/s3-store.js';
 import { MissingObjectError, StoreUnavailableError } from '../src/storage/store.js';
-import { TEST_BUCKET, TEST_CREDENTIALS, type TestS3Server, startS3Server, testS3Client } from './s3.js';
-import { adminToken, createMovie, mediaFixture, startApp, storedBytes, uploadMedia } from './helpers.js';
+import { TEST_BUCKET, TEST_CREDENTIALS, type TestS3Server, startS3Server, testS3Client } from './support/s3.js';
+import { adminToken, createMovie, mediaFixture, startApp, storedBytes, uploadMedia } from './support/app.js';
 
 const MiB = 1024 * 1024;
 /** The smallest part S3 (and lib-storage) allows; a test part size keeps multipart bodies small. */
@@ -168,7 +168,7 @@ describe('S3Store against an S3-compatible server (s3rver)', () => {
     );
     const err = await denied.get('movies/1/trailer-a/video').catch((e: unknown) => e);
     assert.ok(err instanceof StoreUnavailableError, String(err));
-    assert.equal(err.statusCode, 503);
+    assert.equal(err.code, 'media_store_unavailable'); // answered 503 (src/http/problems.ts)
     await assert.rejects(denied.put('movies/9/x/video', Readable.from([Buffer.from('x')])), StoreUnavailableError);
   });
 });
@@ -198,7 +198,7 @@ describe('a media store that is down answers 503 with a JSON detail', () => {
         await uploadMedia(ctx.app, movie.id, 'trailer', trailer, { token: admin, method: 'PUT' }),
       ]) {
         assert.equal(res.statusCode, 503, res.body);
-        assert.deepEqual(res.json(), { detail: 'Media storage is unavailable' });
+        assert.deepEqual(res.json(), { detail: 'Media storage is unavailable', code: 'media_store_unavailable' });
       }
     } finally {
       await ctx.close();

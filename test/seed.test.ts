@@ -5,8 +5,8 @@ import { after, describe, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import sharp from 'sharp';
 import { DEMO_TRAILER } from '../src/cli/seed.js';
-import { appOn, assertOneLine, cleanUp, runCli, tempDir } from './cli-helpers.js';
-import { bearer } from './helpers.js';
+import { appOnCliData, assertOneLine, cleanUp, runCli, tempDir } from './support/cli.js';
+import { bearer } from './support/app.js';
 
 // Rendering and storing 24 posters (eight copies each) takes a few seconds.
 const SEED_TIMEOUT_MS = 60_000;
@@ -87,7 +87,7 @@ describe('butaca seed --demo', () => {
       const forced = await runCli(['seed', '--demo', '--force'], { DATA_DIR: dir }, '', SEED_TIMEOUT_MS);
       assert.equal(forced.code, 0, forced.stderr);
       assert.match(forced.stdout, /24 movies, 24 posters, 4 trailers, 6 users/);
-      const probe = await appOn(dir);
+      const probe = await appOnCliData(dir);
       try {
         const users = await probe.db.selectFrom('users').select(['username', 'role']).orderBy('id').execute();
         assert.deepEqual(users.slice(0, 2), [
@@ -116,7 +116,7 @@ describe('butaca seed --demo', () => {
   describe('on a fresh DATA_DIR', () => {
     const dir = tempDir();
     const mediaRoot = path.join(dir, 'media');
-    let ctx: Awaited<ReturnType<typeof appOn>>;
+    let ctx: Awaited<ReturnType<typeof appOnCliData>>;
     let movies: Movie[];
 
     it('a failure mid-way says so, loads nothing and leaves no media files', async () => {
@@ -129,7 +129,7 @@ describe('butaca seed --demo', () => {
       assert.match(assertOneLine(res.stderr), /seed failed and nothing was loaded/);
       assert.doesNotMatch(res.stdout, /Loaded/);
 
-      const probe = await appOn(dir);
+      const probe = await appOnCliData(dir);
       try {
         for (const table of ['users', 'movies', 'reviews', 'media'] as const) {
           const rows = await probe.db.selectFrom(table).selectAll().execute();
@@ -153,7 +153,7 @@ describe('butaca seed --demo', () => {
       // `npm start` alone would serve ./data: the hint keeps the DATA_DIR it was given.
       assert.match(res.stdout.trimEnd().split('\n').at(-1)!, new RegExp(`^Start the server with: DATA_DIR=${dir} npm start`));
 
-      ctx = await appOn(dir);
+      ctx = await appOnCliData(dir);
       const list = await allMovies(ctx.app);
       movies = list.movies;
       assert.equal(list.total, 24);

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { connect as netConnect } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cleanUp, runCli, tempDir } from './cli-helpers.js';
-import { type WireRequest, type WireResponse, mediaFixture, wireRequest } from './helpers.js';
-import { api, apiToken, apiUser, dataDirProblems, startServer, withDataDb } from './process-helpers.js';
+import { cleanUp, runCli, tempDir } from './support/cli.js';
+import { type WireRequest, type WireResponse, mediaFixture, wireRequest } from './support/app.js';
+import { api, apiToken, apiUser, dataDirProblems, startServer, withDataDb } from './support/processes.js';
 
 /*
  * Graceful shutdown of a real `butaca serve` process: SIGTERM in the middle of a burst of

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type TestContext, startApp } from './helpers.js';
+import { type TestContext, startApp } from './support/app.js';
 
 describe('service endpoints', () => {
   let ctx: TestContext;

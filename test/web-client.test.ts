@@ -3,33 +3,15 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { connect } from '../src/db/connect.js';
-import { migrateToLatest } from '../src/db/migrate.js';
 import { CLIENT_ROUTES } from '../web/src/routes.js';
-import { WEB_FIXTURE } from './helpers.js';
+import { type TestContext, WEB_FIXTURE, startApp } from './support/app.js';
 const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 
-async function appServing(webRoot: string | undefined) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'butaca-web-'));
-  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' });
-  const db = connect(config.database);
-  await migrateToLatest(db);
-  const app = await buildApp(config, { db, logger: false, ...(webRoot ? { webRoot } : {}) });
-  await app.ready();
-  return {
-    app,
-    close: async () => {
-      await app.close();
-      await db.destroy();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+/** An app serving the client built at `webRoot`: static files and pages, which the API's document does not describe. */
+const appServing = (webRoot: string) => startApp({}, { webRoot, contract: false });
 
 describe('web client serving', () => {
-  let ctx: Awaited<ReturnType<typeof appServing>>;
+  let ctx: TestContext;
   // A copy, so that a test can add files as a new build would.
   const webRoot = mkdtempSync(path.join(tmpdir(), 'butaca-web-root-'));
   before(async () => {
@@ -83,7 +65,7 @@ describe('web client serving', () => {
     for (const url of ['/api/v1/nope', '/api/v1/movies/1/nope', '/assets/missing.js', '/docs/nope', '/auth/nope']) {
       const res = await ctx.app.inject({ url, headers: HTML });
       assert.equal(res.statusCode, 404, url);
-      assert.deepEqual(res.json(), { detail: 'Not Found' }, url);
+      assert.deepEqual(res.json(), { detail: 'Not Found', code: 'not_found' }, url);
     }
   });
 
@@ -115,7 +97,7 @@ describe('web client serving', () => {
     for (const method of ['POST', 'PUT', 'DELETE'] as const) {
       const res = await ctx.app.inject({ method, url: '/movies/3', headers: HTML, payload: {} });
       assert.equal(res.statusCode, 404, method);
-      assert.deepEqual(res.json(), { detail: 'Not Found' });
+      assert.deepEqual(res.json(), { detail: 'Not Found', code: 'not_found' });
     }
   });
 
@@ -135,7 +117,7 @@ describe('web client serving', () => {
 });
 
 describe('web client not built', () => {
-  let ctx: Awaited<ReturnType<typeof appServing>>;
+  let ctx: TestContext;
   before(async () => {
     ctx = await appServing(path.join(tmpdir(), 'butaca-no-such-web-root'));
   });
@@ -152,6 +134,6 @@ describe('web client not built', () => {
   it('answers other pages with the JSON 404', async () => {
     const res = await ctx.app.inject({ url: '/movies/3', headers: HTML });
     assert.equal(res.statusCode, 404);
-    assert.deepEqual(res.json(), { detail: 'Not Found' });
+    assert.deepEqual(res.json(), { detail: 'Not Found', code: 'not_found' });
   });
 });

@@ -1,12 +1,11 @@
 import cluster from 'node:cluster';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { hashPassword } from '../modules/auth/passwords.js';
 import { ConfigError, type Config, loadConfig, loadDotEnv } from '../config.js';
-import { connect, isUniqueViolation } from '../db/connect.js';
+import { connect } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { insertUser, setRole } from '../modules/users/data.js';
-import { USERNAME } from '../modules/users/schemas.js';
+import { DomainError } from '../domain/errors.js';
+import { createUser, isNewPassword, isUsername, setRole } from '../modules/users/index.js';
 import { runCluster } from '../cluster.js';
 import { type FailedMessage, serve } from '../server.js';
 import { DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_PASSWORD, DEMO_REVIEWERS } from './demo-catalogue.js';
@@ -87,18 +86,16 @@ async function userCreate(config: Config, args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, options: { admin: { type: 'boolean', default: false } }, allowPositionals: true });
   const [username] = positionals;
   if (!username || positionals.length > 1) throw new UsageError('usage: butaca user create <username> [--admin]');
-  if (!USERNAME.test(username)) {
-    throw new UsageError('username must be 3–50 letters, digits, _, . or -');
-  }
+  // The API's own rules (src/modules/users/schemas.ts), so the two never disagree.
+  if (!isUsername(username)) throw new UsageError('username must be 3–50 letters, digits, _, . or -');
   const password = await readPassword(`Password for ${username}: `);
-  if (password.length < 8 || password.length > 128) throw new UsageError('password must be 8–128 characters');
-  const hash = await hashPassword(password);
+  if (!isNewPassword(password)) throw new UsageError('password must be 8–128 characters');
   await withDb(config, async (db) => {
     try {
-      const user = await insertUser(db, username, hash, values.admin ? 'admin' : 'user');
+      const user = await createUser(db, username, password, values.admin ? 'admin' : 'user');
       process.stdout.write(`created ${user.role} "${user.username}" (id ${user.id})\n`);
     } catch (err) {
-      if (isUniqueViolation(err)) throw new UsageError(`username "${username}" is already in use`);
+      if (err instanceof DomainError && err.code === 'username_taken') throw new UsageError(`username "${username}" is already in use`);
       throw err;
     }
   });

@@ -4,15 +4,14 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import sharp from 'sharp';
-import { hashPassword } from '../modules/auth/passwords.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
-import { inspectOptions, storeMedia, inspectStream } from '../modules/media/service.js';
-import { type MediaKind, saveMedia } from '../modules/media/data.js';
-import { type WarnLog, removeFiles } from '../modules/media/files.js';
-import { insertMovie } from '../modules/movies/data.js';
-import { createReview } from '../modules/reviews/data.js';
-import { insertUser } from '../modules/users/data.js';
+import type { MediaKind } from '../domain/enums.js';
+import { type WarnLog, inspectOptions, inspectStream, removeFiles, saveMedia, storeMedia } from '../modules/media/index.js';
+import { insertMovie } from '../modules/movies/index.js';
+import { createReview } from '../modules/reviews/index.js';
+import { insertUser } from '../modules/users/index.js';
+import { hashPassword } from '../security/passwords.js';
 import { createStore } from '../storage/index.js';
 import { DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_MOVIES, DEMO_PASSWORD, DEMO_REVIEWERS, REVIEW_TEXTS } from './demo-catalogue.js';
 
@@ -221,6 +220,8 @@ export async function seedDemo(db: Db, config: Config, opts: { force?: boolean }
     const reason = ((err as Error).message ?? String(err)).replace(/\s+/g, ' ').trim();
     const leftovers = warnings.length > 0 ? '; some media files may be left over, which `serve` sweeps at a start an hour or more later' : '';
     throw new Error(`seed failed and nothing was loaded (the database is unchanged): ${reason}${leftovers}`, { cause: err });
+  } finally {
+    await store.close();
   }
   return summary;
 }

@@ -1,5 +1,4 @@
 import type SQLite from 'better-sqlite3';
-import type { Db } from './connect.js';
 
 /**
  * A value that changes whenever what the database holds may have changed: the test a cached
@@ -13,19 +12,8 @@ import type { Db } from './connect.js';
  */
 export type DataVersion = () => string;
 
-const versions = new WeakMap<Db, DataVersion>();
-
 export function sqliteDataVersion(sqlite: SQLite.Database, rollbacks: { count: number }): DataVersion {
   const changes = sqlite.prepare('SELECT total_changes()').pluck();
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
   return () => `${String(dataVersion.get())}.${String(changes.get())}.${rollbacks.count}`;
-}
-
-export function setDataVersion(db: Db, version: DataVersion): void {
-  versions.set(db, version);
-}
-
-/** The database's data version, or undefined where there is none (PostgreSQL). */
-export function dataVersionOf(db: Db): DataVersion | undefined {
-  return versions.get(db);
 }

@@ -1,7 +1,16 @@
 import { type Static, Type, type TSchema } from 'typebox';
+import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
+import { ISSUE_TYPES, type IssueType } from '../domain/issues.js';
+
+/** The values an error's text is made from (a limit, a type, seconds to wait), for a client that words it itself. */
+const Context = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), { description: 'The values in the text (src/domain/errors.ts)' });
 
 export const ErrorBody = Type.Object(
-  { detail: Type.String({ description: 'What went wrong, for a person to read' }) },
+  {
+    detail: Type.String({ description: 'What went wrong, in English, for a person to read (what the course’s clients show)' }),
+    code: Type.Unsafe<ErrorCode>({ type: 'string', enum: [...ERROR_CODES], description: 'What went wrong, as a stable identifier to translate by' }),
+    ctx: Type.Optional(Context),
+  },
   { title: 'Error' },
 );
 
@@ -12,8 +21,9 @@ export const ValidationErrorBody = Type.Object(
         loc: Type.Array(Type.Union([Type.String(), Type.Integer()]), {
           description: 'Where: body, query, path, header or cookie, then the field',
         }),
-        msg: Type.String(),
-        type: Type.String(),
+        msg: Type.String({ description: 'What is wrong with it, in English' }),
+        type: Type.Unsafe<IssueType>({ type: 'string', enum: [...ISSUE_TYPES], description: 'What is wrong with it, as FastAPI (pydantic) names it' }),
+        ctx: Type.Optional(Context),
       }),
     ),
   },

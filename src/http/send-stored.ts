@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import fresh from 'fresh';
 import parseRange from 'range-parser';
 import type { ByteRange, MediaStore } from '../storage/store.js';
-import { JSON_TYPE } from '../plugins/json-content-type.js';
+import { JSON_TYPE } from './json.js';
+import { problem } from './problems.js';
 import type { SmallObjectCache } from '../cache/small-object-cache.js';
 
 export interface ServedFile {
@@ -66,7 +67,7 @@ export async function sendStored(
         .header('content-range', `bytes */${file.size}`)
         .header('cache-control', 'no-store')
         .type(JSON_TYPE)
-        .send({ detail: 'Range Not Satisfiable' });
+        .send(problem('range_not_satisfiable').body);
     }
     if (parsed !== -2 && parsed.type === 'bytes' && parsed.length === 1) range = parsed[0];
   }

@@ -1,14 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError, invalid } from './errors.js';
+import { DomainError } from '../domain/errors.js';
+import { invalidField } from '../domain/issues.js';
 import { type InspectOptions, type Inspection, type UploadInspector, inspectInto } from '../media/inspect.js';
 
-/** A fresh, unguessable place for one upload's files; never derived from anything the client sent. */
-export function newKeyPrefix(movieId: number, kind: string): string {
-  return `movies/${movieId}/${kind}-${randomBytes(9).toString('hex')}`;
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route takes a file upload of one of these types, as multipart or the raw body (the docs show it as binary). */
+    upload?: readonly string[];
+  }
 }
 
 /**
@@ -26,7 +28,7 @@ export function checkDeclaredLength(request: FastifyRequest, reply: FastifyReply
   const allowance = request.isMultipart() ? 16 * 1024 : 0;
   if (Number.isFinite(declared) && declared > maxBytes + allowance) {
     closeAfterReply(request, reply); // rather than read a body we have already refused
-    throw new HttpError(413, `File is larger than the limit of ${maxBytes} bytes`);
+    throw new DomainError('file_too_large', { limit: maxBytes });
   }
 }
 
@@ -34,16 +36,16 @@ export function checkDeclaredLength(request: FastifyRequest, reply: FastifyReply
 export async function uploadSource(request: FastifyRequest, maxBytes: number): Promise<Readable> {
   if (!request.isMultipart()) {
     // A request with neither a body nor a Content-Type reaches no parser: it is an empty file, not a stream.
-    if (request.body === undefined || request.body === null) throw invalid(['body', 'file'], 'The file is empty', 'value_error');
+    if (request.body === undefined || request.body === null) throw invalidField(['body', 'file'], 'file_empty');
     return request.body as Readable;
   }
   let part: MultipartFile | undefined;
   try {
     part = await request.file({ limits: { fileSize: maxBytes + 1, files: 1, fields: 20, parts: 40 } });
   } catch {
-    throw new HttpError(400, 'Malformed multipart body');
+    throw new DomainError('multipart_malformed');
   }
-  if (!part || part.fieldname !== 'file') throw invalid(['body', 'file'], 'Field required', 'missing');
+  if (!part || part.fieldname !== 'file') throw invalidField(['body', 'file'], 'missing');
   return part.file;
 }
 
@@ -67,18 +69,17 @@ export async function receive(
   // that would never feed the inspector, so the request would hang.
   let sourceError: unknown = source.errored ?? undefined;
   source.once('error', (err) => (sourceError ??= err));
-  const clientFault = (): HttpError =>
-    new HttpError(400, request.isMultipart() ? 'Malformed multipart body' : 'The upload was interrupted');
+  const clientFault = (): DomainError => new DomainError(request.isMultipart() ? 'multipart_malformed' : 'upload_interrupted');
   if (source.destroyed) {
     if ((sourceError as { code?: string } | undefined)?.code === 'FST_REQ_FILE_TOO_LARGE') {
-      throw new HttpError(413, `File is larger than the limit of ${options.maxBytes} bytes`);
+      throw new DomainError('file_too_large', { limit: options.maxBytes });
     }
-    throw sourceError instanceof HttpError ? sourceError : clientFault();
+    throw sourceError instanceof DomainError ? sourceError : clientFault();
   }
   // Belt and braces: a multipart part stream is not guaranteed to fail when the client goes away,
   // and an upload that neither ends nor fails would hold its staging file forever.
   const aborted = (): void => {
-    if (!raw.complete) inspecting?.destroy(new HttpError(400, 'The upload was interrupted'));
+    if (!raw.complete) inspecting?.destroy(new DomainError('upload_interrupted'));
   };
   raw.once('close', aborted);
   try {
@@ -96,9 +97,9 @@ export async function receive(
     );
   } catch (err) {
     if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-      throw new HttpError(413, `File is larger than the limit of ${options.maxBytes} bytes`);
+      throw new DomainError('file_too_large', { limit: options.maxBytes });
     }
-    if (sourceError !== undefined && err === sourceError && !(err instanceof HttpError)) throw clientFault();
+    if (sourceError !== undefined && err === sourceError && !(err instanceof DomainError)) throw clientFault();
     throw err;
   } finally {
     raw.removeListener('close', aborted);

@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import type { ValidationIssue } from './errors.js';
+import { type Issue, type IssueType, type ValidationIssue, describeIssue } from '../domain/issues.js';
 
 // Fastify names the request parts after its schema keys; FastAPI's `loc` uses these words.
 const PART: Record<string, string> = {
@@ -19,80 +19,72 @@ function pointerToLoc(pointer: string): (string | number)[] {
 }
 
 /**
- * The words for a value of the wrong type. A JSON body keeps its types strictly (a string is never
- * read as a number, unlike pydantic's lax mode), so the message says so rather than claim that
- * "2006" could not be parsed; query and path values are text, so there it is the parsing that failed.
+ * The type of a value of the wrong JSON type. A JSON body keeps its types strictly, so a number
+ * sent as a string there is `int_type` with `got: 'string'` (its text says why); query and path
+ * values are text, so there it is the parsing that failed (`int_parsing`).
  */
-function typeIssue(expected: string | string[], data: unknown, part: string): { msg: string; type: string } {
+function typeIssue(expected: string | string[], data: unknown, part: string): Pick<Issue, 'type' | 'ctx'> {
   const types = Array.isArray(expected) ? expected.filter((t) => t !== 'null') : [expected];
   const main = types[0] ?? 'null';
+  const stringInBody = typeof data === 'string' && part === 'body';
+  const kinds: Record<string, IssueType> = {
+    string: 'string_type',
+    boolean: 'bool_type',
+    array: 'list_type',
+    object: 'model_attributes_type',
+    null: 'null_type',
+  };
   switch (main) {
     case 'integer':
-      if (typeof data === 'string') {
-        return part === 'body'
-          ? { msg: 'Input should be a valid integer: a JSON number, not a string (JSON types are strict here)', type: 'int_type' }
-          : { msg: 'Input should be a valid integer, unable to parse string as an integer', type: 'int_parsing' };
-      }
-      return typeof data === 'number'
-        ? { msg: 'Input should be a valid integer, got a number with a fractional part', type: 'int_from_float' }
-        : { msg: 'Input should be a valid integer', type: 'int_type' };
+      if (typeof data === 'string') return stringInBody ? { type: 'int_type', ctx: { got: 'string' } } : { type: 'int_parsing' };
+      return { type: typeof data === 'number' ? 'int_from_float' : 'int_type' };
     case 'number':
-      return typeof data === 'string' && part === 'body'
-        ? { msg: 'Input should be a valid number: a JSON number, not a string (JSON types are strict here)', type: 'float_type' }
-        : { msg: 'Input should be a valid number', type: 'float_type' };
-    case 'string':
-      return { msg: 'Input should be a valid string', type: 'string_type' };
-    case 'boolean':
-      return { msg: 'Input should be a valid boolean', type: 'bool_type' };
-    case 'array':
-      return { msg: 'Input should be a valid list', type: 'list_type' };
-    case 'object':
-      return { msg: 'Input should be a valid dictionary or object to extract fields from', type: 'model_attributes_type' };
+      return stringInBody ? { type: 'float_type', ctx: { got: 'string' } } : { type: 'float_type' };
     default:
-      return { msg: `Input should be ${main}`, type: `${main}_type` };
+      return { type: kinds[main] ?? 'value_error' };
   }
 }
 
-function issueFor(err: ErrorObject, part: string): ValidationIssue {
+const quoteList = (values: unknown[]): string => {
+  const quoted = values.map((v) => `'${String(v)}'`);
+  return quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}` : quoted.join('');
+};
+
+function issueFor(err: ErrorObject, part: string): Issue {
   const loc = [part, ...pointerToLoc(err.instancePath)];
   const p = err.params as Record<string, unknown>;
+  const limit = Number(p.limit);
   switch (err.keyword) {
     case 'required':
-      return { loc: [...loc, String(p.missingProperty)], msg: 'Field required', type: 'missing' };
-    case 'type': {
+      return { loc: [...loc, String(p.missingProperty)], type: 'missing' };
+    case 'type':
       // A request with no body at all reads as FastAPI's "the body is missing".
-      if (part === 'body' && err.instancePath === '' && (err.data === undefined || err.data === null)) {
-        return { loc, msg: 'Field required', type: 'missing' };
-      }
+      if (part === 'body' && err.instancePath === '' && (err.data === undefined || err.data === null)) return { loc, type: 'missing' };
       return { loc, ...typeIssue(p.type as string | string[], err.data, part) };
-    }
     case 'minLength':
-      return { loc, msg: `String should have at least ${String(p.limit)} character${p.limit === 1 ? '' : 's'}`, type: 'string_too_short' };
+      return { loc, type: 'string_too_short', ctx: { min_length: limit } };
     case 'maxLength':
-      return { loc, msg: `String should have at most ${String(p.limit)} characters`, type: 'string_too_long' };
+      return { loc, type: 'string_too_long', ctx: { max_length: limit } };
     case 'minimum':
-      return { loc, msg: `Input should be greater than or equal to ${String(p.limit)}`, type: 'greater_than_equal' };
+      return { loc, type: 'greater_than_equal', ctx: { ge: limit } };
     case 'maximum':
-      return { loc, msg: `Input should be less than or equal to ${String(p.limit)}`, type: 'less_than_equal' };
+      return { loc, type: 'less_than_equal', ctx: { le: limit } };
     case 'exclusiveMinimum':
-      return { loc, msg: `Input should be greater than ${String(p.limit)}`, type: 'greater_than' };
+      return { loc, type: 'greater_than', ctx: { gt: limit } };
     case 'exclusiveMaximum':
-      return { loc, msg: `Input should be less than ${String(p.limit)}`, type: 'less_than' };
+      return { loc, type: 'less_than', ctx: { lt: limit } };
     case 'pattern':
-      return { loc, msg: `String should match pattern '${String(p.pattern)}'`, type: 'string_pattern_mismatch' };
-    case 'enum': {
-      const allowed = (p.allowedValues as unknown[]).map((v) => `'${String(v)}'`);
-      const list = allowed.length > 1 ? `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}` : allowed.join('');
-      return { loc, msg: `Input should be ${list}`, type: 'enum' };
-    }
+      return { loc, type: 'string_pattern_mismatch', ctx: { pattern: String(p.pattern) } };
+    case 'enum':
+      return { loc, type: 'enum', ctx: { expected: quoteList(p.allowedValues as unknown[]) } };
     case 'const':
-      return { loc, msg: `Input should be '${String(p.allowedValue)}'`, type: 'literal_error' };
-    case 'unstorableText':
-      return { loc, msg: 'String should not contain U+0000 (NUL) or an unpaired UTF-16 surrogate', type: 'string_unicode' };
+      return { loc, type: 'literal_error', ctx: { expected: quoteList([p.allowedValue]) } };
     case 'minProperties':
-      return { loc, msg: 'At least one field is required', type: 'missing' };
+      return { loc, type: 'too_few_fields' };
+    case 'unstorableText':
+      return { loc, type: 'string_unicode' };
     default:
-      return { loc, msg: err.message ?? 'Invalid value', type: 'value_error' };
+      return { loc, type: 'value_error' };
   }
 }
 
@@ -105,12 +97,11 @@ export function toFastApiIssues(errors: ErrorObject[], context: string): Validat
   const seen = new Set<string>();
   for (const err of errors) {
     if (err.keyword !== 'anyOf' && anyOfPaths.has(err.instancePath)) continue;
-    const issue =
-      err.keyword === 'anyOf' ? { loc: [part, ...pointerToLoc(err.instancePath)], msg: 'Input is not a valid value', type: 'union_error' } : issueFor(err, part);
+    const issue: Issue = err.keyword === 'anyOf' ? { loc: [part, ...pointerToLoc(err.instancePath)], type: 'union_error' } : issueFor(err, part);
     const key = JSON.stringify(issue.loc);
     if (seen.has(key)) continue;
     seen.add(key);
-    issues.push(issue);
+    issues.push(describeIssue(issue));
   }
   return issues;
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
-import { HttpError, invalid } from '../http/errors.js';
+import { DomainError } from '../domain/errors.js';
+import { invalidField } from '../domain/issues.js';
 import { Mp4BoxWalker } from './mp4-check.js';
 
 /** file-type decides on at most this many leading bytes. */
@@ -24,7 +25,7 @@ export interface InspectOptions {
 /**
  * Passes an upload through while deciding its type from its first bytes, hashing it, counting
  * it against the limit and, for MP4, checking that it is complete. It fails the stream with the
- * right HTTP error as soon as it knows: 415 on the first 4 KiB, 413 the moment the limit is passed.
+ * right error as soon as it knows: 415 on the first 4 KiB, 413 the moment the limit is passed.
  */
 export class UploadInspector extends Transform {
   private readonly hash = createHash('sha256');
@@ -41,7 +42,7 @@ export class UploadInspector extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.size += chunk.length;
     if (this.size > this.opts.maxBytes) {
-      callback(new HttpError(413, `File is larger than the limit of ${this.opts.maxBytes} bytes`));
+      callback(new DomainError('file_too_large', { limit: this.opts.maxBytes }));
       return;
     }
     this.hash.update(chunk);
@@ -65,7 +66,7 @@ export class UploadInspector extends Transform {
   override _flush(callback: TransformCallback): void {
     const finish = (): void => {
       if (this.mp4 && !this.mp4.complete) {
-        callback(invalid(['body', 'file'], 'The MP4 file is truncated or malformed', 'value_error'));
+        callback(invalidField(['body', 'file'], 'video_malformed'));
         return;
       }
       callback();
@@ -75,7 +76,7 @@ export class UploadInspector extends Transform {
       return;
     }
     if (this.size === 0) {
-      callback(invalid(['body', 'file'], 'The file is empty', 'value_error'));
+      callback(invalidField(['body', 'file'], 'file_empty'));
       return;
     }
     this.sniff().then(
@@ -92,7 +93,7 @@ export class UploadInspector extends Transform {
     this.head = [];
     const type = await fileTypeFromBuffer(head);
     if (!type || !this.opts.accept.includes(type.mime)) {
-      throw new HttpError(415, `Unsupported file type${type ? ` (${type.mime})` : ''}: ${this.opts.label} only`);
+      throw new DomainError('file_type_unsupported', { ...(type ? { found: type.mime } : {}), accepted: this.opts.label, types: this.opts.accept.join(', ') });
     }
     this.mime = type.mime;
     if (type.mime === 'video/mp4') {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { HttpError } from '../http/errors.js';
+import { DomainError } from '../domain/errors.js';
 
 /** Deepest nesting of arrays and objects a JSON body may have; no request of the API needs more than 3. */
 export const JSON_MAX_DEPTH = 32;
@@ -38,14 +38,14 @@ export function nestsDeeperThan(text: string, max: number): boolean {
  * its parent when it is created.
  */
 export default fp(
-  async function bodyLimits(app: FastifyInstance, opts: { maxDepth?: number } = {}) {
-    const maxDepth = opts.maxDepth ?? JSON_MAX_DEPTH;
+  async function bodyLimits(app: FastifyInstance) {
+    const maxDepth = JSON_MAX_DEPTH;
     const parse = app.getDefaultJsonParser('error', 'error');
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
       const text = typeof body === 'string' ? body : body.toString('utf8');
       if (nestsDeeperThan(text, maxDepth)) {
-        done(new HttpError(400, `Request body nests arrays or objects deeper than ${maxDepth} levels`), undefined);
+        done(new DomainError('body_too_deep', { max_depth: maxDepth }), undefined);
         return;
       }
       parse(request, text, done);

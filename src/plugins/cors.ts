@@ -16,9 +16,10 @@ const EXPOSED = ['X-Total-Count', 'Link', 'X-Request-Id', 'ETag', 'Location'];
  * not-found handler, which answers OPTIONS with `Allow`.
  */
 export default fp(
-  async function corsPolicy(app: FastifyInstance, opts: { origins: string[] }) {
-    if (opts.origins.length === 0) return;
-    const allowed = new Set(opts.origins);
+  async function corsPolicy(app: FastifyInstance) {
+    const origins = app.config.corsOrigins;
+    if (origins.length === 0) return;
+    const allowed = new Set(origins);
     await app.register(cors, {
       // false (not a list) for any other origin, so that it gets no CORS header at all, preflight included.
       origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
@@ -29,5 +30,5 @@ export default fp(
       maxAge: 600,
     });
   },
-  { name: 'cors-policy' },
+  { name: 'cors-policy', decorators: { fastify: ['config'] }, dependencies: ['security-headers'] },
 );

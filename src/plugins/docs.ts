@@ -4,12 +4,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ErrorBody } from '../http/schemas.js';
-import { POSTER_BODY_TYPES, TRAILER_BODY_TYPES } from '../modules/media/schemas.js';
-import { UNSAFE } from '../modules/auth/plugin.js';
+import { UNSAFE_METHODS as UNSAFE } from '../http/principal.js';
 import { DOCS_CSS } from './docs-theme.js';
+import { LICENSE, VERSION } from '../package-info.js';
 import { isRateLimited } from './rate-limits.js';
 
-const UPLOAD_TYPES = { poster: POSTER_BODY_TYPES, trailer: TRAILER_BODY_TYPES };
 /** Swagger UI's settings, fetched by the page as it starts (see uiConfig below). */
 const DOCS_CONFIG_URL = '/docs/ui-config.json';
 /** The web client's icon: from src/plugins and dist/plugins alike, <project>/web/public. */
@@ -143,8 +142,7 @@ function describeOperation(method: Method, op: Operation, facts: RouteFacts, app
     r['415'] ??= errorResponse(`${sent} its Content-Type is not application/json`);
   }
 
-  const limits = { max: app.config.rateLimitMax, window: app.config.rateLimitWindow, authMax: app.config.authRateLimitMax };
-  if (isRateLimited(limits, config, facts.url)) {
+  if (isRateLimited(app.config, config, facts.url)) {
     const rate = 'Too many requests from this address (the request-rate limit)';
     r['429'] = errorResponse(r['429'] ? `${r['429'].description}; or ${rate.charAt(0).toLowerCase()}${rate.slice(1)}` : `${rate}; see Retry-After`);
   }
@@ -220,7 +218,7 @@ function nameOperations(doc: Document, facts: Map<string, RouteFacts>): void {
  * document, from the same facts those plugins act on.
  */
 export default fp(
-  async function docs(app: FastifyInstance, opts: { version: string; license: string }) {
+  async function docs(app: FastifyInstance) {
     const facts = new Map<string, RouteFacts>();
     // Registered before @fastify/swagger and before any route, so it sees every route as added.
     app.addHook('onRoute', (route) => {
@@ -233,10 +231,9 @@ export default fp(
       transform: ({ schema, url, route }) => {
         // Upload routes read the body as a stream, so they carry no body schema for validation;
         // the document still shows the two ways to send the file.
-        const kind = route.config?.upload;
-        if (!kind || !schema) return { schema, url };
+        const types = route.config?.upload;
+        if (!types || !schema) return { schema, url };
         const binary = { type: 'string', format: 'binary' };
-        const types = UPLOAD_TYPES[kind];
         const content = {
           'multipart/form-data': { schema: { type: 'object', required: ['file'], properties: { file: binary } } },
           ...Object.fromEntries(types.map((t) => [t, { schema: binary }])),
@@ -264,8 +261,8 @@ export default fp(
         openapi: '3.1.0',
         info: {
           title: 'Butaca',
-          version: opts.version,
-          license: { name: opts.license, identifier: opts.license },
+          version: VERSION,
+          license: { name: LICENSE, identifier: LICENSE },
           description:
             'Movie reviews over HTTP. Wire-compatible with the API of the course "servicios web con Python y FastAPI": ' +
             'errors are `{"detail": ...}` and validation errors FastAPI’s 422 list. Log in with **Authorize** ' +
@@ -329,6 +326,6 @@ export default fp(
     app.get(DOCS_CONFIG_URL, { schema: { hide: true } }, async () => ({ url: '/openapi.json' }));
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   },
-  { name: 'docs' },
+  { name: 'docs', decorators: { fastify: ['config'] } },
 );
 

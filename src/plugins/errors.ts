@@ -1,8 +1,10 @@
 import type { ErrorObject } from 'ajv';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { isDatabaseUnavailable } from '../db/connect.js';
-import { HttpError, type ValidationIssue } from '../http/errors.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
+import { DomainError } from '../domain/errors.js';
+import { InvalidInput, type ValidationIssue, describeIssue } from '../domain/issues.js';
+import { type Problem, problem, problemOf, validationBody } from '../http/problems.js';
 import { toFastApiIssues } from '../http/validation.js';
 import { validatorCompiler } from '../http/validator.js';
 
@@ -25,19 +27,21 @@ function accepted(request: FastifyRequest): string {
   return consumes.length > 1 ? `${consumes.slice(0, -1).join(', ')} or ${consumes.at(-1)}` : (consumes[0] ?? 'application/json');
 }
 
-function clientErrorDetail(err: FastifyError, request: FastifyRequest, bodyLimit: number): string {
+/** What one of Fastify's own 4xx errors (from parsing the request) means, by code. */
+function fromFastify(err: FastifyError, request: FastifyRequest, bodyLimit: number): DomainError {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return 'Request body is not valid JSON';
+      return new DomainError('body_not_json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return 'Request body is empty but Content-Type is application/json';
+      return new DomainError('body_empty');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return `Request body is larger than the limit of ${bodyLimit} bytes`;
+      return new DomainError('body_too_large', { limit: bodyLimit });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return `Unsupported Content-Type: send ${accepted(request)}`;
+      return new DomainError('unsupported_media_type', { accepted: accepted(request) });
     default:
       // Fastify's JSON parser reports syntax errors and prototype poisoning as plain 400s.
-      return err.statusCode === 400 && err.name === 'SyntaxError' ? 'Request body is not valid JSON' : err.message;
+      if (err.statusCode === 400 && err.name === 'SyntaxError') return new DomainError('body_not_json');
+      return new DomainError('bad_request', { reason: err.message });
   }
 }
 
@@ -64,11 +68,16 @@ function validationIssues(request: FastifyRequest, failed: ErrorObject[], failed
 }
 
 /**
- * Every error leaves as FastAPI's `{"detail": ...}`. A known path asked with a method it lacks is
- * 405 with `Allow`, and OPTIONS on it answers the `Allow` list; Fastify alone would say 404 to both.
+ * Every error leaves as FastAPI's `{"detail": ...}`, with the code the web client translates by
+ * (src/domain/errors.ts; src/http/problems.ts gives the status): domain errors from the modules
+ * and infrastructure, validation errors as FastAPI's 422 list, Fastify's own request errors by
+ * their code, a database that cannot serve as 503, and anything else as a 500 that shows nothing.
+ * A known path asked with a method it lacks is 405 with `Allow`, and OPTIONS on it answers the
+ * `Allow` list; Fastify alone would say 404 to both.
  */
 export default fp(
-  async function errors(app: FastifyInstance, opts: { bodyLimit: number }) {
+  async function errors(app: FastifyInstance) {
+    const bodyLimit = app.config.bodyLimit;
     const routes = new Map<string, KnownRoute>();
     app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -82,6 +91,7 @@ export default fp(
       for (const route of routes.values()) if (route.pattern.test(path)) for (const m of route.methods) found.add(m);
       return found.size > 0 ? [...found].sort() : undefined;
     };
+    const answer = (reply: FastifyReply, { status, headers, body }: Problem) => reply.code(status).headers(headers).send(body);
 
     app.setNotFoundHandler(async (request, reply) => {
       const allow = allowedMethods(request.url);
@@ -89,31 +99,34 @@ export default fp(
       if (allow && (request.method === 'OPTIONS' || !allow.includes(request.method))) {
         reply.header('allow', allow.join(', '));
         if (request.method === 'OPTIONS') return reply.code(204).send();
-        return reply.code(405).send({ detail: 'Method Not Allowed' });
+        return answer(reply, problem('method_not_allowed'));
       }
-      return reply.code(404).send({ detail: 'Not Found' });
+      return answer(reply, problem('not_found'));
     });
 
     app.setErrorHandler(async (err: FastifyError, request, reply) => {
-      if (err instanceof HttpError) {
-        return reply.code(err.statusCode).headers(err.headers).send({ detail: err.detail });
+      if (err instanceof DomainError) {
+        // A dependency that failed underneath (the media store, the counters): the cause is for the log.
+        if (err.kind === 'unavailable' && err.cause !== undefined) request.log.error({ err: err.cause, code: err.code }, 'a service Butaca depends on is unavailable');
+        return answer(reply, problemOf(err));
       }
+      if (err instanceof InvalidInput) return reply.code(422).send(validationBody(err.issues.map(describeIssue)));
       if (err.validation) {
-        return reply.code(422).send({ detail: validationIssues(request, err.validation as never, err.validationContext ?? 'body') });
+        return reply.code(422).send(validationBody(validationIssues(request, err.validation as never, err.validationContext ?? 'body')));
       }
       const status = err.statusCode ?? 500;
       if (status >= 400 && status < 500) {
         const headers = (err as { headers?: Record<string, string> }).headers;
         if (headers) reply.headers(headers);
-        return reply.code(status).send({ detail: clientErrorDetail(err, request, opts.bodyLimit) });
+        return answer(reply, problemOf(fromFastify(err, request, bodyLimit)));
       }
       if (isDatabaseUnavailable(err)) {
         request.log.error({ err }, 'database unavailable');
-        return reply.code(503).header('retry-after', '5').send({ detail: 'The database is unavailable; try again shortly' });
+        return answer(reply, problem('database_unavailable', { retry_after: 5 }));
       }
       request.log.error({ err }, 'unexpected error');
-      return reply.code(500).send({ detail: 'Internal Server Error' });
+      return answer(reply, problem('internal_error'));
     });
   },
-  { name: 'errors' },
+  { name: 'errors', decorators: { fastify: ['config'] }, dependencies: ['cors-policy'] },
 );

@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-
-/** What every JSON answer carries: RFC 8259 defines no charset parameter, and FastAPI sends none. */
-export const JSON_TYPE = 'application/json';
+import { JSON_TYPE } from '../http/json.js';
 
 /** What Fastify writes for a serialized object (lib/reply.js), and appends to a JSON type set without one. */
 const FASTIFY_JSON_TYPE = 'application/json; charset=utf-8';

@@ -2,7 +2,8 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { rateLimitStoreClass } from '../counters/rate-limit-store.js';
-import { HttpError } from '../http/errors.js';
+import type { Config } from '../config.js';
+import { DomainError } from '../domain/errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -15,13 +16,8 @@ declare module 'fastify' {
   }
 }
 
-export interface RateLimitOptions {
-  /** Requests per client address per `window` seconds on every route; 0 turns it off. */
-  max: number;
-  window: number;
-  /** Requests per client address per minute on the login routes; 0 turns it off. */
-  authMax: number;
-}
+/** The limits, from RATE_LIMIT_MAX, RATE_LIMIT_WINDOW and AUTH_RATE_LIMIT_MAX. */
+type RateLimitConfig = Pick<Config, 'rateLimitMax' | 'rateLimitWindow' | 'authRateLimitMax'>;
 
 /** Probes of a load balancer or orchestrator must never be refused. */
 const EXEMPT = new Set(['/healthz', '/readyz']);
@@ -31,9 +27,9 @@ const AUTH_WINDOW_MS = 60_000;
  * Whether requests to a route are counted against a request-rate limit under these options: the
  * OpenAPI document (plugins/docs.ts) declares 429 exactly where this says so.
  */
-export function isRateLimited(opts: RateLimitOptions, config: { login?: boolean }, url: string): boolean {
-  if (opts.authMax > 0 && config.login === true) return true;
-  return opts.max > 0 && !EXEMPT.has(url);
+export function isRateLimited(limits: RateLimitConfig, route: { login?: boolean }, url: string): boolean {
+  if (limits.authRateLimitMax > 0 && route.login === true) return true;
+  return limits.rateLimitMax > 0 && !EXEMPT.has(url);
 }
 
 /** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
@@ -54,23 +50,24 @@ export function isLoopback(ip: string): boolean {
  * is added.
  */
 export default fp(
-  async function rateLimits(app: FastifyInstance, opts: RateLimitOptions) {
-    if (opts.max === 0 && opts.authMax === 0) return;
+  async function rateLimits(app: FastifyInstance) {
+    const { rateLimitMax: max, rateLimitWindow: window, authRateLimitMax: authMax } = app.config;
+    if (max === 0 && authMax === 0) return;
     // The login routes get their own (tighter) limit instead of the global one; with
     // AUTH_RATE_LIMIT_MAX=0 they keep the global one. Set here, before the plugin's own onRoute
     // hook runs, so the route files only say that they log in.
     app.addHook('onRoute', (route) => {
-      if (opts.authMax === 0 || route.config?.login !== true) return;
-      route.config = { ...route.config, rateLimit: { max: opts.authMax, timeWindow: AUTH_WINDOW_MS } };
+      if (authMax === 0 || route.config?.login !== true) return;
+      route.config = { ...route.config, rateLimit: { max: authMax, timeWindow: AUTH_WINDOW_MS } };
     });
     await app.register(rateLimit, {
       // Counted in the shared counters whatever their backend (Redis, PostgreSQL, the SQLite side
       // file): one script or statement per request, and one place that decides the buckets.
       store: rateLimitStoreClass(app.counters, app.log),
       skipOnError: true,
-      global: opts.max > 0,
-      max: opts.max,
-      timeWindow: opts.window * 1000,
+      global: max > 0,
+      max,
+      timeWindow: window * 1000,
       // A client on this machine itself (tests, a health check, an operator's curl) is exempt. The
       // test is on the socket's own peer and only without X-Forwarded-For: request.ip may come from
       // that header, which a client writes, and a local proxy forwarding visitors is no exemption
@@ -83,8 +80,8 @@ export default fp(
       // its HEAD (and between two identical GETs), for little use to clients of this API.
       addHeadersOnExceeding: { 'ratelimit-limit': false, 'ratelimit-remaining': false, 'ratelimit-reset': false },
       errorResponseBuilder: (_request, context) =>
-        new HttpError(429, `Too many requests; try again in ${context.after}`, { 'retry-after': String(Math.ceil(context.ttl / 1000)) }),
+        new DomainError('too_many_requests', { retry_after: Math.max(1, Math.ceil(context.ttl / 1000)) }),
     });
   },
-  { name: 'rate-limits', dependencies: ['counters'] },
+  { name: 'rate-limits', decorators: { fastify: ['config'] }, dependencies: ['counters'] },
 );

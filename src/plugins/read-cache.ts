@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { ByteLru } from '../cache/byte-lru.js';
-import { dataVersionOf } from '../db/data-version.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -41,7 +40,7 @@ interface Answer {
  */
 export default fp(
   async function readCache(app: FastifyInstance) {
-    const dataVersion = dataVersionOf(app.db);
+    const dataVersion = app.dataVersion;
     const budget = app.config.readCacheBytes;
     if (dataVersion === undefined || budget === 0) return;
     // Counted in characters of JSON (ASCII but for titles and texts): near enough to bytes. One
@@ -91,5 +90,5 @@ export default fp(
       route.onSend = [...asList(route.onSend), remember] as RouteOptions['onSend'];
     });
   },
-  { name: 'read-cache' },
+  { name: 'read-cache', decorators: { fastify: ['config', 'dataVersion'] } },
 );

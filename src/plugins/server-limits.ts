@@ -52,15 +52,15 @@ export function httpLimits(config: Config): NodeHttpLimits {
  * (idle session) and HTTP/2's own header-list limit.
  */
 export default fp(
-  async function serverLimitsOnHttp2(app: FastifyInstance, opts: { config: Config }) {
+  async function serverLimitsOnHttp2(app: FastifyInstance) {
     if (app.server instanceof HttpServer) return; // plain HTTP: set at creation
     const server = app.server as unknown as Record<string, unknown>;
-    const limits = httpLimits(opts.config);
+    const limits = httpLimits(app.config);
     server.headersTimeout = limits.headersTimeout;
     server.requestTimeout = 0;
     server.connectionsCheckingInterval = limits.connectionsCheckingInterval;
     server.maxHeaderSize = limits.maxHeaderSize;
-    server.keepAliveTimeout = opts.config.keepAliveTimeout * 1000;
+    server.keepAliveTimeout = app.config.keepAliveTimeout * 1000;
   },
-  { name: 'server-limits' },
+  { name: 'server-limits', decorators: { fastify: ['config'] } },
 );

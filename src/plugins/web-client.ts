@@ -1,12 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
-/** Where `npm run build` puts the client: <project>/dist/web, from src/plugins or dist/plugins alike. */
-export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../dist/web', import.meta.url));
 
 // Vite names every file under assets/ after a hash of its content, so a URL there never changes
 // meaning and can be cached for good; everything else (index.html above all) must be revalidated
@@ -64,8 +61,8 @@ const PLACEHOLDER = `<!doctype html>
  * browser asks for, so that the client's routes survive a reload or a shared link.
  */
 export default fp(
-  async function webClient(app: FastifyInstance, opts: { root?: string }) {
-    const root = opts.root ?? DEFAULT_WEB_ROOT;
+  async function webClient(app: FastifyInstance) {
+    const root = app.config.webRoot;
     if (!existsSync(path.join(root, 'index.html'))) {
       app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PLACEHOLDER));
       return;
@@ -102,5 +99,5 @@ export default fp(
       return reply.sendFile('index.html');
     });
   },
-  { name: 'web-client' },
+  { name: 'web-client', decorators: { fastify: ['config'] }, dependencies: ['errors'] },
 );

@@ -131,4 +131,7 @@ export class FileStore implements MediaStore {
     }
     return removed;
   }
+
+  /** Nothing stays open between calls: every read and write opens and closes its own file. */
+  async close(): Promise<void> {}
 }

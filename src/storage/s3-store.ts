@@ -219,7 +219,7 @@ export class S3Store implements MediaStore {
   }
 
   /** Closes the client's pooled connections. */
-  close(): void {
+  async close(): Promise<void> {
     this.client.destroy();
   }
 }

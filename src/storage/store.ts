@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { HttpError } from '../http/errors.js';
+import { DomainError } from '../domain/errors.js';
 
 export interface StoredObject {
   key: string;
@@ -25,11 +25,10 @@ export class MissingObjectError extends Error {
  * The store itself failed (unreachable, refusing the credentials, no such bucket): the client
  * gets a 503 with a plain detail, the cause stays on the error for the server's log.
  */
-export class StoreUnavailableError extends HttpError {
+export class StoreUnavailableError extends DomainError {
   constructor(cause: unknown) {
-    super(503, 'Media storage is unavailable');
+    super('media_store_unavailable', {}, { cause });
     this.name = 'StoreUnavailableError';
-    this.cause = cause;
   }
 }
 
@@ -53,6 +52,8 @@ export interface MediaStore {
    * `idleSince`; a store that cannot tell when a write last made progress must keep a wider margin.
    */
   removeIncomplete(idleSince: Date): Promise<number>;
+  /** Lets go of what the store holds open (the S3 client's sockets); called once, by whoever made the store. */
+  close(): Promise<void>;
 }
 
 const SAFE_KEY = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/;

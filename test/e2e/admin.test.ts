@@ -21,7 +21,7 @@ import {
   visible,
   waitUntil,
   withPage,
-} from './harness.js';
+} from '../support/browser.js';
 
 const POSTER = /^\/api\/v1\/movies\/\d+\/poster(\?.*)?$/;
 
@@ -163,14 +163,14 @@ e2eSuite('e2e: an admin curates the catalogue', { seed: true }, (h) => {
     });
   });
 
-  it('a file that is not an image is refused with the API’s 415 message in an alert', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('a file that is not an image is refused with the 415 (by its code, in the reader’s words) in an alert', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withPage(h(), 'admin-415', {}, async (page, watcher) => {
       watcher.expect(415, POSTER);
       await logInAt(page, ADMIN);
       const id = await addMovie(page, `E2E ${uniqueName('refused')}`);
       const status = await uploadPoster(page, fixture('not-an-image.jpg'));
       assert.equal(status, 415);
-      const alert = page.getByRole('alert').filter({ hasText: /Unsupported file type/ });
+      const alert = page.getByRole('alert').filter({ hasText: /This kind of file is not accepted.*only JPEG, PNG or WebP images/ });
       await visible(alert);
       // Nothing was stored: there is no poster to delete.
       const movie = (await (await fetch(h().url(`/api/v1/movies/${id}`))).json()) as { poster_url: string | null };

@@ -24,7 +24,7 @@ import {
   visible,
   waitUntil,
   withPage,
-} from './harness.js';
+} from '../support/browser.js';
 
 interface ApiMovie {
   id: number;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
-import { TEST_TIMEOUT_MS, e2eSuite, hasText, uniqueName, visible, withPage } from './harness.js';
+import { TEST_TIMEOUT_MS, e2eSuite, hasText, uniqueName, visible, withPage } from '../support/browser.js';
 
 const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 

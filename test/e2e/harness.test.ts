@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { e2eSuite, screenshot, withPage } from './harness.js';
+import { e2eSuite, screenshot, withPage } from '../support/browser.js';
 
 // The harness itself: a real server process, Chromium loading what it serves at /, a screenshot.
 e2eSuite('e2e harness', { seed: false }, (h) => {

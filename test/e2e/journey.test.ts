@@ -19,7 +19,7 @@ import {
   visible,
   waitUntil,
   withPage,
-} from './harness.js';
+} from '../support/browser.js';
 
 interface ApiMovie {
   id: number;
@@ -230,16 +230,19 @@ e2eSuite('e2e: a person’s journey', { seed: true }, (h) => {
     });
   });
 
-  it('signing up with a taken username says so in a sentence (409)', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('signing up with a taken username says so at the username field (409), in the reader’s language', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withPage(h(), 'signup-409', {}, async (page, watcher) => {
       watcher.expect(409, /^\/api\/v1\/users$/, 'POST');
       await page.goto('/signup');
       await page.getByLabel('Username', { exact: true }).fill('Demo'); // taken, ignoring case
       await page.getByLabel('Password', { exact: true }).fill('another-long-password');
       await page.getByRole('button', { name: 'Sign up', exact: true }).click();
-      const alert = page.getByRole('alert').filter({ hasText: /already in use/i });
-      await visible(alert);
-      await hasText(alert, /Username already in use/i);
+      // Beside the field it is about, as a 422 would be: the field is marked and points at the message.
+      const username = page.getByLabel('Username', { exact: true });
+      await hasAttribute(username, 'aria-invalid', 'true');
+      const describedBy = await username.getAttribute('aria-describedby');
+      assert.ok(describedBy, 'the Username field has no aria-describedby');
+      await hasText(page.locator(`[id="${describedBy}"]`), /That username is already in use/);
       await atPath(page, /^\/signup/);
       assert.equal(await page.getByRole('button', { name: 'Log out', exact: true }).count(), 0);
     });

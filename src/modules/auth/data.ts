@@ -1,5 +1,6 @@
 import type { Db } from '../../db/connect.js';
 import { prepared } from '../../db/prepared.js';
+import type { Principal } from '../../http/principal.js';
 import { hashSecret, newSecret } from './tokens.js';
 
 export interface SessionPolicy {
@@ -9,14 +10,8 @@ export interface SessionPolicy {
   maxAge: number;
 }
 
-export interface SessionUser {
-  sessionId: number;
-  userId: number;
-  username: string;
-  role: 'user' | 'admin';
-  createdAt: string;
-  expiresAt: string;
-}
+/** A live session and its user: the principal of a request, but for how the secret came. */
+export type SessionUser = Omit<Principal, 'via'>;
 
 // Writing last_seen_at on every request would turn each read into a write; a minute's
 // precision is plenty for an idle timeout measured in hours.

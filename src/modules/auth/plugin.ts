@@ -1,57 +1,15 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { LoginThrottle } from './throttle.js';
-import { prepareDummyHash } from './passwords.js';
-import { type SessionPolicy, type SessionUser, findSession } from './data.js';
-import { looksLikeSecret } from './tokens.js';
-import { forbidden, unauthorized } from '../../http/errors.js';
+import { DomainError } from '../../domain/errors.js';
+import { UNSAFE_METHODS } from '../../http/principal.js';
 import { errors } from '../../http/schemas.js';
+import { prepareDummyHash } from '../../security/passwords.js';
+import { sessionCookieName } from './cookies.js';
+import { type SessionPolicy, findSession, purgeExpiredSessions } from './data.js';
+import { looksLikeSecret } from './tokens.js';
 
-export type AuthLevel = 'user' | 'admin';
-
-export interface Principal extends SessionUser {
-  via: 'bearer' | 'cookie';
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Who may call the route; checked before the body is read. */
-    auth?: AuthLevel;
-    /** Refuse the request from another site even though it carries no session yet (login). */
-    sameOrigin?: boolean;
-  }
-  interface FastifyRequest {
-    principal: Principal | null;
-  }
-  interface FastifyInstance {
-    sessionPolicy: SessionPolicy;
-    loginThrottle: LoginThrottle;
-  }
-}
-
-const COOKIE = 'butaca_session';
-const SECURE_COOKIE = '__Host-butaca_session';
-/** Methods whose cookie-authenticated requests are refused cross-site (the docs declare that 403 from here too). */
-export const UNSAFE: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-/** Under HTTPS the cookie takes the __Host- prefix: Secure, Path=/, no Domain, so no subdomain can plant it. */
-export function sessionCookieName(request: FastifyRequest): string {
-  return request.protocol === 'https' ? SECURE_COOKIE : COOKIE;
-}
-
-export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, secret: string, maxAge: number): void {
-  reply.setCookie(sessionCookieName(request), secret, {
-    httpOnly: true,
-    sameSite: 'lax',
-    path: '/',
-    secure: request.protocol === 'https',
-    maxAge,
-  });
-}
-
-export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {
-  reply.clearCookie(sessionCookieName(request), { httpOnly: true, sameSite: 'lax', path: '/', secure: request.protocol === 'https' });
-}
+/** How often sessions past their limits are deleted, so the table does not grow forever. */
+const PURGE_INTERVAL_MS = 3600_000;
 
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -80,18 +38,28 @@ function isCrossSite(request: FastifyRequest): boolean {
   }
 }
 
-const CROSS_SITE = 'Cross-site request refused: use a bearer token for requests from other origins';
-
+/**
+ * Who is calling, for every route that says who may (`config.auth`, src/http/principal.ts): a
+ * bearer token or the session cookie, looked up in the database on each request (a logout is
+ * refused everywhere at once), and refused from another site when it rides on the cookie. Also
+ * the hourly purge of expired sessions. Global (fastify-plugin), and registered before the routes
+ * it guards, whose documentation it completes as they are added.
+ */
 export default fp(
-  async function auth(app: FastifyInstance, opts: { policy: SessionPolicy; loginWindow: number }) {
-    app.decorate('sessionPolicy', opts.policy);
-    app.decorate('loginThrottle', new LoginThrottle(app.counters, opts.loginWindow));
+  async function auth(app: FastifyInstance) {
+    const policy: SessionPolicy = { idleTimeout: app.config.sessionIdleTimeout, maxAge: app.config.sessionMaxAge };
     app.decorateRequest('principal', null);
     // Started, not awaited: readiness need not wait for an argon2 hash (35 ms); a login of an
-    // unknown user in the first moments waits for it instead (auth/passwords.ts).
+    // unknown user in the first moments waits for it instead (security/passwords.ts).
     app.addHook('onReady', async () => {
       prepareDummyHash().catch((err: unknown) => app.log.error({ err }, 'could not prepare the dummy password hash'));
     });
+
+    const purge = setInterval(() => {
+      purgeExpiredSessions(app.db, policy).catch((err: unknown) => app.log.warn({ err }, 'session purge failed'));
+    }, PURGE_INTERVAL_MS);
+    purge.unref();
+    app.addHook('onClose', async () => clearInterval(purge));
 
     // Routes say who may call them in `config.auth`; the docs learn it from the same place.
     app.addHook('onRoute', (route) => {
@@ -103,30 +71,24 @@ export default fp(
 
     app.addHook('onRequest', async (request, reply) => {
       const { auth: level, sameOrigin } = request.routeOptions.config;
-      if (sameOrigin && UNSAFE.has(request.method) && isCrossSite(request)) throw forbidden(CROSS_SITE);
+      if (sameOrigin && UNSAFE_METHODS.has(request.method) && isCrossSite(request)) throw new DomainError('cross_site');
       if (!level) return;
 
       // A bearer token, when present, decides alone: a stale cookie beside it is not consulted.
       const token = bearerToken(request);
       // Under HTTPS only the __Host- cookie counts: a plain one could have been planted by a subdomain.
       const secret = token ?? request.cookies[sessionCookieName(request)];
-      if (secret === undefined) throw unauthorized();
-      const session = looksLikeSecret(secret) ? await findSession(app.db, secret, app.sessionPolicy) : undefined;
-      if (!session) throw unauthorized(token !== undefined ? 'Invalid or expired token' : 'Invalid or expired session');
+      if (secret === undefined) throw new DomainError('not_authenticated');
+      const session = looksLikeSecret(secret) ? await findSession(app.db, secret, policy) : undefined;
+      if (!session) throw new DomainError(token !== undefined ? 'invalid_token' : 'invalid_session');
       const via = token !== undefined ? 'bearer' : 'cookie';
-      if (via === 'cookie' && UNSAFE.has(request.method) && isCrossSite(request)) throw forbidden(CROSS_SITE);
+      if (via === 'cookie' && UNSAFE_METHODS.has(request.method) && isCrossSite(request)) throw new DomainError('cross_site');
       request.principal = { ...session, via };
       // An answer for one signed-in person: no shared cache may keep it or hand it to another.
       reply.header('cache-control', 'private, no-cache');
       reply.header('vary', 'Authorization, Cookie');
-      if (level === 'admin' && session.role !== 'admin') throw forbidden('Administrator role required');
+      if (level === 'admin' && session.role !== 'admin') throw new DomainError('admin_required');
     });
   },
-  { name: 'auth', dependencies: ['@fastify/cookie', 'counters'] },
+  { name: 'auth', dependencies: ['@fastify/cookie'] },
 );
-
-/** The caller of a route declared with `config.auth`; the onRequest hook guarantees it is set. */
-export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw unauthorized();
-  return request.principal;
-}

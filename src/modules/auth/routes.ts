@@ -1,65 +1,130 @@
+import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { checkCredentials } from './service.js';
-import { createSession } from './data.js';
-import { BODY_ERRORS, errors } from '../../http/schemas.js';
+import { principalOf } from '../../http/principal.js';
+import { BODY_ERRORS, NoContent, errors } from '../../http/schemas.js';
+import { hashPassword } from '../../security/passwords.js';
+import { User, deleteAccount, findUserById, setPasswordHash } from '../users/index.js';
+import { clearSessionCookie, setSessionCookie } from './cookies.js';
+import { createSession, deleteOtherSessions, deleteSession } from './data.js';
+import { Credentials, PasswordChange, PasswordConfirm, TokenRequest, TokenResponse } from './schemas.js';
+import { createAuthService } from './service.js';
+import { feature } from '../../http/feature.js';
 
-// FastAPI's OAuth2PasswordRequestForm: the form fields of RFC 6749 §4.3.2.
-const TokenRequest = Type.Object(
-  {
-    username: Type.String({ minLength: 1, maxLength: 128 }),
-    password: Type.String({ minLength: 1, maxLength: 128 }),
-    grant_type: Type.Optional(Type.String({ pattern: '^password$' })),
-    scope: Type.Optional(Type.String({ maxLength: 1000 })),
-    client_id: Type.Optional(Type.String({ maxLength: 1000 })),
-    client_secret: Type.Optional(Type.String({ maxLength: 1000 })),
-  },
-  { title: 'TokenRequest' },
-);
-
-const TokenResponse = Type.Object(
-  {
-    access_token: Type.String(),
-    token_type: Type.Literal('bearer'),
-    expires_in: Type.Integer({ description: 'Seconds until the token expires at the latest' }),
-  },
-  { title: 'Token', description: 'A bearer token' },
-);
-
+/**
+ * Logging in and out, and what needs the password again: the OAuth2 token (at /auth, and at
+ * /api/v1/auth, the tokenUrl of the course's code), the cookie login, logout, the password change
+ * and the account's deletion.
+ */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const limits = { maxPerUser: app.config.loginMaxFailuresPerUser, maxPerAddress: app.config.loginMaxFailuresPerAddress };
+  const auth = createAuthService({ db: app.db, counters: app.counters, config: app.config, log: app.log });
+  // request.ip is undefined once the client has gone; the throttle then counts under ''.
+  const ipOf = (request: { ip: string | undefined }): string => request.ip ?? '';
 
-  // The course's published code declares `OAuth2PasswordBearer(tokenUrl='/api/v1/auth')`, under the
-  // API prefix, while its server answers at /auth: both are the same operation here, with the same
-  // handler, the same login throttle and rate-limit bucket (config.login), and both documented.
-  for (const url of ['/auth', '/api/v1/auth']) {
-    const alias = url !== '/auth';
-    app.post(
-      url,
-      {
-        config: { login: true },
-        schema: {
-          tags: ['auth'],
-          summary: alias ? 'OAuth2 password flow (the same as POST /auth)' : 'OAuth2 password flow: a bearer token for API clients',
-          description:
-            'Send `username` and `password` as `application/x-www-form-urlencoded` (JSON works too). ' +
-            'Use the token as `Authorization: Bearer <token>`. It also ends after a period without use.' +
-            (alias ? ' This path is the `tokenUrl` of the course’s code; it is the same operation as `POST /auth`.' : ' Also served at `POST /api/v1/auth`.'),
-          consumes: ['application/x-www-form-urlencoded', 'application/json'],
-          body: TokenRequest,
-          response: { 200: TokenResponse, ...errors(401, 429, ...BODY_ERRORS) },
+  // The token endpoint takes FastAPI's form (and JSON): the form parser only in its own scope.
+  const tokenRoutes: FastifyPluginAsyncTypebox = async (scope) => {
+    await scope.register(formbody, { bodyLimit: app.config.bodyLimit });
+    // Both paths are one operation: one handler, one failed-login throttle, one rate-limit bucket (config.login).
+    for (const url of ['/auth', '/api/v1/auth']) {
+      const alias = url !== '/auth';
+      scope.post(
+        url,
+        {
+          config: { login: true },
+          schema: {
+            tags: ['auth'],
+            summary: alias ? 'OAuth2 password flow (the same as POST /auth)' : 'OAuth2 password flow: a bearer token for API clients',
+            description:
+              'Send `username` and `password` as `application/x-www-form-urlencoded` (JSON works too). ' +
+              'Use the token as `Authorization: Bearer <token>`. It also ends after a period without use.' +
+              (alias ? ' This path is the `tokenUrl` of the course’s code; it is the same operation as `POST /auth`.' : ' Also served at `POST /api/v1/auth`.'),
+            consumes: ['application/x-www-form-urlencoded', 'application/json'],
+            body: TokenRequest,
+            response: { 200: TokenResponse, ...errors(401, 429, ...BODY_ERRORS) },
+          },
         },
+        async (request, reply) => {
+          const user = await auth.checkCredentials(ipOf(request), request.body.username, request.body.password);
+          const { secret } = await createSession(app.db, user.id, auth.policy);
+          // RFC 6749 §5.1: responses carrying tokens are not to be cached.
+          reply.header('cache-control', 'no-store');
+          // The session's whole lifetime: a value computed from the clock would already be a second short.
+          return { access_token: secret, token_type: 'bearer' as const, expires_in: auth.policy.maxAge };
+        },
+      );
+    }
+  };
+  await app.register(tokenRoutes);
+
+  app.post(
+    '/api/v1/users/login',
+    {
+      config: { sameOrigin: true, login: true },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in with a session cookie (browsers)',
+        description: 'Answers the user and sets an HttpOnly session cookie. Every login makes a new session.',
+        body: Credentials,
+        response: { 200: User, ...errors(401, 403, 429, ...BODY_ERRORS) },
       },
-      async (request, reply) => {
-        const user = await checkCredentials(app, request, limits, request.body.username, request.body.password);
-        const { secret } = await createSession(app.db, user.id, app.sessionPolicy);
-        // RFC 6749 §5.1: responses carrying tokens are not to be cached.
-        reply.header('cache-control', 'no-store');
-        // The session's whole lifetime: a value computed from the clock would already be a second short.
-        return { access_token: secret, token_type: 'bearer' as const, expires_in: app.sessionPolicy.maxAge };
+    },
+    async (request, reply) => {
+      const { id } = await auth.checkCredentials(ipOf(request), request.body.username, request.body.password);
+      const { secret } = await createSession(app.db, id, auth.policy);
+      setSessionCookie(request, reply, secret, auth.policy.maxAge);
+      return (await findUserById(app.db, id))!;
+    },
+  );
+
+  app.post(
+    '/api/v1/users/logout',
+    { config: { auth: 'user' }, schema: { tags: ['auth'], summary: 'End the current session (cookie or token)', response: { 204: NoContent } } },
+    async (request, reply) => {
+      await deleteSession(app.db, principalOf(request).sessionId);
+      clearSessionCookie(request, reply);
+      return reply.code(204).send();
+    },
+  );
+
+  app.put(
+    '/api/v1/users/me/password',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['users'],
+        summary: 'Change password; ends the caller’s other sessions',
+        body: PasswordChange,
+        response: { 204: NoContent, ...errors(403, 429, ...BODY_ERRORS) },
       },
-    );
-  }
+    },
+    async (request, reply) => {
+      const me = principalOf(request);
+      await auth.confirmPassword(ipOf(request), me, request.body.current_password, 'current_password_incorrect');
+      await setPasswordHash(app.db, me.userId, await hashPassword(request.body.new_password));
+      await deleteOtherSessions(app.db, me.userId, me.sessionId);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete(
+    '/api/v1/users/me',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['users'],
+        summary: 'Delete the caller’s account and reviews',
+        description: 'Needs the password again. Sessions and reviews go with the account.',
+        body: PasswordConfirm,
+        response: { 204: NoContent, ...errors(403, 429, ...BODY_ERRORS) },
+      },
+    },
+    async (request, reply) => {
+      const me = principalOf(request);
+      await auth.confirmPassword(ipOf(request), me, request.body.password, 'password_incorrect');
+      await deleteAccount(app.db, me.userId);
+      clearSessionCookie(request, reply);
+      return reply.code(204).send();
+    },
+  );
 };
 
-export default routes;
+export default feature('auth-routes', routes);

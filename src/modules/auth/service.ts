@@ -1,85 +1,88 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HttpError, forbidden, unauthorized } from '../../http/errors.js';
-import { type UserRow, findCredentials, findPasswordHash } from '../users/data.js';
-import { addressKey, usernameKey } from './throttle.js';
-import { verifyAgainstDummy, verifyPassword } from './passwords.js';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../../config.js';
+import type { CounterStore } from '../../counters/store.js';
+import type { Db } from '../../db/connect.js';
+import { DomainError, type ErrorCode } from '../../domain/errors.js';
+import { verifyAgainstDummy, verifyPassword } from '../../security/passwords.js';
+import { type User, findCredentials, findPasswordHash } from '../users/index.js';
+import type { SessionPolicy } from './data.js';
+import { LoginThrottle, addressKey, usernameKey } from './throttle.js';
 
-export interface LoginLimits {
-  maxPerUser: number;
-  maxPerAddress: number;
+/** What checking passwords needs, handed over once by the module's plugin: no service locator. */
+export interface AuthDeps {
+  db: Db;
+  counters: CounterStore;
+  config: Pick<Config, 'loginMaxFailuresPerUser' | 'loginMaxFailuresPerAddress' | 'loginWindow' | 'sessionIdleTimeout' | 'sessionMaxAge'>;
+  log: FastifyBaseLogger;
 }
 
-/**
- * Counts a password attempt against the username and the client address before any waiting, and
- * answers 429 when either is over its limit. Counting up front matters: attempts sent in parallel
- * would otherwise all pass the check while the first ones are still being hashed. When the shared
- * counters cannot be reached the attempt is refused (503): an unthrottled password check is what
- * an attacker would wait for.
- */
-async function takeAttempt(app: FastifyInstance, limits: LoginLimits, userKey: string, addrKey: string, what: string): Promise<void> {
-  let wait: number;
-  try {
-    wait = await app.loginThrottle.take([
-      { key: userKey, max: limits.maxPerUser },
-      { key: addrKey, max: limits.maxPerAddress },
-    ]);
-  } catch (err) {
-    app.log.error({ err }, 'login throttle store unavailable; refusing password checks');
-    throw new HttpError(503, `Cannot check ${what} attempts right now; try again shortly`, { 'retry-after': '5' });
+/** The two kinds of password check, and what each says when refused or when it cannot be throttled. */
+const CHECKS = {
+  login: { throttled: 'login_throttled', unavailable: 'login_check_unavailable' },
+  password: { throttled: 'password_throttled', unavailable: 'password_check_unavailable' },
+} as const satisfies Record<string, { throttled: ErrorCode; unavailable: ErrorCode }>;
+
+export interface AuthService {
+  policy: SessionPolicy;
+  /** A username and password, throttled per username and per client address; `invalid_credentials` either way they are wrong. */
+  checkCredentials(ip: string, username: string, password: string): Promise<User>;
+  /** A signed-in user's password again (password change, account deletion), under the same throttle; `refusal` when wrong. */
+  confirmPassword(ip: string, user: { userId: number; username: string }, password: string, refusal: ErrorCode): Promise<void>;
+}
+
+export function createAuthService({ db, counters, config, log }: AuthDeps): AuthService {
+  const throttle = new LoginThrottle(counters, config.loginWindow);
+  const limits = { maxPerUser: config.loginMaxFailuresPerUser, maxPerAddress: config.loginMaxFailuresPerAddress };
+
+  /**
+   * Counts a password attempt against the username and the client address before any waiting,
+   * and refuses (429) when either is over its limit. Counting up front matters: attempts sent in
+   * parallel would otherwise all pass the check while the first ones are still being hashed. When
+   * the shared counters cannot be reached the attempt is refused (503): an unthrottled password
+   * check is what an attacker would wait for.
+   */
+  async function takeAttempt(userKey: string, addrKey: string, check: keyof typeof CHECKS): Promise<void> {
+    let wait: number;
+    try {
+      wait = await throttle.take([
+        { key: userKey, max: limits.maxPerUser },
+        { key: addrKey, max: limits.maxPerAddress },
+      ]);
+    } catch (err) {
+      log.error({ err }, 'login throttle store unavailable; refusing password checks');
+      throw new DomainError(CHECKS[check].unavailable, { retry_after: 5 });
+    }
+    if (wait > 0) throw new DomainError(CHECKS[check].throttled, { retry_after: wait });
   }
-  if (wait > 0) {
-    throw new HttpError(429, `Too many failed ${what} attempts; try again later`, { 'retry-after': String(wait) });
+
+  /** A right password clears the username's count and gives the address its attempt back; a store failure here costs at most a stale count. */
+  async function attemptSucceeded(userKey: string, addrKey: string): Promise<void> {
+    await Promise.all([throttle.reset(userKey), throttle.forgive(addrKey)]).catch((err: unknown) => {
+      log.warn({ err }, 'could not clear login attempt counts');
+    });
   }
-}
 
-/**
- * A right password clears the username's count and gives the address its attempt back. A store
- * failure here costs at most a stale count, so the login stands.
- */
-async function attemptSucceeded(app: FastifyInstance, userKey: string, addrKey: string): Promise<void> {
-  await Promise.all([app.loginThrottle.reset(userKey), app.loginThrottle.forgive(addrKey)]).catch((err: unknown) => {
-    app.log.warn({ err }, 'could not clear login attempt counts');
-  });
-}
+  return {
+    policy: { idleTimeout: config.sessionIdleTimeout, maxAge: config.sessionMaxAge },
 
-const keysFor = (request: FastifyRequest, username: string) => [usernameKey(username), addressKey(request.ip)] as const;
+    // Unknown user and wrong password get the same answer after the same amount of hashing work.
+    async checkCredentials(ip, username, password) {
+      const [userKey, addrKey] = [usernameKey(username), addressKey(ip)];
+      await takeAttempt(userKey, addrKey, 'login');
+      const found = await findCredentials(db, username);
+      const ok = found ? await verifyPassword(found.password_hash, password) : await verifyAgainstDummy(password);
+      if (!found || !ok) throw new DomainError('invalid_credentials');
+      await attemptSucceeded(userKey, addrKey);
+      return { id: found.id, username: found.username, role: found.role, created_at: found.created_at };
+    },
 
-/**
- * Checks a username and password, with throttling per username and per client address. Unknown
- * user and wrong password get the same answer after the same amount of hashing work.
- */
-export async function checkCredentials(
-  app: FastifyInstance,
-  request: FastifyRequest,
-  limits: LoginLimits,
-  username: string,
-  password: string,
-): Promise<UserRow> {
-  const [userKey, addrKey] = keysFor(request, username);
-  await takeAttempt(app, limits, userKey, addrKey, 'login');
-  const found = await findCredentials(app.db, username);
-  const ok = found ? await verifyPassword(found.password_hash, password) : await verifyAgainstDummy(password);
-  if (!found || !ok) throw unauthorized('Incorrect username or password');
-  await attemptSucceeded(app, userKey, addrKey);
-  const { password_hash: _hash, ...user } = found;
-  return user;
-}
-
-/**
- * Checks the password of a signed-in user again (password change, account deletion), under the
- * same throttle as logins: a stolen session must not become a way to guess the password.
- */
-export async function confirmPassword(
-  app: FastifyInstance,
-  request: FastifyRequest,
-  limits: LoginLimits,
-  user: { userId: number; username: string },
-  password: string,
-  refusal: string,
-): Promise<void> {
-  const [userKey, addrKey] = keysFor(request, user.username);
-  await takeAttempt(app, limits, userKey, addrKey, 'password');
-  const hash = await findPasswordHash(app.db, user.userId);
-  if (hash === undefined || !(await verifyPassword(hash, password))) throw forbidden(refusal);
-  await attemptSucceeded(app, userKey, addrKey);
+    // A stolen session must not become a way to guess the password.
+    async confirmPassword(ip, user, password, refusal) {
+      const [userKey, addrKey] = [usernameKey(user.username), addressKey(ip)];
+      await takeAttempt(userKey, addrKey, 'password');
+      const hash = await findPasswordHash(db, user.userId);
+      if (hash === undefined || !(await verifyPassword(hash, password))) throw new DomainError(refusal);
+      await attemptSucceeded(userKey, addrKey);
+    },
+  };
 }

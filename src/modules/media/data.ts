@@ -1,15 +1,10 @@
 import type { Db } from '../../db/connect.js';
-import { isForeignKeyViolation, isUniqueViolation } from '../../db/connect.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
 import { prepared } from '../../db/prepared.js';
 import type { MediaTable } from '../../db/schema.js';
-import { conflict, notFound } from '../../http/errors.js';
-
-export type MediaKind = MediaTable['kind'];
-
-export interface Variant {
-  size: number;
-  type: string;
-}
+import type { MediaKind } from '../../domain/enums.js';
+import { DomainError, type ErrorCode } from '../../domain/errors.js';
+import type { Variant } from '../../media/poster.js';
 
 export interface Media {
   movieId: number;
@@ -57,6 +52,11 @@ function toRow(media: Media): MediaTable {
   };
 }
 
+/** What a second POST of a kind says (a PUT replaces). */
+export const EXISTS = { poster: 'poster_exists', trailer: 'trailer_exists' } as const satisfies Record<MediaKind, ErrorCode>;
+/** What a movie without one of a kind says. */
+export const MISSING = { poster: 'poster_not_found', trailer: 'trailer_not_found' } as const satisfies Record<MediaKind, ErrorCode>;
+
 // Read on every poster and trailer request: compiled once (src/db/prepared.ts).
 const mediaOf = prepared((db, _shape: 'by movie and kind', v: { movieId: number; kind: MediaKind }) =>
   db.selectFrom('media').selectAll().where('movie_id', '=', v.movieId).where('kind', '=', v.kind),
@@ -66,8 +66,6 @@ export async function findMedia(db: Db, movieId: number, kind: MediaKind): Promi
   const [row] = await mediaOf(db, 'by movie and kind', { movieId, kind });
   return row && fromRow(row);
 }
-
-const KIND_NAME: Record<MediaKind, string> = { poster: 'poster', trailer: 'trailer' };
 
 /**
  * Makes `media` the movie's current poster or trailer, in one transaction, and tells which files
@@ -98,8 +96,8 @@ export async function saveMedia(db: Db, media: Media, mode: 'create' | 'replace'
       return { replaced: old?.key_prefix };
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`This movie already has a ${KIND_NAME[media.kind]}; use PUT to replace it`);
-    if (isForeignKeyViolation(err)) throw notFound('Movie');
+    if (isUniqueViolation(err)) throw new DomainError(EXISTS[media.kind]);
+    if (isForeignKeyViolation(err)) throw new DomainError('movie_not_found');
     throw err;
   }
 }

@@ -1,4 +1,26 @@
-import type { MediaKind } from './data.js';
+import { randomBytes } from 'node:crypto';
+import type { MediaKind } from '../../domain/enums.js';
+
+/**
+ * Where a movie's media live, in the store and on the web: the one place that writes and reads the
+ * key layout `movies/<movie id>/<kind>-<random>/<variant>`.
+ */
+
+/** A fresh, unguessable place for one upload's files; never derived from anything the client sent. */
+export function newKeyPrefix(movieId: number, kind: MediaKind): string {
+  return `movies/${movieId}/${kind}-${randomBytes(9).toString('hex')}`;
+}
+
+/** The stored object of one variant under a prefix. */
+export const variantKey = (prefix: string, variant: string): string => `${prefix}/${variant}`;
+
+/** Everything the store holds for media, listed by the sweep. */
+export const MEDIA_ROOT = 'movies/';
+
+/** The upload prefix a stored key belongs to (`movies/5/poster-ab12…/w320.jpg` → `movies/5/poster-ab12…`). */
+export function prefixOfKey(key: string): string {
+  return key.split('/').slice(0, 3).join('/');
+}
 
 /** The public URL of a movie's poster or trailer, with the content version that makes it cacheable forever. */
 export function mediaUrl(movieId: number, kind: MediaKind, version: string): string {

@@ -2,43 +2,29 @@ import path from 'node:path';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { conflict, notFound } from '../../http/errors.js';
-import { IdParams, NoContent, errors } from '../../http/schemas.js';
-import { type PosterWidth, posterVariant } from '../../media/poster.js';
-import { sendStored } from '../../http/send-stored.js';
 import { SmallObjectCache } from '../../cache/small-object-cache.js';
-import { inspectOptions, storeMedia } from './service.js';
+import type { Db } from '../../db/connect.js';
+import { MEDIA_KINDS, type MediaKind } from '../../domain/enums.js';
+import { DomainError } from '../../domain/errors.js';
+import { IdParams, NoContent, errors } from '../../http/schemas.js';
+import { sendStored } from '../../http/send-stored.js';
 import { checkDeclaredLength, closeAfterReply, receive, uploadSource } from '../../http/upload.js';
+import { type PosterWidth, posterVariant } from '../../media/poster.js';
 import { MissingObjectError } from '../../storage/store.js';
-import { movieExists } from '../movies/data.js';
-import { type Media, type MediaKind, deleteMedia, findMedia, saveMedia } from './data.js';
-import { removeFiles } from './files.js';
-import {
-  MediaInfo,
-  POSTER_BODY_TYPES,
-  PosterQuery,
-  TRAILER_BODY_TYPES,
-  TrailerQuery,
-  notModified,
-  posterFile,
-  posterPart,
-  trailerFile,
-  trailerPart,
-} from './schemas.js';
-import { mediaUrl } from './keys.js';
+import { EXISTS, MISSING, type Media, deleteMedia, findMedia, saveMedia } from './data.js';
+import { mediaUrl, variantKey } from './keys.js';
+import { MediaInfo, PosterQuery, TrailerQuery, notModified, posterFile, posterPart, trailerFile, trailerPart } from './schemas.js';
+import { ACCEPTED_TYPES, inspectOptions, removeFiles, storeMedia } from './service.js';
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** The route takes a file upload of this kind (documented as a binary body). */
-    upload?: MediaKind;
-  }
+/** What the routes need from the movies module, handed over by it (media sits below movies and imports none of it). */
+export interface MediaRoutesOptions {
+  movieExists: (db: Db, id: number) => Promise<boolean>;
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Stored objects up to this size are kept in memory once read (README, Limits). */
 const SMALL_OBJECT_MAX_BYTES = 256 * 1024;
 const SMALL_OBJECTS_TOTAL_BYTES = 32 * 1024 * 1024;
-const Kind = { poster: 'Poster', trailer: 'Trailer' } as const;
 
 function toInfo(media: Media) {
   return {
@@ -64,7 +50,7 @@ function prefersWebp(accept: string | undefined): boolean {
   });
 }
 
-const routes: FastifyPluginAsyncTypebox = async (app) => {
+const routes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, { movieExists }) => {
   // Uploads are the one place request bodies are files: multipart forms, or the raw bytes with
   // any Content-Type (the bytes decide the type, not the header). Both stay streams.
   await app.register(multipart, { limits: { files: 1, fields: 20, parts: 40, fieldSize: 1024 } });
@@ -85,10 +71,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   async function upload(request: FastifyRequest, reply: FastifyReply, movieId: number, kind: MediaKind, mode: 'create' | 'replace') {
     // Both answered before a byte of the file is read.
-    if (!(await movieExists(app.db, movieId))) throw notFound('Movie');
+    if (!(await movieExists(app.db, movieId))) throw new DomainError('movie_not_found');
     if (mode === 'create' && (await findMedia(app.db, movieId, kind))) {
       closeAfterReply(request, reply);
-      throw conflict(`This movie already has a ${kind}; use PUT to replace it`);
+      throw new DomainError(EXISTS[kind]);
     }
     const media = await store(request, reply, movieId, kind);
     let replaced: string | undefined;
@@ -111,13 +97,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     // One retry: a replace may delete the files between our read of the row and the open.
     for (let attempt = 0; ; attempt += 1) {
       const media = await findMedia(app.db, movieId, kind);
-      if (!media) throw notFound((await movieExists(app.db, movieId)) ? Kind[kind] : 'Movie');
+      if (!media) throw new DomainError((await movieExists(app.db, movieId)) ? MISSING[kind] : 'movie_not_found');
       const name = pick(media);
       const variant = media.variants[name];
-      if (!variant) throw notFound(Kind[kind]);
+      if (!variant) throw new DomainError(MISSING[kind]);
       try {
         const file = {
-          key: `${media.keyPrefix}/${name}`,
+          key: variantKey(media.keyPrefix, name),
           size: variant.size,
           type: variant.type,
           etag: `"${media.version}-${name.replace('.', '-')}"`,
@@ -131,21 +117,21 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }
 
-  const uploadDoc = (kind: MediaKind, types: string[]) => ({
+  const uploadDoc = (kind: MediaKind, types: readonly string[]) => ({
     description:
       `Send the file as multipart/form-data (field \`file\`) or as the raw body. The type is decided by the bytes: ` +
       `${inspect[kind].label}. At most ${inspect[kind].maxBytes} bytes.`,
     consumes: ['multipart/form-data', ...types],
   });
 
-  for (const kind of ['poster', 'trailer'] as const) {
-    const types = kind === 'poster' ? POSTER_BODY_TYPES : TRAILER_BODY_TYPES;
+  for (const kind of MEDIA_KINDS) {
+    const types = ACCEPTED_TYPES[kind];
     const uploadErrors = errors(404, 413, 415, 422);
 
     app.post(
       `/api/v1/movies/:id/${kind}`,
       {
-        config: { auth: 'admin', upload: kind },
+        config: { auth: 'admin', upload: types },
         schema: { tags: ['media'], summary: `Upload the movie's ${kind}`, ...uploadDoc(kind, types), params: IdParams, response: { 201: MediaInfo, ...uploadErrors, ...errors(409) } },
       },
       async (request, reply) => upload(request, reply, request.params.id, kind, 'create'),
@@ -153,7 +139,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     app.put(
       `/api/v1/movies/:id/${kind}`,
       {
-        config: { auth: 'admin', upload: kind },
+        config: { auth: 'admin', upload: types },
         schema: {
           tags: ['media'],
           summary: `Upload or replace the movie's ${kind}`,
@@ -172,7 +158,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
       async (request, reply) => {
         const prefix = await deleteMedia(app.db, request.params.id, kind);
-        if (!prefix) throw notFound((await movieExists(app.db, request.params.id)) ? Kind[kind] : 'Movie');
+        if (!prefix) throw new DomainError((await movieExists(app.db, request.params.id)) ? MISSING[kind] : 'movie_not_found');
         await removeFiles(app.store, request.log, [prefix]);
         return reply.code(204).send();
       },

@@ -1,9 +1,12 @@
 import { Type } from 'typebox';
+import { MEDIA_KINDS, type MediaKind } from '../../domain/enums.js';
 import { Nullable } from '../../http/schemas.js';
+import { POSTER_WIDTHS, type PosterWidth } from '../../media/poster.js';
+import { ACCEPTED_TYPES } from './service.js';
 
 export const PosterQuery = Type.Object({
   w: Type.Optional(
-    Type.Unsafe<160 | 320 | 640>({ type: 'integer', enum: [160, 320, 640], description: 'Width of a resized copy: 160, 320 or 640' }),
+    Type.Unsafe<PosterWidth>({ type: 'integer', enum: [...POSTER_WIDTHS], description: `Width of a resized copy: ${POSTER_WIDTHS.join(', ')}` }),
   ),
   v: Type.Optional(Type.String({ maxLength: 64, description: 'Content version from poster_url; makes the answer cacheable forever' })),
 });
@@ -15,7 +18,7 @@ export const TrailerQuery = Type.Object({
 export const MediaInfo = Type.Object(
   {
     movie_id: Type.Integer(),
-    kind: Type.Unsafe<'poster' | 'trailer'>({ type: 'string', enum: ['poster', 'trailer'] }),
+    kind: Type.Unsafe<MediaKind>({ type: 'string', enum: [...MEDIA_KINDS] }),
     url: Type.String({ description: 'Versioned URL to fetch it' }),
     content_type: Type.String({ description: 'Type of the uploaded file, decided by its bytes' }),
     size: Type.Integer({ description: 'Bytes uploaded' }),
@@ -27,17 +30,14 @@ export const MediaInfo = Type.Object(
   { title: 'Media', description: 'The stored poster or trailer' },
 );
 
-const binary = (types: string[], description: string) => ({
+const binary = (types: readonly string[], description: string) => ({
   description,
   content: Object.fromEntries(types.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])),
 });
 
-export const POSTER_BODY_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
-export const TRAILER_BODY_TYPES = ['video/mp4', 'video/webm'];
-
 /** Response entries for the file itself, for the OpenAPI document (serialization never touches a stream). */
 export const posterFile = binary(['image/jpeg', 'image/webp'], 'The poster (WebP when Accept allows it)');
 export const posterPart = binary(['image/jpeg', 'image/webp'], 'Part of the poster (Range)');
-export const trailerFile = binary(TRAILER_BODY_TYPES, 'The trailer');
-export const trailerPart = binary(TRAILER_BODY_TYPES, 'Part of the trailer (Range)');
+export const trailerFile = binary(ACCEPTED_TYPES.trailer, 'The trailer');
+export const trailerPart = binary(ACCEPTED_TYPES.trailer, 'Part of the trailer (Range)');
 export const notModified = { description: 'Not modified (If-None-Match / If-Modified-Since)', type: 'null' };

@@ -3,20 +3,27 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Config } from '../../config.js';
-import type { Media, MediaKind, Variant } from './data.js';
-import { type WarnLog, removeFiles } from './files.js';
-import { POSTER_BODY_TYPES, TRAILER_BODY_TYPES } from './schemas.js';
-import type { MediaStore } from '../../storage/store.js';
-import { writeNewFile } from '../../storage/write-new-file.js';
+import type { Db } from '../../db/connect.js';
+import type { MediaKind } from '../../domain/enums.js';
 import { type InspectOptions, type Inspection, inspectInto } from '../../media/inspect.js';
-import { processPoster } from '../../media/poster.js';
-import { newKeyPrefix } from '../../http/upload.js';
+import { type Variant, processPoster } from '../../media/poster.js';
+import { type MediaStore, deletePrefix } from '../../storage/store.js';
+import { writeNewFile } from '../../storage/write-new-file.js';
+import { type Media, allMediaPrefixes } from './data.js';
+import { MEDIA_ROOT, newKeyPrefix, prefixOfKey, variantKey } from './keys.js';
 
-/** What each kind of file may be, from the configured limits; the upload routes and `seed` share it. */
+/** What each kind of file may be, decided by its bytes: the rule of the upload routes, of `seed`, and of the docs. */
+export const ACCEPTED_TYPES: Record<MediaKind, readonly string[]> = {
+  poster: ['image/jpeg', 'image/png', 'image/webp'],
+  trailer: ['video/mp4', 'video/webm'],
+};
+const LABEL: Record<MediaKind, string> = { poster: 'JPEG, PNG or WebP images', trailer: 'MP4 or WebM videos' };
+
+/** What each kind of file may be, with the configured size limits. */
 export function inspectOptions(config: Pick<Config, 'posterMaxBytes' | 'trailerMaxBytes'>): Record<MediaKind, InspectOptions> {
   return {
-    poster: { maxBytes: config.posterMaxBytes, accept: POSTER_BODY_TYPES, label: 'JPEG, PNG or WebP images' },
-    trailer: { maxBytes: config.trailerMaxBytes, accept: TRAILER_BODY_TYPES, label: 'MP4 or WebM videos' },
+    poster: { maxBytes: config.posterMaxBytes, accept: ACCEPTED_TYPES.poster, label: LABEL.poster },
+    trailer: { maxBytes: config.trailerMaxBytes, accept: ACCEPTED_TYPES.trailer, label: LABEL.trailer },
   };
 }
 
@@ -53,7 +60,7 @@ export async function storeMedia(target: MediaTarget, movieId: number, kind: Med
     if (kind === 'trailer') {
       let stored = { size: 0 };
       const got = await receive(async (body) => {
-        stored = await store.put(`${keyPrefix}/video`, body);
+        stored = await store.put(variantKey(keyPrefix, 'video'), body);
       });
       const variants: Record<string, Variant> = { video: { size: stored.size, type: got.mime } };
       return { ...base, version: got.sha256.slice(0, 16), sha256: got.sha256, contentType: got.mime, size: got.size, width: null, height: null, variants };
@@ -62,7 +69,7 @@ export async function storeMedia(target: MediaTarget, movieId: number, kind: Med
     const staged = path.join(target.stagingDir, randomUUID());
     try {
       const got = await receive((body) => writeNewFile(body, staged));
-      const poster = await processPoster(staged, store, keyPrefix);
+      const poster = await processPoster(staged, store, (variant) => variantKey(keyPrefix, variant));
       return { ...base, version: got.sha256.slice(0, 16), sha256: got.sha256, contentType: got.mime, size: got.size, ...poster };
     } finally {
       await unlink(staged).catch(() => {});
@@ -71,4 +78,45 @@ export async function storeMedia(target: MediaTarget, movieId: number, kind: Med
     await removeFiles(store, target.log, [keyPrefix]);
     throw err;
   }
+}
+
+/** Where a failed clean-up is reported: a request's logger, or the CLI's. */
+export interface WarnLog {
+  warn(details: object, message: string): void;
+}
+
+/**
+ * Deletes the files of replaced or deleted media once the database no longer points at them.
+ * A failure here only leaves orphans, which `sweepOrphans` removes at the next start.
+ */
+export async function removeFiles(store: MediaStore, log: WarnLog, prefixes: Iterable<string>): Promise<void> {
+  for (const prefix of prefixes) {
+    try {
+      await deletePrefix(store, `${prefix}/`);
+    } catch (err) {
+      log.warn({ err, prefix }, 'could not delete media files; the next start removes them');
+    }
+  }
+}
+
+/** How old a file nobody points at must be before a sweep takes it: older than any upload in flight. */
+export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
+
+/**
+ * Removes what a crash between the steps of an upload or a replace can leave behind: files no
+ * media row points at, and unfinished writes. Recent ones are spared, since another instance
+ * sharing the store may be in the middle of an upload.
+ */
+export async function sweepOrphans(db: Db, store: MediaStore, now = Date.now()): Promise<number> {
+  const cutoff = new Date(now - ORPHAN_GRACE_MS);
+  const live = await allMediaPrefixes(db);
+  let removed = await store.removeIncomplete(cutoff);
+  for await (const object of store.list(MEDIA_ROOT)) {
+    const prefix = prefixOfKey(object.key);
+    if (!live.has(prefix) && object.modified < cutoff) {
+      await store.delete(object.key);
+      removed += 1;
+    }
+  }
+  return removed;
 }

@@ -1,17 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { sweepOrphans } from './files.js';
+import { sweepOrphans } from './service.js';
 
 /**
- * The orphan sweep of the start (src/server.ts), again every `interval` seconds while the server
+ * The orphan sweep of the start (src/server.ts), again every MEDIA_SWEEP_INTERVAL seconds while the server
  * runs: a long-lived process would otherwise keep the unfinished write of an upload cut off by a
  * crash elsewhere, or the files of a failed delete, until its next start. Every instance sweeps;
  * deleting what another instance has already deleted is harmless, and only what is older than
- * the grace period (files.ts) is taken. A failed sweep is logged and tried again next time.
+ * the grace period (service.ts) is taken. A failed sweep is logged and tried again next time.
  */
 export default fp(
-  async function mediaSweep(app: FastifyInstance, opts: { interval: number }) {
-    if (opts.interval === 0) return;
+  async function mediaSweep(app: FastifyInstance) {
+    const interval = app.config.mediaSweepInterval;
+    if (interval === 0) return;
     let running: Promise<void> | undefined;
     const timer = setInterval(() => {
       if (running) return; // a slow store: never two sweeps at once
@@ -23,7 +24,7 @@ export default fp(
           (err: unknown) => app.log.warn({ err }, 'media sweep failed; trying again at the next interval'),
         )
         .finally(() => (running = undefined));
-    }, opts.interval * 1000);
+    }, interval * 1000);
     timer.unref();
     app.addHook('onClose', async () => {
       clearInterval(timer);

@@ -1,33 +1,15 @@
 import { type SqlBool, sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
-import { nowIso } from '../../db/connect.js';
+import { nowIso } from '../../db/time.js';
+import { isUniqueViolation } from '../../db/errors.js';
 import type { MoviesTable } from '../../db/schema.js';
+import { DomainError } from '../../domain/errors.js';
 import { type Page, scanPlan } from '../../http/pagination.js';
 import { prepared } from '../../db/prepared.js';
 import { rowCount } from '../../db/row-counts.js';
-import type { MovieSort } from './schemas.js';
+import type { MovieFields, MovieSort } from './schemas.js';
 
 type Tx = Db; // a transaction has the same query API
-
-export interface MovieRow {
-  id: number;
-  title: string;
-  year: number | null;
-  synopsis: string | null;
-  review_count: number;
-  score_sum: number;
-  created_at: string;
-  updated_at: string;
-  /** Content versions of the current poster and trailer, for their URLs; null when none. */
-  poster_version: string | null;
-  trailer_version: string | null;
-}
-
-export interface MovieFields {
-  title: string;
-  year: number | null;
-  synopsis: string | null;
-}
 
 /** Movies with the versions of their media: two primary-key lookups per movie, no more. */
 function selectMovies(db: Db) {
@@ -47,6 +29,19 @@ function selectMovies(db: Db) {
       'poster.version as poster_version',
       'trailer.version as trailer_version',
     ]);
+}
+
+/** A movie as stored, with the content versions of its current poster and trailer (null when none), for their URLs. */
+export type MovieRow = Awaited<ReturnType<ReturnType<typeof selectMovies>['executeTakeFirstOrThrow']>>;
+
+/** The title+year rule (a unique index) decides between two writers; a clash is `movie_exists`. */
+async function orConflict<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new DomainError('movie_exists');
+    throw err;
+  }
 }
 
 const SORT_COLUMN = {
@@ -124,11 +119,13 @@ export async function movieExists(db: Db, id: number): Promise<boolean> {
 
 export async function insertMovie(db: Db, fields: MovieFields): Promise<MovieRow> {
   const now = nowIso();
-  const row = await db
-    .insertInto('movies')
-    .values({ ...fields, title_key: fields.title.toLowerCase(), created_at: now, updated_at: now })
-    .returning(['id', 'title', 'year', 'synopsis', 'review_count', 'score_sum', 'created_at', 'updated_at'])
-    .executeTakeFirstOrThrow();
+  const row = await orConflict(() =>
+    db
+      .insertInto('movies')
+      .values({ ...fields, title_key: fields.title.toLowerCase(), created_at: now, updated_at: now })
+      .returning(['id', 'title', 'year', 'synopsis', 'review_count', 'score_sum', 'created_at', 'updated_at'])
+      .executeTakeFirstOrThrow(),
+  );
   return { ...row, poster_version: null, trailer_version: null };
 }
 
@@ -144,13 +141,13 @@ export async function updateMovie(db: Db, id: number, fields: Partial<MovieField
     if (changed.length === 0) return current;
     const changes = Object.fromEntries(changed.map((k) => [k, fields[k]])) as Partial<MovieFields>;
     if (changes.title !== undefined) Object.assign(changes, { title_key: changes.title.toLowerCase() });
-    await trx.updateTable('movies').set({ ...changes, updated_at: nowIso() }).where('id', '=', id).execute();
+    await orConflict(() => trx.updateTable('movies').set({ ...changes, updated_at: nowIso() }).where('id', '=', id).execute());
     return findMovie(trx, id);
   });
 }
 
-/** Deletes a movie; the cascade takes its reviews. */
-export async function deleteMovie(db: Db, id: number): Promise<boolean> {
+/** Deletes a movie; the cascade takes its reviews and media rows. */
+export async function deleteMovieRow(db: Db, id: number): Promise<boolean> {
   const result = await db.deleteFrom('movies').where('id', '=', id).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }

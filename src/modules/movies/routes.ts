@@ -1,22 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { isUniqueViolation } from '../../db/connect.js';
-import { conflict, notFound } from '../../http/errors.js';
+import { DomainError } from '../../domain/errors.js';
 import { pageOf, setPageHeaders } from '../../http/pagination.js';
 import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
 import { trimBodyFields } from '../../http/trim.js';
-import { mediaPrefixesOfMovie } from '../media/data.js';
-import { removeFiles } from '../media/files.js';
-import { mediaUrl } from '../media/keys.js';
-import { listReviews } from '../reviews/data.js';
-import { Review, ReviewPageQuery, reviewOrderOf } from '../reviews/schemas.js';
-import { type MovieFields, type MovieRow, deleteMovie, findMovie, insertMovie, listMovies, movieExists, updateMovie } from './data.js';
-import { Movie, MovieCreate, MovieListQuery, MoviePatch, type MovieSort } from './schemas.js';
-
-const DUPLICATE = 'A movie with this title and year already exists';
+import { mediaRoutes, mediaUrl } from '../media/index.js';
+import { type MovieRow, findMovie, insertMovie, listMovies, movieExists, updateMovie } from './data.js';
+import { Movie, type MovieFields, MovieCreate, MovieListQuery, MoviePatch, type MovieSort } from './schemas.js';
+import { deleteMovie } from './service.js';
+import { feature } from '../../http/feature.js';
 
 // Written out field by field: an object rest/spread here cost more than the rest of the handler.
-function toMovie(row: MovieRow) {
+function toMovie(row: MovieRow): Movie {
   return {
     id: row.id,
     title: row.title,
@@ -34,16 +29,10 @@ function toMovie(row: MovieRow) {
 // Titles are compared and stored trimmed; trimming before validation makes all-blank a 422.
 const trimTitle = trimBodyFields('title');
 
-async function writeOrConflict<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(DUPLICATE);
-    throw err;
-  }
-}
-
+/** The catalogue: the movie list and each movie, written by administrators, with its poster and trailer routes. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
+  await app.register(mediaRoutes, { movieExists });
+
   app.get(
     '/api/v1/movies',
     {
@@ -72,7 +61,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     { config: { readCache: true }, schema: { tags: ['movies'], summary: 'One movie', params: IdParams, response: { 200: Movie, ...errors(404, 422) } } },
     async (request) => {
       const movie = await findMovie(app.db, request.params.id);
-      if (!movie) throw notFound('Movie');
+      if (!movie) throw new DomainError('movie_not_found');
       return toMovie(movie);
     },
   );
@@ -86,7 +75,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { title, year = null, synopsis = null } = request.body;
-      const movie = await writeOrConflict(() => insertMovie(app.db, { title, year, synopsis }));
+      const movie = await insertMovie(app.db, { title, year, synopsis });
       return reply.code(201).header('location', `/api/v1/movies/${movie.id}`).send(toMovie(movie));
     },
   );
@@ -107,8 +96,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { title, year = null, synopsis = null } = request.body;
-      const movie = await writeOrConflict(() => updateMovie(app.db, request.params.id, { title, year, synopsis }));
-      if (!movie) throw notFound('Movie');
+      const movie = await updateMovie(app.db, request.params.id, { title, year, synopsis });
+      if (!movie) throw new DomainError('movie_not_found');
       return toMovie(movie);
     },
   );
@@ -131,8 +120,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const fields = Object.fromEntries(
         Object.entries({ title, year, synopsis }).filter(([, v]) => v !== undefined),
       ) as Partial<MovieFields>;
-      const movie = await writeOrConflict(() => updateMovie(app.db, request.params.id, fields));
-      if (!movie) throw notFound('Movie');
+      const movie = await updateMovie(app.db, request.params.id, fields);
+      if (!movie) throw new DomainError('movie_not_found');
       return toMovie(movie);
     },
   );
@@ -149,33 +138,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const prefixes = await mediaPrefixesOfMovie(app.db, request.params.id);
-      if (!(await deleteMovie(app.db, request.params.id))) throw notFound('Movie');
-      await removeFiles(app.store, request.log, prefixes);
+      if (!(await deleteMovie(app.db, app.store, request.log, request.params.id))) throw new DomainError('movie_not_found');
       return reply.code(204).send();
-    },
-  );
-
-  app.get(
-    '/api/v1/movies/:id/reviews',
-    {
-      config: { readCache: true },
-      schema: {
-        tags: ['reviews'],
-        summary: 'A movie’s reviews, oldest first unless sorted otherwise',
-        params: IdParams,
-        querystring: ReviewPageQuery,
-        response: { 200: Type.Array(Review, { description: 'A page of reviews' }), ...errors(404, 422) },
-      },
-    },
-    async (request, reply) => {
-      if (!(await movieExists(app.db, request.params.id))) throw notFound('Movie');
-      const page = pageOf(request.query);
-      const { reviews, total } = await listReviews(app.db, { ...page, movieId: request.params.id, ...reviewOrderOf(request.query) });
-      setPageHeaders(request, reply, page, total);
-      return reviews;
     },
   );
 };
 
-export default routes;
+export default feature('movies', routes);

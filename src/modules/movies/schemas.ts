@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { Nullable } from '../../http/schemas.js';
 import { PageQuery, SortQuery } from '../../http/pagination.js';
 
@@ -10,6 +10,9 @@ export const MovieCreate = Type.Object(
   { title: Title, year: Type.Optional(Year), synopsis: Type.Optional(Synopsis) },
   { title: 'MovieCreate', description: 'A movie. Omitted year or synopsis are stored as null.' },
 );
+
+/** What an admin writes of a movie, every field present (an omitted year or synopsis is null). */
+export type MovieFields = Required<Static<typeof MovieCreate>>;
 
 export const MoviePatch = Type.Object(
   { title: Type.Optional(Title), year: Type.Optional(Year), synopsis: Type.Optional(Synopsis) },
@@ -31,6 +34,7 @@ export const Movie = Type.Object(
   },
   { title: 'Movie', description: 'A movie' },
 );
+export type Movie = Static<typeof Movie>;
 
 export const MOVIE_SORTS = ['id', 'title', 'year', 'rating', 'reviews', 'created'] as const;
 export type MovieSort = (typeof MOVIE_SORTS)[number];

@@ -1,22 +1,13 @@
 import type { Db } from '../../db/connect.js';
-import { isForeignKeyViolation, isUniqueViolation, locksRows, nowIso } from '../../db/connect.js';
-import { conflict, notFound, unauthorized } from '../../http/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
+import { locksRows } from '../../db/locks.js';
+import { nowIso } from '../../db/time.js';
+import { DomainError } from '../../domain/errors.js';
 import { type Page, scanPlan } from '../../http/pagination.js';
 import { prepared } from '../../db/prepared.js';
 import { rowCount } from '../../db/row-counts.js';
-import { adjustScores, movieExists } from '../movies/data.js';
-import type { ReviewSort } from './schemas.js';
-
-export interface Review {
-  id: number;
-  user_id: number;
-  username: string;
-  movie: { id: number; title: string };
-  review: string;
-  score: number;
-  created_at: string;
-  updated_at: string;
-}
+import { adjustScores, movieExists } from '../movies/index.js';
+import type { Review, ReviewSort } from './schemas.js';
 
 function joined(db: Db) {
   return db
@@ -144,7 +135,7 @@ const reviewInsert = prepared((db, _shape: 'insert', v: { userId: number; movieI
  * (user_id, movie_id) constraint, not a pre-check, decides between two concurrent attempts.
  */
 export async function createReview(db: Db, userId: number, movieId: number, review: string, score: number): Promise<Review> {
-  if (!(await movieExists(db, movieId))) throw notFound('Movie');
+  if (!(await movieExists(db, movieId))) throw new DomainError('movie_not_found');
   try {
     // Read back inside the transaction: once committed, the review may be gone at once (its
     // author's account deleted, its movie deleted) before a later read could see it.
@@ -155,12 +146,12 @@ export async function createReview(db: Db, userId: number, movieId: number, revi
       return (await findReview(trx, row!.id))!;
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw conflict('Already created a review');
+    if (isUniqueViolation(err)) throw new DomainError('review_exists');
     if (isForeignKeyViolation(err)) {
       // Either the movie was deleted since the check above, or the author's own account was
       // deleted while this request was in flight: then the caller is nobody any more.
-      if (await movieExists(db, movieId)) throw unauthorized();
-      throw notFound('Movie');
+      if (await movieExists(db, movieId)) throw new DomainError('not_authenticated');
+      throw new DomainError('movie_not_found');
     }
     throw err;
   }
@@ -214,4 +205,24 @@ export async function deleteReview(db: Db, id: number): Promise<boolean> {
     await adjustScores(trx, gone.movie_id, -1, -gone.score);
     return true;
   });
+}
+
+/**
+ * Deletes every review of a user inside the caller's transaction (an account's deletion), keeping
+ * each movie's aggregates exact: the reviews are deleted with RETURNING, so the scores subtracted
+ * are the ones deleted, after any concurrent edit, and the movies are adjusted in id order, as
+ * every other multi-movie writer would, so two account deletions cannot deadlock.
+ */
+export async function deleteReviewsOfUser(trx: Db, userId: number): Promise<void> {
+  const gone = await trx.deleteFrom('reviews').where('user_id', '=', userId).returning(['movie_id', 'score']).execute();
+  const perMovie = new Map<number, { n: number; total: number }>();
+  for (const { movie_id, score } of gone) {
+    const m = perMovie.get(movie_id) ?? { n: 0, total: 0 };
+    m.n += 1;
+    m.total += score;
+    perMovie.set(movie_id, m);
+  }
+  for (const [movieId, { n, total }] of [...perMovie].sort(([a], [b]) => a - b)) {
+    await adjustScores(trx, movieId, -n, -total);
+  }
 }

@@ -1,26 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { forbidden, notFound } from '../../http/errors.js';
+import { DomainError } from '../../domain/errors.js';
 import { pageOf, setPageHeaders } from '../../http/pagination.js';
+import { principalOf } from '../../http/principal.js';
 import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
 import { trimBodyFields } from '../../http/trim.js';
-import { principalOf } from '../auth/plugin.js';
-import { createReview, deleteReview, findReview, findReviewOwner, listReviews, updateReview } from './data.js';
-import { Review, ReviewCreate, ReviewListQuery, ReviewPatch, ReviewReplace, reviewOrderOf } from './schemas.js';
+import { movieExists } from '../movies/index.js';
+import { createReview, deleteReview, findReview, listReviews, updateReview } from './data.js';
+import { Review, ReviewCreate, ReviewListQuery, ReviewPageQuery, ReviewPatch, ReviewReplace, reviewOrderOf } from './schemas.js';
+import { authorizeReview } from './service.js';
+import { feature } from '../../http/feature.js';
 
 // Reviews are stored trimmed; trimming before validation makes all-blank a 422 beside other errors.
 const trimReview = trimBodyFields('review');
 
+/** Every review list (all, a movie's, the caller's) and every review write, in one place. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  /** 404 when the review is missing, 403 when the caller may not touch it. */
-  async function authorize(reviewId: number, userId: number, adminMayAct: boolean, role: string): Promise<void> {
-    const owner = await findReviewOwner(app.db, reviewId);
-    if (owner === undefined) throw notFound('Review');
-    if (owner !== userId && !(adminMayAct && role === 'admin')) {
-      throw forbidden(adminMayAct ? 'Only the author or an administrator may delete this review' : 'Only the author may change this review');
-    }
-  }
-
   app.get(
     '/api/v1/reviews',
     {
@@ -46,7 +41,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     { config: { readCache: true }, schema: { tags: ['reviews'], summary: 'One review', params: IdParams, response: { 200: Review, ...errors(404, 422) } } },
     async (request) => {
       const review = await findReview(app.db, request.params.id);
-      if (!review) throw notFound('Review');
+      if (!review) throw new DomainError('review_not_found');
       return review;
     },
   );
@@ -84,10 +79,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const me = principalOf(request);
-      await authorize(request.params.id, me.userId, false, me.role);
+      await authorizeReview(app.db, request.params.id, principalOf(request), 'change');
       const updated = await updateReview(app.db, request.params.id, { review: request.body.review, score: request.body.score });
-      if (!updated) throw notFound('Review');
+      if (!updated) throw new DomainError('review_not_found');
       return updated;
     },
   );
@@ -106,12 +100,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const me = principalOf(request);
-      await authorize(request.params.id, me.userId, false, me.role);
+      await authorizeReview(app.db, request.params.id, principalOf(request), 'change');
       const { review, score } = request.body;
       const changes = { ...(review !== undefined ? { review } : {}), ...(score !== undefined ? { score } : {}) };
       const updated = await updateReview(app.db, request.params.id, changes);
-      if (!updated) throw notFound('Review');
+      if (!updated) throw new DomainError('review_not_found');
       return updated;
     },
   );
@@ -128,12 +121,51 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const me = principalOf(request);
-      await authorize(request.params.id, me.userId, true, me.role);
-      if (!(await deleteReview(app.db, request.params.id))) throw notFound('Review');
+      await authorizeReview(app.db, request.params.id, principalOf(request), 'delete');
+      if (!(await deleteReview(app.db, request.params.id))) throw new DomainError('review_not_found');
       return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/api/v1/movies/:id/reviews',
+    {
+      config: { readCache: true },
+      schema: {
+        tags: ['reviews'],
+        summary: 'A movie’s reviews, oldest first unless sorted otherwise',
+        params: IdParams,
+        querystring: ReviewPageQuery,
+        response: { 200: Type.Array(Review, { description: 'A page of reviews' }), ...errors(404, 422) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await movieExists(app.db, request.params.id))) throw new DomainError('movie_not_found');
+      const page = pageOf(request.query);
+      const { reviews, total } = await listReviews(app.db, { ...page, movieId: request.params.id, ...reviewOrderOf(request.query) });
+      setPageHeaders(request, reply, page, total);
+      return reviews;
+    },
+  );
+
+  app.get(
+    '/api/v1/users/reviews',
+    {
+      config: { auth: 'user', readCache: true },
+      schema: {
+        tags: ['reviews'],
+        summary: 'The caller’s own reviews, oldest first unless sorted otherwise',
+        querystring: ReviewPageQuery,
+        response: { 200: Type.Array(Review, { description: 'A page of the caller’s reviews' }), ...errors(422) },
+      },
+    },
+    async (request, reply) => {
+      const page = pageOf(request.query);
+      const { reviews, total } = await listReviews(app.db, { ...page, userId: principalOf(request).userId, ...reviewOrderOf(request.query) });
+      setPageHeaders(request, reply, page, total);
+      return reviews;
     },
   );
 };
 
-export default routes;
+export default feature('reviews', routes);

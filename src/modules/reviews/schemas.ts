@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { type Order, PageQuery, SortQuery } from '../../http/pagination.js';
 
 const ReviewText = Type.String({
@@ -29,6 +29,7 @@ export const Review = Type.Object(
   },
   { title: 'Review', description: 'A review' },
 );
+export type Review = Static<typeof Review>;
 
 /** What a review list can be ordered by: id (= the course's order), when written, the score. */
 export const REVIEW_SORTS = ['id', 'created', 'rating'] as const;

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
-import { HttpError } from '../../http/errors.js';
+import { DomainError } from '../../domain/errors.js';
 import { errors } from '../../http/schemas.js';
+import { feature } from '../../http/feature.js';
 
 const Status = Type.Object({ status: Type.String() }, { description: 'The state' });
 
@@ -23,15 +24,15 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async () => {
-      if (!app.lifecycle.ready) throw new HttpError(503, 'Not ready');
+      if (!app.lifecycle.ready) throw new DomainError('not_ready');
       try {
         await sql`select 1`.execute(app.db);
       } catch {
-        throw new HttpError(503, 'Database unavailable');
+        throw new DomainError('database_unavailable');
       }
       return { status: 'ready' };
     },
   );
 };
 
-export default routes;
+export default feature('service', routes);

@@ -1,32 +1,34 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
-import { locksRows, nowIso } from '../../db/connect.js';
-import type { UsersTable } from '../../db/schema.js';
-import { adjustScores } from '../movies/data.js';
-
-export interface UserRow {
-  id: number;
-  username: string;
-  role: UsersTable['role'];
-  created_at: string;
-}
+import { isUniqueViolation } from '../../db/errors.js';
+import { locksRows } from '../../db/locks.js';
+import { nowIso } from '../../db/time.js';
+import type { Role } from '../../domain/enums.js';
+import { DomainError } from '../../domain/errors.js';
+import type { User } from './schemas.js';
 
 const PUBLIC_COLUMNS = ['id', 'username', 'role', 'created_at'] as const;
 
-export async function insertUser(db: Db, username: string, passwordHash: string, role: UsersTable['role'] = 'user'): Promise<UserRow> {
-  return db
-    .insertInto('users')
-    .values({ username, password_hash: passwordHash, role, created_at: nowIso() })
-    .returning(PUBLIC_COLUMNS)
-    .executeTakeFirstOrThrow();
+/** Makes a user; a username taken ignoring case (the unique index decides, also under concurrency) is `username_taken`. */
+export async function insertUser(db: Db, username: string, passwordHash: string, role: Role = 'user'): Promise<User> {
+  try {
+    return await db
+      .insertInto('users')
+      .values({ username, password_hash: passwordHash, role, created_at: nowIso() })
+      .returning(PUBLIC_COLUMNS)
+      .executeTakeFirstOrThrow();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new DomainError('username_taken');
+    throw err;
+  }
 }
 
-export async function findUserById(db: Db, id: number): Promise<UserRow | undefined> {
+export async function findUserById(db: Db, id: number): Promise<User | undefined> {
   return db.selectFrom('users').select(PUBLIC_COLUMNS).where('id', '=', id).executeTakeFirst();
 }
 
 /** Looks a user up ignoring case, through the same lower() expression the unique index is on. */
-export async function findCredentials(db: Db, username: string): Promise<(UserRow & { password_hash: string }) | undefined> {
+export async function findCredentials(db: Db, username: string): Promise<(User & { password_hash: string }) | undefined> {
   return db
     .selectFrom('users')
     .select([...PUBLIC_COLUMNS, 'password_hash'])
@@ -43,7 +45,7 @@ export async function setPasswordHash(db: Db, userId: number, passwordHash: stri
   await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
 }
 
-export async function setRole(db: Db, username: string, role: UsersTable['role']): Promise<UserRow | undefined> {
+export async function setRole(db: Db, username: string, role: Role): Promise<User | undefined> {
   return db
     .updateTable('users')
     .set({ role })
@@ -53,34 +55,19 @@ export async function setRole(db: Db, username: string, role: UsersTable['role']
 }
 
 /**
- * Deletes a user; the cascade takes their sessions and reviews. The reviews' movies get their
- * counts and averages corrected in the same transaction, so the aggregates stay exact.
- *
- * Under concurrent writes (PostgreSQL): the user's row is locked first, so no new review of theirs
- * can be inserted (and then silently cascaded away) before the user goes; the reviews are deleted
- * with RETURNING, so the scores subtracted are the ones deleted, after any concurrent edit; and
- * the movies are adjusted in id order, as every other multi-movie writer would, so two account
- * deletions cannot deadlock.
+ * Locks the user's row until the transaction ends (PostgreSQL; SQLite runs one writer at a time),
+ * so that nothing of theirs can be written, and then silently cascaded away, while the account goes.
  */
-export async function deleteUser(db: Db, userId: number): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .selectFrom('users')
-      .select('id')
-      .where('id', '=', userId)
-      .$if(locksRows(trx), (qb) => qb.forUpdate())
-      .execute();
-    const gone = await trx.deleteFrom('reviews').where('user_id', '=', userId).returning(['movie_id', 'score']).execute();
-    const perMovie = new Map<number, { n: number; total: number }>();
-    for (const { movie_id, score } of gone) {
-      const m = perMovie.get(movie_id) ?? { n: 0, total: 0 };
-      m.n += 1;
-      m.total += score;
-      perMovie.set(movie_id, m);
-    }
-    for (const [movieId, { n, total }] of [...perMovie].sort(([a], [b]) => a - b)) {
-      await adjustScores(trx, movieId, -n, -total);
-    }
-    await trx.deleteFrom('users').where('id', '=', userId).execute();
-  });
+export async function lockUser(trx: Db, userId: number): Promise<void> {
+  await trx
+    .selectFrom('users')
+    .select('id')
+    .where('id', '=', userId)
+    .$if(locksRows(trx), (qb) => qb.forUpdate())
+    .execute();
+}
+
+/** Deletes the row; the cascade takes what the database ties to it (sessions, and whatever else is left). */
+export async function deleteUserRow(trx: Db, userId: number): Promise<void> {
+  await trx.deleteFrom('users').where('id', '=', userId).execute();
 }

@@ -1,5 +1,5 @@
 import createClient from 'openapi-fetch';
-import { ApiError, type Issue, NetworkError, isAbort } from './errors';
+import { NetworkError, apiErrorOf, isAbort } from './errors';
 import type { paths } from './schema';
 
 /**
@@ -32,13 +32,8 @@ export async function call<R extends Outcome>(request: Promise<R>): Promise<{ da
     throw new NetworkError();
   }
   const { response } = outcome;
-  if (!response.ok) throw new ApiError(response.status, detailOf(outcome.error));
+  if (!response.ok) throw apiErrorOf(response.status, outcome.error);
   return { data: outcome.data as DataOf<R>, response };
-}
-
-export function detailOf(body: unknown): string | Issue[] | undefined {
-  const detail = (body as { detail?: unknown } | null | undefined)?.detail;
-  return typeof detail === 'string' || Array.isArray(detail) ? (detail as string | Issue[]) : undefined;
 }
 
 /** A page of a list: the API answers a bare array and tells the total in X-Total-Count. */

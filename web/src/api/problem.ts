@@ -1,5 +1,13 @@
 import type { Messages } from '../i18n';
-import { ApiError, NetworkError } from './errors';
+import { ApiError, type ErrorCode, NetworkError } from './errors';
+
+/** The field an error is about, where it is about one: the form shows it there, as it does a 422. */
+const FIELD_OF: Partial<Record<ErrorCode, string>> = {
+  username_taken: 'username',
+  movie_exists: 'title',
+  current_password_incorrect: 'current_password',
+  password_incorrect: 'password',
+};
 
 /** How a failed request is shown: messages beside the fields it names, or one sentence for the page. */
 export interface Problem {
@@ -23,19 +31,23 @@ export function toProblem(err: unknown, t: Messages, fields: readonly string[] =
   if (err instanceof NetworkError) return { ...NO_PROBLEM, message: t.networkError, retry: true };
   if (!(err instanceof ApiError)) return { ...NO_PROBLEM, message: t.unexpectedError, retry: true };
 
-  const { status, detail } = err;
+  const { status, detail, code, ctx } = err;
   if (status === 422 && Array.isArray(detail)) {
     const placed: Record<string, string> = {};
     const loose: string[] = [];
     for (const issue of detail) {
       const name = issue.loc.at(-1);
-      const text = t.apiText(issue.msg);
+      const text = t.issues[issue.type]?.(issue.ctx ?? {}) ?? issue.msg;
       if (typeof name === 'string' && fields.includes(name)) placed[name] ??= text;
       else loose.push(text);
     }
     return { ...NO_PROBLEM, fields: placed, message: loose.length > 0 ? loose.join(' ') : null };
   }
-  const text = typeof detail === 'string' ? t.apiText(detail) : null;
+  // By code, in the reader's language; the API's English only for a code this build does not know.
+  const text = code !== undefined && t.errors[code] ? t.errors[code](ctx) : typeof detail === 'string' ? detail : null;
+  // An error about one field (a username taken, a wrong current password) is shown beside it.
+  const field = code !== undefined ? FIELD_OF[code] : undefined;
+  if (text !== null && field !== undefined && fields.includes(field)) return { ...NO_PROBLEM, fields: { [field]: text } };
   if (status === 401) return { ...NO_PROBLEM, message: text ?? t.sessionExpired, unauthorized: true };
   if (status === 429) return { ...NO_PROBLEM, message: text ?? t.tooManyRequests, retry: true };
   if (status >= 500) return { ...NO_PROBLEM, message: t.serverError(status), retry: true };

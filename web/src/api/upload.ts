@@ -1,6 +1,5 @@
 import type { Media } from './client';
-import { detailOf } from './client';
-import { ApiError, NetworkError } from './errors';
+import { NetworkError, apiErrorOf } from './errors';
 import type { paths } from './schema';
 
 export type MediaKind = 'poster' | 'trailer';
@@ -35,7 +34,7 @@ export function uploadMedia(movieId: number, kind: MediaKind, file: File, onProg
     xhr.addEventListener('load', () => {
       const body = parse(xhr.responseText);
       if (xhr.status >= 200 && xhr.status < 300) resolve(body as Media);
-      else reject(new ApiError(xhr.status, detailOf(body)));
+      else reject(apiErrorOf(xhr.status, body));
     });
     xhr.addEventListener('error', () => reject(new NetworkError()));
     xhr.addEventListener('abort', () => reject(new DOMException('Upload cancelled', 'AbortError')));

@@ -1,3 +1,5 @@
+import { apiErrorsEn, apiIssuesEn } from './api-en.js';
+
 /**
  * Every text the client shows, in English. Spanish (es.ts) must have the same keys and the same
  * kinds of values, which the type checker enforces; entries that depend on a number are functions.
@@ -159,8 +161,9 @@ export const en = {
   posterDeleted: 'The poster is deleted.',
   trailerDeleted: 'The trailer is deleted.',
 
-  // The API speaks English; this one is the identity, es.ts translates what it knows.
-  apiText: (text: string) => text,
+  // The API's errors, by code, and its invalid-field kinds, by type (api-en.ts).
+  errors: apiErrorsEn,
+  issues: apiIssuesEn,
 };
 
 export type Messages = typeof en;

@@ -1,38 +1,5 @@
-import type { Messages } from './en';
-
-const bytes = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
-
-// The API's own messages (its `detail` and 422 `msg` texts), in Spanish; anything not listed is
-// shown as the API wrote it.
-const API_TEXT: [RegExp, (...groups: string[]) => string][] = [
-  [/^Field required$/, () => 'Este campo es obligatorio'],
-  [/^String should have at least (\d+) characters?$/, (n) => `Debe tener al menos ${n} ${n === '1' ? 'carácter' : 'caracteres'}`],
-  [/^String should have at most (\d+) characters$/, (n) => `Debe tener como máximo ${n} caracteres`],
-  [/^String should match pattern/, () => 'El formato no es válido'],
-  [/^Input should be greater than or equal to (\S+)$/, (n) => `Debe ser mayor o igual que ${n}`],
-  [/^Input should be less than or equal to (\S+)$/, (n) => `Debe ser menor o igual que ${n}`],
-  [/^Input should be a valid integer/, () => 'Debe ser un número entero'],
-  [/^Input should be a valid string$/, () => 'Debe ser un texto'],
-  [/^Username already in use$/, () => 'Ese nombre de usuario ya está en uso'],
-  [/^Incorrect username or password$/, () => 'Usuario o contraseña incorrectos'],
-  [/^Too many failed login attempts/, () => 'Demasiados intentos fallidos; espera un poco y vuelve a intentarlo'],
-  [/^Current password is incorrect$/, () => 'La contraseña actual no es correcta'],
-  [/^Password is incorrect$/, () => 'La contraseña no es correcta'],
-  [/^Already created a review$/, () => 'Ya has escrito una reseña de esta película'],
-  [/^A movie with this title and year already exists$/, () => 'Ya existe una película con ese título y año'],
-  [/^Movie not found$/, () => 'La película no existe'],
-  [/^Review not found$/, () => 'La reseña no existe'],
-  [/^Administrator role required$/, () => 'Hace falta ser administrador'],
-  [/^Only the author/, () => 'Solo su autor puede cambiar esta reseña'],
-  [/^File is larger than the limit of (\d+) bytes$/, (n) => `El archivo supera el límite de ${bytes(Number(n))}`],
-  [/^Unsupported file type(?: \(([^)]+)\))?: (JPEG|MP4)/, (mime, kind) =>
-    `Tipo de archivo no admitido${mime ? ` (${mime})` : ''}: solo ${kind === 'JPEG' ? 'imágenes JPEG, PNG o WebP' : 'vídeos MP4 o WebM'}`],
-  [/^The image could not be decoded$/, () => 'No se pudo leer la imagen'],
-  [/^The image has more than (\d+) megapixels$/, (n) => `La imagen tiene más de ${n} megapíxeles`],
-  [/^The file is empty$/, () => 'El archivo está vacío'],
-  [/^The MP4 file is truncated or malformed$/, () => 'El archivo MP4 está incompleto o dañado'],
-  [/^The upload was interrupted$/, () => 'La subida se interrumpió'],
-];
+import { apiErrorsEs, apiIssuesEs } from './api-es.js';
+import type { Messages } from './en.js';
 
 export const es: Messages = {
   switchLanguage: 'English',
@@ -183,11 +150,6 @@ export const es: Messages = {
   posterDeleted: 'El póster está borrado.',
   trailerDeleted: 'El tráiler está borrado.',
 
-  apiText: (text) => {
-    for (const [pattern, render] of API_TEXT) {
-      const found = pattern.exec(text);
-      if (found) return render(...found.slice(1).map((g) => g ?? ''));
-    }
-    return text;
-  },
+  errors: apiErrorsEs,
+  issues: apiIssuesEs,
 };

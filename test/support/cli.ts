@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DatabaseConfig } from '../src/config.js';
-import { type TestContext, appOn as appOnDir } from './helpers.js';
+import type { DatabaseConfig } from '../../src/config.js';
+import { type TestContext, appOn } from './app.js';
 import { TEST_POSTGRES_URL, testDatabaseKind } from './pg.js';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI_TIMEOUT_MS = 20_000;
 
 const children = new Set<ChildProcess>();
@@ -145,7 +145,7 @@ export function assertOneLine(stderr: string): string {
   return lines[0]!;
 }
 
-/** An app over the database file (and media directory) the CLI wrote, built as `serve` builds it. */
-export function appOn(dataDir: string): Promise<TestContext> {
-  return appOnDir(dataDir, { DATABASE_URL: databaseUrlOf(dataDir) });
+/** An app over the database (and media directory) a CLI run wrote under `dataDir`, built as `serve` builds it. */
+export function appOnCliData(dataDir: string): Promise<TestContext> {
+  return appOn(dataDir, { DATABASE_URL: databaseUrlOf(dataDir) });
 }

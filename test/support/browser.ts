@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import { type Browser, type BrowserContext, type Locator, type Page, chromium } from 'playwright-core';
-import { ROOT, cliEnv, dropDatabaseOf } from '../cli-helpers.js';
+import { ROOT, cliEnv, dropDatabaseOf } from './cli.js';
 
 export { ROOT };
 export const CHROMIUM = '/usr/bin/chromium';

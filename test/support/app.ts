@@ -4,26 +4,28 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions, LightMyRequestResponse } from 'fastify';
+import type { TlsServerOptions } from '../../src/tls/options.js';
 import { sql } from 'kysely';
-import { buildApp } from '../src/app.js';
-import { hashPassword } from '../src/modules/auth/passwords.js';
-import { type Config, loadConfig } from '../src/config.js';
-import { type Db, connect } from '../src/db/connect.js';
-import { migrateToLatest } from '../src/db/migrate.js';
-import { insertUser } from '../src/modules/users/data.js';
+import { buildApp } from '../../src/app.js';
+import { hashPassword } from '../../src/security/passwords.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { type Db, openDatabase } from '../../src/db/connect.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { insertUser } from '../../src/modules/users/index.js';
 import { createTestDatabase, testDatabaseKind } from './pg.js';
 import { s3TestEnv, testMediaStoreKind } from './s3.js';
-import { S3Store } from '../src/storage/s3-store.js';
-import type { MediaStore } from '../src/storage/store.js';
-import { dbProblems } from './process-helpers.js';
+import { createStore } from '../../src/storage/index.js';
+import { S3Store } from '../../src/storage/s3-store.js';
+import type { MediaStore } from '../../src/storage/store.js';
+import { dbProblems } from './processes.js';
 import { type Exchange, type OpenApiDocument, contractError, contractProblems, recordExchanges } from './contract.js';
 
 /**
  * A stand-in for the built web client (dist/web), so the tests neither need a build nor see one
  * that is being rewritten by a build running beside them.
  */
-export const WEB_FIXTURE = path.join(import.meta.dirname, 'fixtures', 'web');
+export const WEB_FIXTURE = path.join(import.meta.dirname, '..', 'fixtures', 'web');
 
 export interface TestContext {
   app: FastifyInstance;
@@ -76,14 +78,23 @@ export interface AppOnOptions {
    * On unless a test turns it off, so each behaviour test also tests the document.
    */
   contract?: boolean;
+  /** The app's logger (default none): a test that reads the log passes one writing to its own stream. */
+  logger?: FastifyServerOptions['logger'];
+  /** HTTPS with HTTP/2, as `serve` builds it from a certificate (src/tls/options.ts). */
+  server?: TlsServerOptions;
+  /** The built web client to serve; by default the stand-in of test/fixtures/web, so no test needs a build. */
+  webRoot?: string;
 }
 
 export async function appOn(dataDir: string, env: Record<string, string> = {}, options: AppOnOptions = {}): Promise<TestContext> {
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+  const config = { ...loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env }), webRoot: options.webRoot ?? WEB_FIXTURE };
   const { onQuery } = options;
-  const db = connect(config.database, onQuery ? { log: (event) => void (event.level === 'query' && onQuery(event.query.sql)) } : {});
+  // The test owns the database and the store, as the server does: it opens them and closes them after the app.
+  const database = openDatabase(config.database, onQuery ? { log: (event) => void (event.level === 'query' && onQuery(event.query.sql)) } : {});
+  const db = database.db;
   await migrateToLatest(db);
-  const app = await buildApp(config, { db, logger: false, webRoot: WEB_FIXTURE });
+  const store = await createStore(config.mediaStore);
+  const app = await buildApp(config, { database, store, logger: options.logger ?? false, ...(options.server ? { server: options.server } : {}) });
   const exchanges = options.contract === false ? undefined : recordExchanges(app);
   await app.ready();
   return {
@@ -97,8 +108,7 @@ export async function appOn(dataDir: string, env: Record<string, string> = {}, o
         if (exchanges) problems = contractProblems(app.swagger() as unknown as OpenApiDocument, exchanges);
       } finally {
         await app.close();
-        await db.destroy();
-        if (app.store instanceof S3Store) app.store.close();
+        await Promise.all([database.close(), store.close()]);
       }
       if (problems.length > 0) throw contractError(problems);
     },
@@ -190,7 +200,7 @@ export type MediaKindName = 'poster' | 'trailer';
 
 /** The bytes of a sample file in test/fixtures/media. */
 export function mediaFixture(name: string): Buffer {
-  return readFileSync(new URL(`./fixtures/media/${name}`, import.meta.url));
+  return readFileSync(new URL(`../fixtures/media/${name}`, import.meta.url));
 }
 
 export interface MultipartPart {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
-import type { Review } from '../src/modules/reviews/data.js';
+import type { Review } from '../../src/modules/reviews/index.js';
 
 /*
  * A student of the course "servicios web con Python y FastAPI" runs their `requests` clients
@@ -205,7 +205,7 @@ export async function runCourseScenario(send: Send, options: ScenarioOptions): P
 
   // A second review of the same movie is refused, as in the course.
   const again = await send({ method: 'POST', url: '/api/v1/reviews', ...pythonJson({ movie_id: movie.id, review: 'Otra vez', score: 1 }, authHeader) });
-  assert.deepEqual(assertJson(again, 409), { detail: 'Already created a review' });
+  assert.deepEqual(assertJson(again, 409), { detail: 'Already created a review', code: 'review_exists' });
 
   // 4. List: requests.get(URL + '/api/v1/reviews', params={'page': 1, 'limit': 2})
   const listed = await send({ method: 'GET', url: '/api/v1/reviews?page=1&limit=2', headers: PYTHON_HEADERS });
@@ -276,7 +276,7 @@ export async function runCourseScenario(send: Send, options: ScenarioOptions): P
   assert.equal(deleted.statusCode, 204, deleted.body);
   assert.equal(deleted.body, '');
   const gone = await send({ method: 'GET', url: `/api/v1/reviews/${review.id}`, headers: PYTHON_HEADERS });
-  assert.deepEqual(assertJson(gone, 404), { detail: 'Review not found' });
+  assert.deepEqual(assertJson(gone, 404), { detail: 'Review not found', code: 'review_not_found' });
   const movieAfter = assertJson(await send({ method: 'GET', url: `/api/v1/movies/${movie.id}`, headers: PYTHON_HEADERS }), 200) as Record<string, unknown>;
   assert.equal(movieAfter.review_count, 2);
   assert.equal(movieAfter.average_score, 4);

@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { type Db, connect } from '../src/db/connect.js';
-import { appOn, databaseOf, spawnCli } from './cli-helpers.js';
-import { dbProblemsOf } from './helpers.js';
+import { type Db, connect } from '../../src/db/connect.js';
+import { appOnCliData, databaseOf, spawnCli } from './cli.js';
+import { dbProblemsOf } from './app.js';
 
 /*
  * Shared by the reliability tests (fuzz, crash, shutdown, cluster): a real `butaca serve` process,
@@ -41,7 +41,7 @@ export function dbProblems(file: string): string[] {
 
 /** dbProblems for the database of `dataDir`, whichever it is (on PostgreSQL: orphan rows and the recount). */
 export async function dataDirProblems(dataDir: string): Promise<string[]> {
-  const ctx = await appOn(dataDir);
+  const ctx = await appOnCliData(dataDir);
   try {
     return await dbProblemsOf(ctx);
   } finally {

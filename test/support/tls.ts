@@ -3,7 +3,7 @@ import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import http2 from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { spawnCli } from './cli-helpers.js';
+import { spawnCli } from './cli.js';
 
 /*
  * For the HTTPS tests: a real `butaca serve` process, and requests over real TLS with HTTP/1.1

@@ -1,0 +1,11 @@
+/**
+ * The closed sets of values more than one layer names (the database's CHECK constraints, the
+ * schemas that validate and document requests, the code that branches on them), each spelled once.
+ */
+
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What a movie may have one of each of. */
+export const MEDIA_KINDS = ['poster', 'trailer'] as const;
+export type MediaKind = (typeof MEDIA_KINDS)[number];

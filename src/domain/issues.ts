@@ -1,0 +1,77 @@
+import type { ErrorContext } from './errors.js';
+
+/**
+ * The kinds of invalid value a 422 lists, FastAPI's (pydantic's) names and words where it has
+ * them, each with the values its text needs in `ctx` (`min_length`, `le`, …, as pydantic names
+ * them). The web client translates by `type` and `ctx`; a test fails when a type has no English
+ * or Spanish text there.
+ */
+const issue = (msg: (ctx: ErrorContext) => string) => ({ msg });
+const plural = (n: unknown, word: string): string => `${String(n)} ${word}${n === 1 ? '' : 's'}`;
+
+export const ISSUES = {
+  missing: issue(() => 'Field required'),
+  // `got: 'string'`: a JSON body keeps its types strictly (a string is never read as a number,
+  // unlike pydantic's lax mode), so the text says so rather than claim "2006" could not be parsed.
+  int_type: issue((c) => (c.got === 'string' ? 'Input should be a valid integer: a JSON number, not a string (JSON types are strict here)' : 'Input should be a valid integer')),
+  int_parsing: issue(() => 'Input should be a valid integer, unable to parse string as an integer'),
+  int_from_float: issue(() => 'Input should be a valid integer, got a number with a fractional part'),
+  float_type: issue((c) => (c.got === 'string' ? 'Input should be a valid number: a JSON number, not a string (JSON types are strict here)' : 'Input should be a valid number')),
+  string_type: issue(() => 'Input should be a valid string'),
+  bool_type: issue(() => 'Input should be a valid boolean'),
+  list_type: issue(() => 'Input should be a valid list'),
+  model_attributes_type: issue(() => 'Input should be a valid dictionary or object to extract fields from'),
+  null_type: issue(() => 'Input should be null'),
+  string_too_short: issue((c) => `String should have at least ${plural(c.min_length, 'character')}`),
+  string_too_long: issue((c) => `String should have at most ${plural(c.max_length, 'character')}`),
+  greater_than_equal: issue((c) => `Input should be greater than or equal to ${String(c.ge)}`),
+  less_than_equal: issue((c) => `Input should be less than or equal to ${String(c.le)}`),
+  greater_than: issue((c) => `Input should be greater than ${String(c.gt)}`),
+  less_than: issue((c) => `Input should be less than ${String(c.lt)}`),
+  string_pattern_mismatch: issue((c) => `String should match pattern '${String(c.pattern)}'`),
+  enum: issue((c) => `Input should be ${String(c.expected)}`),
+  literal_error: issue((c) => `Input should be ${String(c.expected)}`),
+  union_error: issue(() => 'Input is not a valid value'),
+  too_few_fields: issue(() => 'At least one field is required'),
+  string_unicode: issue(() => 'String should not contain U+0000 (NUL) or an unpaired UTF-16 surrogate'),
+  value_error: issue(() => 'Invalid value'),
+  // Uploads: what the bytes turned out to be.
+  file_empty: issue(() => 'The file is empty'),
+  image_undecodable: issue(() => 'The image could not be decoded'),
+  image_too_large: issue((c) => `The image has more than ${String(c.max_megapixels)} megapixels`),
+  video_malformed: issue(() => 'The MP4 file is truncated or malformed'),
+} as const;
+
+export type IssueType = keyof typeof ISSUES;
+
+/** Every type, in the catalogue's order: the `type` enum of the OpenAPI document. */
+export const ISSUE_TYPES = Object.keys(ISSUES) as IssueType[];
+
+/** One invalid field: where (`["body", "score"]`), what kind of problem, and its values. */
+export interface Issue {
+  loc: (string | number)[];
+  type: IssueType;
+  ctx?: ErrorContext;
+}
+
+/** FastAPI's 422 item: `msg` is the English text of `type` with `ctx`. */
+export interface ValidationIssue {
+  loc: (string | number)[];
+  msg: string;
+  type: IssueType;
+  ctx?: ErrorContext;
+}
+
+export function describeIssue(issue: Issue): ValidationIssue {
+  return { loc: issue.loc, msg: ISSUES[issue.type].msg(issue.ctx ?? {}), type: issue.type, ...(issue.ctx ? { ctx: issue.ctx } : {}) };
+}
+
+/** Invalid input found past schema validation (an upload's bytes): a 422 with these fields. */
+export class InvalidInput extends Error {
+  constructor(readonly issues: Issue[]) {
+    super(issues.map((i) => describeIssue(i).msg).join('; '));
+    this.name = 'InvalidInput';
+  }
+}
+
+export const invalidField = (loc: (string | number)[], type: IssueType, ctx?: ErrorContext): InvalidInput => new InvalidInput([{ loc, type, ...(ctx ? { ctx } : {}) }]);

@@ -1,0 +1,9 @@
+/**
+ * The users module: accounts (the `users` table), registration, the caller, public profiles.
+ * What other modules and the command line may use of it is exported here, and only here.
+ */
+export { default as userRoutes } from './routes.js';
+// insertUser takes a hash already made: `seed --demo` hashes one password for all its users.
+export { findCredentials, findPasswordHash, findUserById, insertUser, setPasswordHash, setRole } from './data.js';
+export { NewPassword, User, UserCreate, Username, isNewPassword, isUsername } from './schemas.js';
+export { createUser, deleteAccount } from './service.js';
