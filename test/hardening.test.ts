@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { connect } from '../src/db/connect.js';
-import { migrateToLatest } from '../src/db/migrate.js';
 import { nestsDeeperThan } from '../src/plugins/body-limits.js';
-import { ensureDevCert } from '../src/tls/dev-cert.js';
 import {
   PASSWORD,
   type TestContext,
-  WEB_FIXTURE,
   adminToken,
   createMovie,
   listenOnLoopback,
@@ -24,6 +16,7 @@ import {
   startApp,
   uploadMedia,
 } from './helpers.js';
+import { type TlsApp, startTlsApp } from './tls-helpers.js';
 
 // A client that is not this machine: loopback is exempt from the rate limits (plugins/rate-limits.ts).
 const CLIENT = '203.0.113.7';
@@ -459,30 +452,14 @@ describe('server limits', () => {
 });
 
 describe('server limits under HTTPS (HTTP/1.1 fallback of the HTTP/2 server)', () => {
-  let ctx: TestContext;
+  let served: TlsApp;
   let port: number;
+  let ctx: TestContext;
   before(async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'butaca-hardening-tls-'));
-    const cert = await ensureDevCert(path.join(dir, 'tls'));
-    const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', HEADERS_TIMEOUT: '1', MAX_HEADER_SIZE: '8192' });
-    const db = connect(config.database);
-    await migrateToLatest(db);
-    const https = { key: readFileSync(cert.keyFile), cert: readFileSync(cert.certFile), allowHTTP1: true as const };
-    const app = await buildApp(config, { db, logger: false, webRoot: WEB_FIXTURE, server: { http2: true, https } });
-    await app.ready();
-    ctx = {
-      app,
-      db,
-      config,
-      close: async () => {
-        await app.close();
-        await db.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-    port = await listenOnLoopback(ctx);
+    served = await startTlsApp({ HEADERS_TIMEOUT: '1', MAX_HEADER_SIZE: '8192' });
+    ({ port, ctx } = served);
   });
-  after(() => ctx.close());
+  after(() => served.close());
 
   it('keeps the same head timeout, header size and no total request timeout', { timeout: 10_000 }, async () => {
     const server = ctx.app.server as unknown as Record<string, unknown>;

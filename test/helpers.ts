@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { buildApp } from '../src/app.js';
 import { hashPassword } from '../src/auth/passwords.js';
@@ -16,6 +16,7 @@ import { createTestDatabase, testDatabaseKind } from './pg.js';
 import { s3TestEnv, testMediaStoreKind } from './s3.js';
 import { S3Store } from '../src/storage/s3-store.js';
 import type { MediaStore } from '../src/storage/store.js';
+import type { TlsServerOptions } from '../src/tls/options.js';
 import { dbProblems } from './process-helpers.js';
 
 /**
@@ -67,6 +68,10 @@ export async function startApp(env: Record<string, string> = {}, options: AppOnO
 export interface AppOnOptions {
   /** Sees the SQL of every query the app runs. */
   onQuery?: (sql: string) => void;
+  /** HTTPS (tlsServerOptions); plain HTTP without. */
+  server?: TlsServerOptions;
+  /** Fastify's logger options; none (silent) without. */
+  logger?: FastifyServerOptions['logger'];
 }
 
 export async function appOn(dataDir: string, env: Record<string, string> = {}, options: AppOnOptions = {}): Promise<TestContext> {
@@ -74,7 +79,7 @@ export async function appOn(dataDir: string, env: Record<string, string> = {}, o
   const { onQuery } = options;
   const db = connect(config.database, onQuery ? { log: (event) => void (event.level === 'query' && onQuery(event.query.sql)) } : {});
   await migrateToLatest(db);
-  const app = await buildApp(config, { db, logger: false, webRoot: WEB_FIXTURE });
+  const app = await buildApp(config, { db, logger: options.logger ?? false, webRoot: WEB_FIXTURE, ...(options.server ? { server: options.server } : {}) });
   await app.ready();
   return {
     app,

@@ -2,8 +2,15 @@ import type { ChildProcess } from 'node:child_process';
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import http2 from 'node:http2';
 import { request as httpsRequest } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { type SecureVersion, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyServerOptions } from 'fastify';
+import { generate } from 'selfsigned';
+import { loadTls, tlsServerOptions } from '../src/tls/options.js';
 import { spawnCli } from './cli-helpers.js';
+import { type TestContext, listenOnLoopback, startApp } from './helpers.js';
 
 /*
  * For the HTTPS tests: a real `butaca serve` process, and requests over real TLS with HTTP/1.1
@@ -201,4 +208,83 @@ export function sessionCookieOf(headers: { 'set-cookie'?: string | string[] | un
   if (!line) throw new Error(`no session cookie in ${JSON.stringify(raw)}`);
   const [pair, ...attributes] = line.split(';').map((part) => part.trim());
   return { pair: pair!, attributes, name: pair!.slice(0, pair!.indexOf('=')) };
+}
+
+export interface Handshake {
+  /** The suite and protocol agreed on, or the error the handshake failed with. */
+  cipher?: string;
+  version?: string;
+  error?: string;
+}
+
+/**
+ * A TLS handshake alone (no HTTP) offering only `ciphers` (TLS 1.2 names) or, with `tls13`, only
+ * that TLS 1.3 suite: what the server agrees to, or why it refused.
+ */
+export function tlsHandshake(
+  port: number,
+  offer: { ciphers?: string; tls13?: string; minVersion?: SecureVersion; maxVersion?: SecureVersion },
+): Promise<Handshake> {
+  return withTimeout(`TLS handshake ${offer.ciphers ?? offer.tls13}`, (done) => {
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      // Only the suites are under test here; who the certificate names is checked elsewhere.
+      rejectUnauthorized: false,
+      maxVersion: offer.maxVersion ?? (offer.tls13 ? 'TLSv1.3' : 'TLSv1.2'),
+      minVersion: offer.minVersion ?? (offer.tls13 ? 'TLSv1.3' : 'TLSv1.2'),
+      ...(offer.ciphers ? { ciphers: offer.ciphers } : {}),
+      ...(offer.tls13 ? { ciphers: offer.tls13 } : {}),
+    });
+    socket.once('secureConnect', () => {
+      const cipher = socket.getCipher();
+      done(null, { cipher: cipher.standardName ?? cipher.name, version: socket.getProtocol() ?? '' });
+      socket.destroy();
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => done(null, { error: err.code ?? err.message }));
+    return () => socket.destroy();
+  });
+}
+
+export interface TlsApp {
+  ctx: TestContext;
+  port: number;
+  /** The certificate, for clients to trust. */
+  ca: string;
+  close: () => Promise<void>;
+}
+
+/**
+ * The app in this process serving HTTPS (HTTP/2 and HTTP/1.1) on a loopback port, with the server
+ * options `serve` uses, over a fresh certificate for 127.0.0.1 with an RSA or EC key.
+ */
+export async function startTlsApp(
+  env: Record<string, string> = {},
+  opts: { keyType?: 'rsa' | 'ec'; logger?: FastifyServerOptions['logger'] } = {},
+): Promise<TlsApp> {
+  const keyType = opts.keyType ?? 'ec';
+  const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+    keyType,
+    ...(keyType === 'rsa' ? { keySize: 2048 } : {}),
+    algorithm: 'sha256',
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'butaca-tls-'));
+  writeFileSync(path.join(dir, 'cert.pem'), pems.cert);
+  writeFileSync(path.join(dir, 'key.pem'), pems.private, { mode: 0o600 });
+  const material = (await loadTls({ kind: 'files', certFile: path.join(dir, 'cert.pem'), keyFile: path.join(dir, 'key.pem') }))!;
+  const ctx = await startApp(env, { server: tlsServerOptions(material), ...(opts.logger ? { logger: opts.logger } : {}) });
+  const port = await listenOnLoopback(ctx);
+  return {
+    ctx,
+    port,
+    ca: pems.cert,
+    close: async () => {
+      try {
+        await ctx.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
 }
