@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { purgeExpiredSessions } from './auth/sessions.js';
 import type { Config } from './config.js';
 import { type Db, connect } from './db/connect.js';
-import { AccessLog } from './http/access-log.js';
+import { AccessLog, serializeRequest } from './http/access-log.js';
 import { lazySerializers } from './http/serializer.js';
 import { validatorCompiler } from './http/validator.js';
 import { createStore } from './storage/index.js';
@@ -20,6 +20,7 @@ import errors from './plugins/errors.js';
 import etag from './plugins/etag.js';
 import rateLimits from './plugins/rate-limits.js';
 import readCache from './plugins/read-cache.js';
+import requestHead from './plugins/request-head.js';
 import requestIdHeader, { requestId } from './plugins/request-id.js';
 import securityHeaders from './plugins/security-headers.js';
 import serverLimitsOnHttp2, { serverLimits } from './plugins/server-limits.js';
@@ -60,6 +61,7 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
     redact: { paths: REDACT, censor: '[redacted]' },
+    serializers: { req: serializeRequest },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } } : {}),
   };
 }
@@ -123,6 +125,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(serverLimitsOnHttp2, { config });
   await app.register(securityHeaders);
   await app.register(requestIdHeader);
+  await app.register(requestHead, { maxHeaderSize: config.maxHeaderSize });
   await app.register(corsPolicy, { origins: config.corsOrigins });
   await app.register(errors, { bodyLimit: config.bodyLimit });
   await app.register(counters); // before the rate limits and auth, which count in it

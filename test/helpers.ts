@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, FastifyServerOptions, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
-import { buildApp } from '../src/app.js';
+import { Writable } from 'node:stream';
+import { buildApp, loggerOptions } from '../src/app.js';
 import { hashPassword } from '../src/auth/passwords.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { type Db, connect } from '../src/db/connect.js';
@@ -90,6 +91,33 @@ export async function appOn(dataDir: string, env: Record<string, string> = {}, o
       await db.destroy();
       if (app.store instanceof S3Store) app.store.close();
     },
+  };
+}
+
+/** A log line as the app writes it: pino's JSON, parsed. */
+export type LogLine = Record<string, unknown> & { level: number; msg: string };
+
+/**
+ * The app's own logger options (redaction, serializers) at `level`, writing into memory: pass
+ * `logger` to startApp/startTlsApp, read the lines with `lines()`.
+ */
+export function memoryLogger(level = 'info'): { logger: FastifyServerOptions['logger']; lines: () => LogLine[] } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  // Without pino-pretty, which a terminal would get: the lines are read back as JSON.
+  const { transport: _pretty, ...base } = loggerOptions(loadConfig({ LOG_LEVEL: level })) as Record<string, unknown>;
+  return {
+    logger: { ...base, level, stream } as FastifyServerOptions['logger'],
+    lines: () =>
+      text
+        .split('\n')
+        .filter((line) => line.length > 0)
+        .map((line) => JSON.parse(line) as LogLine),
   };
 }
 

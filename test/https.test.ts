@@ -107,9 +107,20 @@ describe('HTTPS', { concurrency: 2 }, () => {
 
       // A client that trusts other certificates (the system's) refuses this one.
       await assert.rejects(h2Request(server.port, { ca: readFileSync(path.join(import.meta.dirname, '..', 'package.json')), path: '/healthz' }));
+
+      // A body over the limit: HTTP/1.1 closes the connection after the 413; HTTP/2 has no
+      // Connection header (Node would drop it with a warning on stderr).
+      const tooBig = json({ username: 'x'.repeat(70_000), password: PASSWORD });
+      const h1Big = await h1Request(server.port, { ca, method: 'POST', path: '/api/v1/users', body: tooBig });
+      assert.equal(h1Big.status, 413, h1Big.body);
+      assert.equal(h1Big.headers.connection, 'close');
+      const h2Big = await h2Request(server.port, { ca, method: 'POST', path: '/api/v1/users', body: tooBig });
+      assert.equal(h2Big.status, 413, h2Big.body);
+      assert.equal(h2Big.headers.connection, undefined);
     } finally {
       const { code } = await server.stop();
       assert.equal(code, 0, server.stderr());
+      assert.doesNotMatch(server.stderr(), /connection header is not valid/);
     }
 
     const again = await serveProcess({ DATA_DIR: dir, HTTPS: 'self-signed' });

@@ -288,3 +288,99 @@ export async function startTlsApp(
     },
   };
 }
+
+/** A connected HTTP/2 session trusting only `ca`; rejects if it cannot connect in time. */
+export function h2Connect(port: number, ca: Buffer | string): Promise<http2.ClientHttp2Session> {
+  return withTimeout('HTTP/2 connect', (done) => {
+    const session = http2.connect(`https://127.0.0.1:${port}`, { ca });
+    session.once('remoteSettings', () => done(null, session));
+    session.once('error', done);
+    return () => session.destroy();
+  });
+}
+
+export interface H2Answer {
+  status: number;
+  headers: http2.IncomingHttpHeaders;
+  body: string;
+  /** The RST_STREAM code the stream closed with (0: none, or NO_ERROR). */
+  rstCode: number;
+  /** Whether the whole request body went out before the stream closed. */
+  bodySent: boolean;
+}
+
+/** One request on an open session: its answer, how the stream ended, and whether the body was all sent. */
+export function h2Exchange(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: Buffer | string): Promise<H2Answer> {
+  return withTimeout(`HTTP/2 ${String(headers[':method'] ?? 'GET')} ${String(headers[':path'])}`, (done) => {
+    const stream = session.request(headers);
+    let head: http2.IncomingHttpHeaders = {};
+    let text = '';
+    let bodySent = false;
+    stream.setEncoding('utf8');
+    stream.on('response', (h) => (head = h));
+    stream.on('data', (chunk: string) => (text += chunk));
+    stream.on('finish', () => (bodySent = true));
+    stream.on('error', () => {}); // the close below reports how it ended
+    stream.on('close', () => {
+      const { ':status': status, ...rest } = head;
+      done(null, { status: Number(status ?? 0), headers: rest, body: text, rstCode: stream.rstCode ?? 0, bodySent });
+    });
+    stream.end(body);
+    return () => stream.close(http2.constants.NGHTTP2_CANCEL);
+  });
+}
+
+function h2Frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(9);
+  head.writeUIntBE(payload.length, 0, 3);
+  head[3] = type;
+  head[4] = flags;
+  head.writeUInt32BE(streamId, 5);
+  return Buffer.concat([head, payload]);
+}
+
+/**
+ * Opens `count` streams (GET `path`) in one write on a fresh HTTP/2 connection, written frame by
+ * frame so that no client-side limit applies (node:http2 and nghttp2 clients queue past the
+ * server's SETTINGS_MAX_CONCURRENT_STREAMS): how many were answered and how many reset, by code.
+ */
+export function h2Burst(port: number, count: number, path: string): Promise<{ answered: number; reset: Record<number, number> }> {
+  return withTimeout(`HTTP/2 burst of ${count} streams`, (done) => {
+    const answered = new Set<number>();
+    const reset: Record<number, number> = {};
+    let resets = 0;
+    // HPACK: indexed :method GET (2) and :scheme https (7); literal :path (4) and :authority (1).
+    const literal = (index: number, value: string): Buffer => Buffer.concat([Buffer.from([index, value.length]), Buffer.from(value, 'latin1')]);
+    const block = Buffer.concat([Buffer.from([0x82, 0x87]), literal(0x04, path), literal(0x01, `127.0.0.1:${port}`)]);
+    const socket = tlsConnect({ host: '127.0.0.1', port, ALPNProtocols: ['h2'], rejectUnauthorized: false }, () => {
+      const frames = [Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), h2Frame(4, 0, 0, Buffer.alloc(0))];
+      for (let i = 0; i < count; i++) frames.push(h2Frame(1, 0x5 /* END_STREAM | END_HEADERS */, 1 + 2 * i, block));
+      socket.write(Buffer.concat(frames));
+    });
+    let pending = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 9) {
+        const length = pending.readUIntBE(0, 3);
+        if (pending.length < 9 + length) break;
+        const [type, flags] = [pending[3], pending[4]];
+        const streamId = pending.readUInt32BE(5) & 0x7fffffff;
+        const payload = pending.subarray(9, 9 + length);
+        if (type === 4 && !((flags ?? 0) & 1)) socket.write(h2Frame(4, 1, 0, Buffer.alloc(0))); // ACK the server's SETTINGS
+        if (type === 1) answered.add(streamId);
+        if (type === 3) {
+          const code = payload.readUInt32BE(0);
+          reset[code] = (reset[code] ?? 0) + 1;
+          resets++;
+        }
+        pending = pending.subarray(9 + length);
+      }
+      if (answered.size + resets >= count) {
+        socket.destroy();
+        done(null, { answered: answered.size, reset });
+      }
+    });
+    socket.on('error', done);
+    return () => socket.destroy();
+  });
+}

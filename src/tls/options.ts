@@ -39,6 +39,14 @@ export const TLS_CIPHERS = [
   'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':');
 
+/**
+ * Concurrent streams one HTTP/2 connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS). Without
+ * it nghttp2 announces no limit, and one connection could open thousands of requests at once,
+ * each holding a handler and its buffers. 100 is what RFC 9113 recommends as the minimum and what
+ * nginx and most servers use; browsers open far fewer per page.
+ */
+export const HTTP2_MAX_CONCURRENT_STREAMS = 100;
+
 /** What Fastify() needs to serve HTTPS: HTTP/2, with HTTP/1.1 for clients whose ALPN does not offer h2. */
 export interface TlsServerOptions {
   http2: true;
@@ -50,6 +58,7 @@ export interface TlsServerOptions {
     ciphers: string;
     honorCipherOrder: true;
     secureOptions: number;
+    settings: { maxConcurrentStreams: number };
   };
 }
 
@@ -67,6 +76,8 @@ export function tlsServerOptions(material: TlsMaterial): TlsServerOptions {
       // gets it.
       honorCipherOrder: true,
       secureOptions: cryptoConstants.SSL_OP_PRIORITIZE_CHACHA,
+      // Fastify hands these options to http2.createSecureServer() as they are.
+      settings: { maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS },
     },
   };
 }

@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { HttpError } from '../http/errors.js';
+
+/** The client's end of the connection, as it was when the request arrived. */
+export interface Peer {
+  address: string | undefined;
+  port: number | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Over HTTP/2, the client's address and port read when the request arrived: once the stream
+     * has closed (when the access-log line is written) Node no longer links it to its connection,
+     * and `request.ip` is undefined. Null over HTTP/1.1, whose socket keeps them.
+     */
+    peer: Peer | null;
+  }
+}
+
+/**
+ * The size of an HTTP/2 request head as it counts against MAX_HEADER_SIZE: the bytes of every
+ * field's name and value, pseudo-headers (`:method`, `:path`, …, HTTP/1.1's request line) included.
+ * HPACK's 32 bytes of bookkeeping per field (RFC 9113's SETTINGS_MAX_HEADER_LIST_SIZE) are not
+ * counted, nor HTTP/1.1's `: ` and CRLFs: the same request is then never larger over HTTP/2 than
+ * over HTTP/1.1, so whatever passes one passes the other.
+ */
+export function http2HeadSize(rawHeaders: string[]): number {
+  let size = 0;
+  // Node's HTTP/2 header values are byte strings (latin1), so length is the byte count.
+  for (const field of rawHeaders) size += field.length;
+  return size;
+}
+
+export function headTooLarge(maxHeaderSize: number): string {
+  return `Request line and headers are larger than the limit of ${maxHeaderSize} bytes`;
+}
+
+/**
+ * Rules of the request head that Node applies to HTTP/1.1 in its parser but not to HTTP/2:
+ * MAX_HEADER_SIZE answers 431 (Node's HTTP/2 server only resets a stream whose headers pass
+ * 64 KiB), and HTTP/2 answers never carry `Connection`, which HTTP/2 forbids (Fastify sets it on
+ * any body-parser error, and Node would drop it with a warning per answer).
+ *
+ * Registered after the security headers and the request id, so that a 431 carries them, and
+ * before the rate limits and authentication, which an oversized head never reaches.
+ *
+ * SETTINGS_MAX_HEADER_LIST_SIZE is not announced: it is advisory, a client honouring it would
+ * fail on its side without ever seeing the 431 and its detail, and Node does not enforce it.
+ */
+export default fp(
+  async function requestHead(app: FastifyInstance, opts: { maxHeaderSize: number }) {
+    app.decorateRequest('peer', null);
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (request.raw.httpVersionMajor < 2) return done();
+      request.peer = { address: request.ip, port: request.socket?.remotePort };
+      if (http2HeadSize(request.raw.rawHeaders) > opts.maxHeaderSize) return done(new HttpError(431, headTooLarge(opts.maxHeaderSize)));
+      done();
+    });
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (request.raw.httpVersionMajor >= 2) reply.removeHeader('connection');
+      done(null, payload);
+    });
+  },
+  { name: 'request-head' },
+);
