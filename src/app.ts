@@ -79,11 +79,12 @@ export interface AppOptions {
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
+  const accessLog = new AccessLog();
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config),
     genReqId: requestId,
     requestIdHeader: false,
-    logController: new AccessLog(),
+    logController: accessLog,
     // Fastify takes a hop count too (proxy-addr); its types only list the other forms.
     trustProxy: config.trustProxy as boolean | string | string[],
     bodyLimit: config.bodyLimit,
@@ -102,6 +103,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Typed as the plain server on purpose: the app never touches the HTTP/2 server's own API.
     ...(options.server as object | undefined),
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // A request whose client went away before the answer gets no "request completed" line from
+  // Fastify over HTTP/1.1 (its answer never finishes): it gets this one.
+  app.addHook('onRequestAbort', (request, done) => {
+    accessLog.clientWentAway(request);
+    done();
+  });
 
   if (config.trustProxy === true) {
     app.log.warn('TRUST_PROXY=on trusts every hop: a client can pick its address with X-Forwarded-For; prefer a hop count or the proxy addresses');

@@ -2,6 +2,7 @@ import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isDatabaseUnavailable } from '../db/connect.js';
+import { CLIENT_CLOSED_REQUEST, isConnectionError } from '../http/access-log.js';
 import { HttpError, type ValidationIssue } from '../http/errors.js';
 import { toFastApiIssues } from '../http/validation.js';
 import { validatorCompiler } from '../http/validator.js';
@@ -57,6 +58,12 @@ function validationIssues(request: FastifyRequest, failed: ErrorObject[], failed
   return issues;
 }
 
+/** Whether the request's connection (or HTTP/2 stream) is gone, as after a client's reset. */
+function clientGone(request: FastifyRequest): boolean {
+  const raw = request.raw as { aborted?: boolean; destroyed?: boolean };
+  return raw.aborted === true || raw.destroyed === true || request.socket?.destroyed === true;
+}
+
 /**
  * Every error leaves as FastAPI's `{"detail": ...}`. A known path asked with a method it lacks is
  * 405 with `Allow`, and OPTIONS on it answers the `Allow` list; Fastify alone would say 404 to both.
@@ -100,6 +107,13 @@ export default fp(
         const headers = (err as { headers?: Record<string, string> }).headers;
         if (headers) reply.headers(headers);
         return reply.code(status).send({ detail: clientErrorDetail(err, opts.bodyLimit) });
+      }
+      // A reset or closed connection surfacing from a stream (an upload's storage write, a
+      // pipeline) is the client's leaving, not a failure here: nobody is left to answer, and the
+      // access log says 499 (http/access-log.ts).
+      if (isConnectionError(err) && clientGone(request)) {
+        request.log.debug({ err }, 'client went away');
+        return reply.code(CLIENT_CLOSED_REQUEST).send({ detail: 'The client closed the connection' });
       }
       if (isDatabaseUnavailable(err)) {
         request.log.error({ err }, 'database unavailable');

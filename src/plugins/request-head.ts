@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpError } from '../http/errors.js';
@@ -48,10 +49,21 @@ export function headTooLarge(maxHeaderSize: number): string {
  *
  * SETTINGS_MAX_HEADER_LIST_SIZE is not announced: it is advisory, a client honouring it would
  * fail on its side without ever seeing the 431 and its detail, and Node does not enforce it.
+ *
+ * It also keeps the client's address for requests whose connection is reset under them (the
+ * rate limits key on it, and the access log shows it).
  */
 export default fp(
   async function requestHead(app: FastifyInstance, opts: { maxHeaderSize: number }) {
     app.decorateRequest('peer', null);
+    // Asked once at connection, Node keeps the peer's address and port for the socket's lifetime;
+    // asked only later (request.ip in a hook, the log line), they are undefined if the client has
+    // reset the connection meanwhile. The TLS socket is a socket of its own, asked separately once
+    // its handshake is done (a client that resets before then may still go without an address:
+    // plugins/rate-limits.ts counts those together).
+    const remember = (socket: Socket): void => void socket.remoteAddress;
+    app.server.on('connection', remember);
+    app.server.on('secureConnection', remember);
     app.addHook('onRequest', (request, _reply, done) => {
       if (request.raw.httpVersionMajor < 2) return done();
       request.peer = { address: request.ip, port: request.socket?.remotePort };
