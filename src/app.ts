@@ -7,6 +7,7 @@ import { purgeExpiredSessions } from './auth/sessions.js';
 import type { Config } from './config.js';
 import { type Db, connect } from './db/connect.js';
 import { AccessLog, serializeRequest } from './http/access-log.js';
+import { lingerBeforeClosing } from './http/lingering-close.js';
 import { lazySerializers } from './http/serializer.js';
 import { validatorCompiler } from './http/validator.js';
 import { createStore } from './storage/index.js';
@@ -104,6 +105,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...(options.server as object | undefined),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Answers sent before the request's body was read must reach clients that read only after
+  // writing their whole request (see http/lingering-close.ts).
+  lingerBeforeClosing(app.server);
   // A request whose client went away before the answer gets no "request completed" line from
   // Fastify over HTTP/1.1 (its answer never finishes): it gets this one.
   app.addHook('onRequestAbort', (request, done) => {

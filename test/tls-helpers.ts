@@ -384,3 +384,125 @@ export function h2Burst(port: number, count: number, path: string): Promise<{ an
     return () => socket.destroy();
   });
 }
+
+/** HPACK's integer with an N-bit prefix (RFC 7541 §5.1), first byte's high bits `flags`. */
+function hpackInteger(value: number, prefixBits: number, flags = 0): Buffer {
+  const max = (1 << prefixBits) - 1;
+  if (value < max) return Buffer.from([flags | value]);
+  const bytes = [flags | max];
+  for (value -= max; value >= 128; value >>= 7) bytes.push((value & 0x7f) | 0x80);
+  bytes.push(value);
+  return Buffer.from(bytes);
+}
+
+/** A header field as HPACK "literal without indexing, new name", no Huffman: what any server decodes. */
+function hpackLiteral(name: string, value: string): Buffer {
+  const n = Buffer.from(name, 'latin1');
+  const v = Buffer.from(value, 'latin1');
+  return Buffer.concat([Buffer.from([0]), hpackInteger(n.length, 7), n, hpackInteger(v.length, 7), v]);
+}
+
+export interface RawUpload {
+  /** The answer's DATA, as text (its HEADERS are HPACK-compressed, its body is not). */
+  body: string;
+  /** Whether every byte of the request body went out, the last DATA frame with END_STREAM. */
+  bodySent: boolean;
+  /** The RST_STREAM the server sent, and whether it came while the body was still going out. */
+  reset: { code: number; whileSending: boolean } | undefined;
+}
+
+/**
+ * One POST/PUT over HTTP/2 written frame by frame, sending the whole body as fast as the server's
+ * flow-control windows allow, as a client does that writes before it reads: whether the server
+ * let it send it all, and what it answered. (node:http2's client cannot say whether a stream
+ * ended by RST_STREAM NO_ERROR or normally, and drops the rest of its body either way.)
+ */
+export function h2RawUpload(port: number, method: string, path: string, headers: Record<string, string>, body: Buffer): Promise<RawUpload> {
+  return withTimeout(`raw HTTP/2 ${method} ${path}`, (done) => {
+    const STREAM = 1;
+    let connectionWindow = 65_535;
+    let streamWindow = 65_535;
+    let maxFrame = 16_384;
+    let offset = 0;
+    let bodySent = false;
+    let answer = '';
+    let reset: RawUpload['reset'];
+    let answerEnded = false;
+    let settled = false;
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      done(null, { body: answer, bodySent, reset });
+    };
+    const pump = (): void => {
+      while (!bodySent && !reset) {
+        const size = Math.min(maxFrame, connectionWindow, streamWindow, body.length - offset);
+        if (size <= 0 && offset < body.length) return; // wait for WINDOW_UPDATE
+        const last = offset + size >= body.length;
+        socket.write(h2Frame(0, last ? 0x1 : 0, STREAM, body.subarray(offset, offset + size)));
+        offset += size;
+        connectionWindow -= size;
+        streamWindow -= size;
+        if (last) bodySent = true;
+      }
+      if (bodySent && answerEnded) finish();
+    };
+    const block = Buffer.concat([
+      hpackLiteral(':method', method),
+      hpackLiteral(':scheme', 'https'),
+      hpackLiteral(':path', path),
+      hpackLiteral(':authority', `127.0.0.1:${port}`),
+      ...Object.entries({ ...headers, 'content-length': String(body.length) }).map(([k, v]) => hpackLiteral(k, v)),
+    ]);
+    const socket = tlsConnect({ host: '127.0.0.1', port, ALPNProtocols: ['h2'], rejectUnauthorized: false }, () => {
+      socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), h2Frame(4, 0, 0, Buffer.alloc(0)), h2Frame(1, 0x4 /* END_HEADERS */, STREAM, block)]));
+    });
+    let pending = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 9) {
+        const length = pending.readUIntBE(0, 3);
+        if (pending.length < 9 + length) break;
+        const type = pending[3];
+        const flags = pending[4] ?? 0;
+        const streamId = pending.readUInt32BE(5) & 0x7fffffff;
+        const payload = pending.subarray(9, 9 + length);
+        pending = pending.subarray(9 + length);
+        if (type === 4 && !(flags & 1)) {
+          for (let i = 0; i + 6 <= payload.length; i += 6) {
+            const [id, value] = [payload.readUInt16BE(i), payload.readUInt32BE(i + 2)];
+            if (id === 4) streamWindow += value - 65_535;
+            if (id === 5) maxFrame = value;
+          }
+          socket.write(h2Frame(4, 1, 0, Buffer.alloc(0)));
+        } else if (type === 8) {
+          if (streamId === 0) connectionWindow += payload.readUInt32BE(0) & 0x7fffffff;
+          else if (streamId === STREAM) streamWindow += payload.readUInt32BE(0) & 0x7fffffff;
+        } else if (type === 0 && streamId === STREAM) {
+          answer += payload.toString('latin1');
+          // Give the window back, as a reading client does.
+          if (payload.length > 0) socket.write(Buffer.concat([h2Frame(8, 0, 0, u32(payload.length)), h2Frame(8, 0, STREAM, u32(payload.length))]));
+          if (flags & 1) answerEnded = true;
+        } else if (type === 1 && streamId === STREAM) {
+          if (flags & 1) answerEnded = true;
+        } else if (type === 3 && streamId === STREAM) {
+          reset = { code: payload.readUInt32BE(0), whileSending: !bodySent };
+          finish();
+        } else if (type === 7) {
+          finish();
+        }
+      }
+      pump();
+    });
+    socket.on('error', done);
+    socket.on('close', finish);
+    return () => socket.destroy();
+  });
+}
+
+function u32(value: number): Buffer {
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(value);
+  return out;
+}

@@ -15,7 +15,8 @@ import {
   uploadMedia,
   userToken,
 } from './helpers.js';
-import { type TlsApp, startTlsApp } from './tls-helpers.js';
+import { LINGER_IDLE_MS, LINGER_MAX_BYTES } from '../src/http/lingering-close.js';
+import { type TlsApp, h2Connect, h2RawUpload, startTlsApp } from './tls-helpers.js';
 
 /*
  * The HTTP transport under clients that misbehave at the connection level: resets, bodies
@@ -198,6 +199,199 @@ describe('clients that reset their connection', () => {
       // And none of them stored anything: the poster is the one uploaded before, there is no trailer.
       const movie = (await ctx.app.inject('/api/v1/movies/1')).json<{ poster_url: string | null; trailer_url: string | null }>();
       assert.deepEqual([movie.poster_url, movie.trailer_url], [posterUrl, null]);
+    });
+  }
+});
+
+/**
+ * What a client that writes its whole request before reading (Python `requests`, most SDKs) sees:
+ * the head and all of `body` go out first — on a paused socket, so nothing is read meanwhile —
+ * then the answer is read to the end. A reset or broken pipe on the way is the result, not a failure.
+ */
+async function writeAllThenRead(port: number, tls: boolean, head: string, body: Buffer): Promise<{ status: number; body: string } | { error: string }> {
+  let socket: Socket;
+  try {
+    socket = (await open(port, tls ? 'h1' : false)).stream;
+  } catch (err) {
+    return { error: (err as NodeJS.ErrnoException).code ?? String(err) };
+  }
+  return new Promise((resolve) => {
+    let text = '';
+    let settled = false;
+    const finish = (result: { status: number; body: string } | { error: string }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish({ error: `no answer within ${WAIT_MS} ms` }), WAIT_MS);
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.on('error', (err: NodeJS.ErrnoException) => finish({ error: err.code ?? err.message }));
+    socket.on('close', () => {
+      const match = /^HTTP\/1\.1 (\d{3}) [^\r\n]*\r\n[\s\S]*?\r\n\r\n([\s\S]*)$/.exec(text);
+      finish(match ? { status: Number(match[1]), body: match[2]! } : { error: `closed after ${JSON.stringify(text.slice(0, 40))}` });
+    });
+    socket.pause();
+    socket.write(head);
+    socket.write(body, (err) => {
+      if (err) finish({ error: (err as NodeJS.ErrnoException).code ?? err.message });
+      else socket.resume();
+    });
+  });
+}
+
+/** Sizes from 0.1 to 5 MB, spread evenly but in random order (a fixed seed would miss nothing here). */
+function bodySizes(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => Math.round(100_000 + ((i + Math.random()) / count) * 4_900_000)).sort(() => Math.random() - 0.5);
+}
+
+describe('answers sent before the body is read (lingering close)', () => {
+  const TRIES = 60;
+  let plain: TestContext;
+  let plainPort: number;
+  let tls: TlsApp;
+  const admins = new Map<TestContext, string>();
+  // Poster limit far under the bodies sent, so that each upload is refused from its Content-Length.
+  const env = { POSTER_MAX_BYTES: '65536' };
+
+  before(async () => {
+    plain = await startApp(env);
+    plainPort = await listenOnLoopback(plain);
+    tls = await startTlsApp(env);
+    for (const ctx of [plain, tls.ctx]) {
+      const admin = await adminToken(ctx);
+      await createMovie(ctx.app, admin, { title: 'Big poster' });
+      admins.set(ctx, admin);
+    }
+  });
+  after(async () => {
+    await plain.close();
+    await tls.close();
+  });
+
+  it(`over HTTP/2: a client that writes 0.1–5 MB gets its 413 and may send it all, no RST_STREAM meanwhile`, { timeout: 300_000 }, async () => {
+    const outcomes: string[] = [];
+    for (const [i, size] of bodySizes(TRIES).entries()) {
+      const [method, path, headers] =
+        i % 2 === 0
+          ? ['POST', '/api/v1/users', { 'content-type': 'application/json' }]
+          : ['PUT', '/api/v1/movies/1/poster', { authorization: `Bearer ${admins.get(tls.ctx)}`, 'content-type': 'image/jpeg' }];
+      const got = await h2RawUpload(tls.port, method, path, headers, Buffer.alloc(size, 0x20));
+      const detail = /^\{"detail":"[^"]*limit[^"]*"\}$/.test(got.body);
+      outcomes.push(detail && got.bodySent && got.reset === undefined ? '413' : `${size} bytes: ${JSON.stringify(got)}`);
+    }
+    assert.deepEqual(outcomes.filter((o) => o !== '413'), []);
+  });
+
+  /** Resolves once the plain app has no connection left; how long that took. */
+  async function connectionsGone(started: number): Promise<number> {
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const open = await new Promise<number>((resolve, reject) => plain.app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+      if (open === 0) return Date.now() - started;
+      if (Date.now() > deadline) throw new Error(`${open} connections still open after ${WAIT_MS} ms`);
+      await wait(20);
+    }
+  }
+
+  it(`stops waiting for a client that goes silent mid-body after ${LINGER_IDLE_MS / 1000} s`, { timeout: 30_000 }, async () => {
+    // Half-open allowed, as some clients do: our FIN alone does not end the connection.
+    const socket = netConnect({ host: '127.0.0.1', port: plainPort, allowHalfOpen: true });
+    socket.on('error', () => {});
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    const ended = new Promise<void>((resolve) => socket.once('end', resolve));
+    socket.write(`POST /api/v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n${' '.repeat(100_000)}`);
+    await ended;
+    const answeredAt = Date.now();
+    assert.match(text, /^HTTP\/1\.1 413 /);
+    const took = await connectionsGone(answeredAt);
+    socket.destroy();
+    assert.ok(took >= LINGER_IDLE_MS - 200 && took <= LINGER_IDLE_MS + 1500, `closed ${took} ms after the answer`);
+  });
+
+  it(`over HTTP/2 too: a stream whose client goes silent mid-body is closed ${LINGER_IDLE_MS / 1000} s after its answer, with NO_ERROR`, { timeout: 30_000 }, async () => {
+    const session = await h2Connect(tls.port, tls.ca);
+    try {
+      const stream = session.request({ ':method': 'POST', ':path': '/api/v1/users', 'content-type': 'application/json', 'content-length': '1000000' });
+      stream.on('error', () => {});
+      stream.on('data', () => {});
+      stream.write(Buffer.alloc(100_000, 0x20));
+      const status = await new Promise<number>((resolve) => stream.once('response', (headers) => resolve(Number(headers[':status']))));
+      const answeredAt = Date.now();
+      assert.equal(status, 413);
+      await new Promise<void>((resolve) => stream.once('close', resolve));
+      const took = Date.now() - answeredAt;
+      assert.equal(stream.rstCode, http2.constants.NGHTTP2_NO_ERROR);
+      assert.ok(took >= LINGER_IDLE_MS - 200 && took <= LINGER_IDLE_MS + 1500, `closed ${took} ms after the answer`);
+    } finally {
+      session.close();
+    }
+  });
+
+  it(`does not wait for a declared body whose rest is over ${LINGER_MAX_BYTES / 1024 / 1024} MiB`, async () => {
+    const socket = netConnect({ host: '127.0.0.1', port: plainPort, allowHalfOpen: true });
+    socket.on('error', () => {});
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    const ended = new Promise<void>((resolve) => socket.once('end', resolve));
+    socket.write(`POST /api/v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${LINGER_MAX_BYTES + 1_000_000}\r\n\r\n`);
+    await ended;
+    assert.match(text, /^HTTP\/1\.1 413 /);
+    const took = await connectionsGone(Date.now());
+    socket.destroy();
+    assert.ok(took < 1000, `closed only ${took} ms after the answer`);
+  });
+
+  it(`throws away at most about ${LINGER_MAX_BYTES / 1024 / 1024} MiB of a body of unknown length`, { timeout: 60_000 }, async () => {
+    // Half-open allowed, as Python's sockets are: the server's early FIN does not stop the sending.
+    const socket = netConnect({ host: '127.0.0.1', port: plainPort, allowHalfOpen: true });
+    socket.on('data', () => {});
+    const failed = new Promise<string>((resolve) => socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message)));
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write('POST /api/v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
+    const chunk = Buffer.concat([Buffer.from(`${(1024 * 1024).toString(16)}\r\n`), Buffer.alloc(1024 * 1024, 0x20), Buffer.from('\r\n')]);
+    const LIMIT = 4 * LINGER_MAX_BYTES;
+    let sent = 0;
+    let error: string | undefined;
+    void failed.then((code) => (error = code));
+    while (error === undefined && !socket.destroyed && sent < LIMIT) {
+      if (!socket.write(chunk)) await new Promise<void>((resolve) => {
+        const go = (): void => {
+          socket.off('drain', go);
+          socket.off('close', go);
+          resolve();
+        };
+        socket.on('drain', go);
+        socket.on('close', go);
+      });
+      sent += chunk.length;
+    }
+    socket.destroy();
+    assert.ok(error !== undefined, `the server read all ${sent} bytes`);
+    assert.ok(sent > LINGER_MAX_BYTES, `cut after ${sent} bytes, before the bound`);
+  });
+
+  for (const overTls of [false, true]) {
+    it(`over ${overTls ? 'HTTP/1.1 on TLS' : 'plain HTTP/1.1'}: a client that writes 0.1–5 MB before reading gets its 413, ${TRIES} times of ${TRIES}`, { timeout: 300_000 }, async () => {
+      const ctx = overTls ? tls.ctx : plain;
+      const port = overTls ? tls.port : plainPort;
+      const outcomes: string[] = [];
+      for (const [i, size] of bodySizes(TRIES).entries()) {
+        // A JSON body over BODY_LIMIT, and a poster over POSTER_MAX_BYTES, in turn.
+        const head =
+          i % 2 === 0
+            ? `POST /api/v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`
+            : `PUT /api/v1/movies/1/poster HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${admins.get(ctx)}\r\nContent-Type: image/jpeg\r\nContent-Length: ${size}\r\n\r\n`;
+        const got = await writeAllThenRead(port, overTls, head, Buffer.alloc(size, i % 2 === 0 ? 0x20 : 0xff));
+        outcomes.push('error' in got ? `${size} bytes: ${got.error}` : got.status === 413 && JSON.parse(got.body).detail ? '413' : `${size} bytes: ${got.status} ${got.body}`);
+      }
+      assert.deepEqual(
+        outcomes.filter((o) => o !== '413'),
+        [],
+        `${outcomes.filter((o) => o !== '413').length} of ${TRIES} tries did not get their 413`,
+      );
     });
   }
 });
