@@ -436,16 +436,19 @@ export function h2RawUpload(port: number, method: string, path: string, headers:
       done(null, { body: answer, bodySent, reset });
     };
     const pump = (): void => {
+      const frames: Buffer[] = [];
       while (!bodySent && !reset) {
         const size = Math.min(maxFrame, connectionWindow, streamWindow, body.length - offset);
-        if (size <= 0 && offset < body.length) return; // wait for WINDOW_UPDATE
+        if (size <= 0 && offset < body.length) break; // wait for WINDOW_UPDATE
         const last = offset + size >= body.length;
-        socket.write(h2Frame(0, last ? 0x1 : 0, STREAM, body.subarray(offset, offset + size)));
+        frames.push(h2Frame(0, last ? 0x1 : 0, STREAM, body.subarray(offset, offset + size)));
         offset += size;
         connectionWindow -= size;
         streamWindow -= size;
         if (last) bodySent = true;
       }
+      // One write for all that the windows allow: many small ones would wait on Nagle's algorithm.
+      if (frames.length > 0) socket.write(Buffer.concat(frames));
       if (bodySent && answerEnded) finish();
     };
     const block = Buffer.concat([
@@ -456,6 +459,7 @@ export function h2RawUpload(port: number, method: string, path: string, headers:
       ...Object.entries({ ...headers, 'content-length': String(body.length) }).map(([k, v]) => hpackLiteral(k, v)),
     ]);
     const socket = tlsConnect({ host: '127.0.0.1', port, ALPNProtocols: ['h2'], rejectUnauthorized: false }, () => {
+      socket.setNoDelay(true);
       socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), h2Frame(4, 0, 0, Buffer.alloc(0)), h2Frame(1, 0x4 /* END_HEADERS */, STREAM, block)]));
     });
     let pending = Buffer.alloc(0);
