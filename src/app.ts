@@ -7,7 +7,8 @@ import { purgeExpiredSessions } from './auth/sessions.js';
 import type { Config } from './config.js';
 import { type Db, connect } from './db/connect.js';
 import { AccessLog, serializeRequest } from './http/access-log.js';
-import { lingerBeforeClosing } from './http/lingering-close.js';
+import { clientErrorHandler } from './http/client-errors.js';
+import { Connections } from './http/lingering-close.js';
 import { lazySerializers } from './http/serializer.js';
 import { validatorCompiler } from './http/validator.js';
 import { createStore } from './storage/index.js';
@@ -23,7 +24,7 @@ import rateLimits from './plugins/rate-limits.js';
 import readCache from './plugins/read-cache.js';
 import requestHead from './plugins/request-head.js';
 import requestIdHeader, { requestId } from './plugins/request-id.js';
-import securityHeaders from './plugins/security-headers.js';
+import securityHeaders, { securityHeaderList } from './plugins/security-headers.js';
 import serverLimitsOnHttp2, { serverLimits } from './plugins/server-limits.js';
 import webClient from './plugins/web-client.js';
 import mediaRoutes from './routes/media/routes.js';
@@ -31,7 +32,7 @@ import mediaSweep from './routes/media/sweep-plugin.js';
 import movieRoutes from './routes/movies/routes.js';
 import reviewRoutes from './routes/reviews/routes.js';
 import serviceRoutes from './routes/service/routes.js';
-import hsts from './tls/hsts.js';
+import hsts, { HSTS } from './tls/hsts.js';
 import type { TlsServerOptions } from './tls/options.js';
 import tokenRoutes from './routes/token/routes.js';
 import userRoutes from './routes/users/routes.js';
@@ -81,6 +82,7 @@ export interface AppOptions {
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const accessLog = new AccessLog();
+  const connections = new Connections();
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config),
     genReqId: requestId,
@@ -97,8 +99,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       const detail = error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL: it does not decode as UTF-8' : error.message;
       // Untyped on purpose: this runs before any route, so no route's reply types apply.
       const raw = reply as unknown as { header(k: string, v: string): typeof raw; code(c: number): typeof raw; send(p: unknown): void };
+      // Nor do the hooks of the security headers and HSTS: the same headers, from the same sources.
+      for (const [name, value] of securityHeaderList()) raw.header(name, value);
+      if (options.server) raw.header('strict-transport-security', HSTS);
       raw.header('x-request-id', request.id).code(error.statusCode ?? 400).send({ detail });
     },
+    // Requests Node's parser refuses (malformed, head too large or too slow) answer {"detail"}
+    // with the headers of every other answer.
+    clientErrorHandler: clientErrorHandler(config, connections),
     // Timeouts and header size against slow or oversized requests (see plugins/server-limits.ts).
     ...serverLimits(config),
     // Typed as the plain server on purpose: the app never touches the HTTP/2 server's own API.
@@ -107,7 +115,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   // Answers sent before the request's body was read must reach clients that read only after
   // writing their whole request (see http/lingering-close.ts).
-  lingerBeforeClosing(app.server);
+  connections.attach(app.server);
   // A request whose client went away before the answer gets no "request completed" line from
   // Fastify over HTTP/1.1 (its answer never finishes): it gets this one.
   app.addHook('onRequestAbort', (request, done) => {

@@ -5,6 +5,8 @@ import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
  * `request.peer` where the connection no longer knows them (HTTP/2, see plugins/request-head.ts).
  */
 export function serializeRequest(request: FastifyRequest): Record<string, unknown> {
+  // A serializer that throws takes the log call, and whatever called it, down with it.
+  if (typeof request !== 'object' || request === null || !('raw' in request)) return { value: request };
   return {
     method: request.method,
     url: request.url,

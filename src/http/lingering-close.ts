@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Http2ServerRequest, constants as http2Constants } from 'node:http2';
 import type { Socket } from 'node:net';
 
@@ -74,14 +74,12 @@ export function lingerThenClose(socket: Socket, done?: Promise<void>): void {
       ticker = undefined;
     }
     socket.off('end', onEnd);
-    if (graceful && !socket.writableFinished) socket.once('finish', () => socket.destroy());
+    if (graceful) closeWhenFlushed(socket);
     else socket.destroy();
   };
   lingering.add(linger);
-  if (!ticker) {
-    ticker = setInterval(checkLingering, LINGER_CHECK_MS);
-    ticker.unref();
-  }
+  // Not unref'd: it runs only while some connection lingers, and closing the server waits for those.
+  ticker ??= setInterval(checkLingering, LINGER_CHECK_MS);
   socket.once('close', () => linger.stop(false));
   socket.once('end', onEnd);
   // Node reads on after end(): the server's sockets are half-open, so the client may go on sending.
@@ -106,50 +104,92 @@ function declaredRemaining(req: IncomingMessage, receivedSinceHead: number): num
 
 type Lingering = Socket & { destroySoon(): void };
 
+/** An HTTP/1.1 connection's current request, with its answer. */
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** socket.bytesRead when the request's head had been parsed. */
+  bytesAtHead: number;
+}
+
 /**
- * Gives every HTTP/1.1 connection of `server` (plain, or the TLS fallback of an HTTP/2 server) and
- * every HTTP/2 stream a lingering close: see above.
+ * Ends `socket` once what it has queued is written, as Node's own destroySoon() does, but waits
+ * for that LINGER_IDLE_MS at most: a socket whose connection has gone under it (a TLS socket after
+ * its TCP reset) never finishes writing, and would never be closed, holding up the server's close.
+ */
+export function closeWhenFlushed(socket: Socket): void {
+  if (socket.writable) socket.end();
+  if (socket.writableFinished || socket.destroyed) {
+    socket.destroy();
+    return;
+  }
+  const timer = setTimeout(() => socket.destroy(), LINGER_IDLE_MS);
+  socket.once('finish', () => {
+    clearTimeout(timer);
+    socket.destroy();
+  });
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/**
+ * Gives every HTTP/1.1 connection of a server (plain, or the TLS fallback of an HTTP/2 server)
+ * and every HTTP/2 stream a lingering close (see above), and knows each HTTP/1.1 connection's
+ * current request (for http/client-errors.ts). Made before the server, attached once it exists.
  *
  * HTTP/1.1: when Node ends a connection after an answer (`Connection: close`, which Fastify sets
  * on body-parser errors and the uploads set on refusals), it calls the socket's destroySoon(),
  * which destroys it as soon as the answer is flushed. That one method of each socket is replaced
  * with one that lingers while the socket's current request is unfinished; everything else stays
  * Node's (the parser keeps reading the body and throws it away, since nobody reads it any more).
- * A body whose declared rest is over LINGER_MAX_BYTES is not waited for at all.
+ * A body whose declared rest is over LINGER_MAX_BYTES is not waited for.
  *
  * HTTP/2: a stream answered before its body arrived is reset at once by Node (RST_STREAM, when
  * nothing read the body) or left to the flow-control window. Instead the body is read on and thrown
  * away until the client ends it, within the same bounds; past them the stream is closed with
  * NO_ERROR, which RFC 9113 §8.1 gives for "stop sending, the answer is complete".
  */
-export function lingerBeforeClosing(server: EventEmitter): void {
-  const current = new WeakMap<Socket, { req: IncomingMessage; bytesAtHead: number }>();
-  server.on('request', (req: IncomingMessage | Http2ServerRequest) => {
-    if (req.httpVersionMajor >= 2) {
-      lingerOnStream(req as Http2ServerRequest);
-      return;
-    }
-    const socket = (req as IncomingMessage).socket;
-    current.set(socket, { req: req as IncomingMessage, bytesAtHead: socket.bytesRead });
-  });
-  const patch = (socket: Socket): void => {
-    const lingering = socket as Lingering;
-    const destroySoon = lingering.destroySoon;
-    lingering.destroySoon = function lingeringDestroySoon(this: Lingering): void {
-      const at = current.get(this);
-      if (!at || at.req.complete) return destroySoon.call(this);
-      const remaining = declaredRemaining(at.req, this.bytesRead - at.bytesAtHead);
-      if (remaining !== undefined && remaining > LINGER_MAX_BYTES) return destroySoon.call(this);
-      // Nobody reads the body any more; make sure it flows (a consumer may have paused it).
-      at.req.resume();
-      lingerThenClose(this, whenReceived(at.req));
+export class Connections {
+  private readonly current = new WeakMap<Socket, Exchange>();
+
+  /** The request the HTTP/1.1 connection is on, or last was on; undefined before its first. */
+  exchangeOf(socket: Socket): Exchange | undefined {
+    return this.current.get(socket);
+  }
+
+  attach(server: EventEmitter): void {
+    server.on('request', (req: IncomingMessage | Http2ServerRequest, res: ServerResponse) => {
+      if (req.httpVersionMajor >= 2) {
+        lingerOnStream(req as Http2ServerRequest);
+        return;
+      }
+      const socket = (req as IncomingMessage).socket;
+      this.current.set(socket, { req: req as IncomingMessage, res, bytesAtHead: socket.bytesRead });
+    });
+    const patch = (socket: Socket): void => {
+      const lingering = socket as Lingering;
+      const destroySoon = lingering.destroySoon;
+      const current = this.current;
+      lingering.destroySoon = function lingeringDestroySoon(this: Lingering): void {
+        const at = current.get(this);
+        if (!at || at.req.complete) return destroySoon.call(this);
+        const remaining = declaredRemaining(at.req, this.bytesRead - at.bytesAtHead);
+        if (remaining !== undefined && remaining > LINGER_MAX_BYTES) return destroySoon.call(this);
+        try {
+          // Nobody reads the body any more; make sure it flows (a consumer may have paused it).
+          at.req.resume();
+          lingerThenClose(this, whenReceived(at.req));
+        } catch {
+          // Called from inside Node's HTTP server: never throw there, close as Node would have.
+          destroySoon.call(this);
+        }
+      };
     };
-  };
-  server.on('connection', patch);
-  // The HTTP/1.1 fallback of an HTTP/2 server parses the TLS socket, not the TCP one under it.
-  server.on('secureConnection', (socket: Socket & { alpnProtocol?: string | false }) => {
-    if (socket.alpnProtocol !== 'h2') patch(socket);
-  });
+    server.on('connection', patch);
+    // The HTTP/1.1 fallback of an HTTP/2 server parses the TLS socket, not the TCP one under it.
+    server.on('secureConnection', (socket: Socket & { alpnProtocol?: string | false }) => {
+      if (socket.alpnProtocol !== 'h2') patch(socket);
+    });
+  }
 }
 
 function lingerOnStream(req: Http2ServerRequest): void {
@@ -171,7 +211,6 @@ function lingerOnStream(req: Http2ServerRequest): void {
       if (!stream.destroyed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
     };
     const total = setTimeout(stop, LINGER_TOTAL_MS);
-    total.unref();
     stream.setTimeout(LINGER_IDLE_MS, stop);
     stream.on('data', (chunk: Buffer) => {
       discarded += chunk.length;

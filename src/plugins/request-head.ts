@@ -42,7 +42,8 @@ export function headTooLarge(maxHeaderSize: number): string {
  * Rules of the request head that Node applies to HTTP/1.1 in its parser but not to HTTP/2:
  * MAX_HEADER_SIZE answers 431 (Node's HTTP/2 server only resets a stream whose headers pass
  * 64 KiB), and HTTP/2 answers never carry `Connection`, which HTTP/2 forbids (Fastify sets it on
- * any body-parser error, and Node would drop it with a warning per answer).
+ * any body-parser error, and Node would drop it with a warning per answer). And one Node applies
+ * outside the app, only on plain HTTP, with an empty body: an HTTP/1.1 request needs a Host.
  *
  * Registered after the security headers and the request id, so that a 431 carries them, and
  * before the rate limits and authentication, which an oversized head never reaches.
@@ -64,8 +65,15 @@ export default fp(
     const remember = (socket: Socket): void => void socket.remoteAddress;
     app.server.on('connection', remember);
     app.server.on('secureConnection', remember);
-    app.addHook('onRequest', (request, _reply, done) => {
-      if (request.raw.httpVersionMajor < 2) return done();
+    app.addHook('onRequest', (request, reply, done) => {
+      if (request.raw.httpVersionMajor < 2) {
+        // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host header.
+        if (request.raw.httpVersionMinor >= 1 && request.headers.host === undefined) {
+          reply.header('connection', 'close');
+          return done(new HttpError(400, 'Missing Host header: HTTP/1.1 requests must name the host'));
+        }
+        return done();
+      }
       request.peer = { address: request.ip, port: request.socket?.remotePort };
       if (http2HeadSize(request.raw.rawHeaders) > opts.maxHeaderSize) return done(new HttpError(431, headTooLarge(opts.maxHeaderSize)));
       done();
