@@ -5,8 +5,12 @@ import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
  * `request.peer` where the connection no longer knows them (HTTP/2, see plugins/request-head.ts).
  */
 export function serializeRequest(request: FastifyRequest): Record<string, unknown> {
-  // A serializer that throws takes the log call, and whatever called it, down with it.
-  if (typeof request !== 'object' || request === null || !('raw' in request)) return { value: request };
+  // A serializer that throws takes the log call, and whatever called it, down with it: anything
+  // but a Fastify request (a raw one, a plain object) gets the two fields every request has.
+  if (typeof request !== 'object' || request === null || !('raw' in request)) {
+    const other = (request ?? {}) as { method?: unknown; url?: unknown };
+    return { method: other.method, url: other.url };
+  }
   return {
     method: request.method,
     url: request.url,
@@ -37,6 +41,8 @@ export class AccessLog extends LogController {
       this.clientWentAway(request, reply);
       return;
     }
+    // Already logged as gone (its connection closed first); an answer written after that went nowhere.
+    if (this.gone.has(request)) return;
     if (!request.raw.complete) this.answeredEarly.add(request);
     if (error) {
       reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
