@@ -3,6 +3,7 @@ import http2 from 'node:http2';
 import { type Socket, connect as netConnect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
+import { LINGER_IDLE_MS, LINGER_MAX_BYTES } from '../src/http/lingering-close.js';
 import {
   type TestContext,
   adminToken,
@@ -15,7 +16,6 @@ import {
   uploadMedia,
   userToken,
 } from './helpers.js';
-import { LINGER_IDLE_MS, LINGER_MAX_BYTES } from '../src/http/lingering-close.js';
 import { type TlsApp, h2Connect, h2RawUpload, startTlsApp } from './tls-helpers.js';
 
 /*
