@@ -4,7 +4,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from './config.js';
 import type { Db, OpenDatabase } from './db/connect.js';
 import type { DataVersion } from './db/data-version.js';
-import { AccessLog } from './http/access-log.js';
+import { AccessLog, serializeRequest } from './http/access-log.js';
+import { clientErrorHandler } from './http/client-errors.js';
+import { Connections } from './http/lingering-close.js';
 import { problem } from './http/problems.js';
 import { lazySerializers } from './http/serializer.js';
 import { validatorCompiler } from './http/validator.js';
@@ -23,12 +25,13 @@ import etag from './plugins/etag.js';
 import jsonContentType from './plugins/json-content-type.js';
 import rateLimits from './plugins/rate-limits.js';
 import readCache from './plugins/read-cache.js';
+import requestHead from './plugins/request-head.js';
 import requestIdHeader, { requestId } from './plugins/request-id.js';
-import securityHeaders from './plugins/security-headers.js';
+import securityHeaders, { securityHeaderList } from './plugins/security-headers.js';
 import serverLimitsOnHttp2, { serverLimits } from './plugins/server-limits.js';
 import webClient from './plugins/web-client.js';
 import type { MediaStore } from './storage/store.js';
-import hsts from './tls/hsts.js';
+import hsts, { HSTS } from './tls/hsts.js';
 import type { TlsServerOptions } from './tls/options.js';
 
 export { VERSION } from './package-info.js';
@@ -60,6 +63,7 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
     redact: { paths: REDACT, censor: '[redacted]' },
+    serializers: { req: serializeRequest },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } } : {}),
   };
 }
@@ -81,11 +85,13 @@ export interface AppOptions {
  * from `app.config`), then the feature modules, in the order their declared dependencies require.
  */
 export async function buildApp(config: Config, options: AppOptions): Promise<FastifyInstance> {
+  const accessLog = new AccessLog();
+  const connections = new Connections();
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config),
     genReqId: requestId,
     requestIdHeader: false,
-    logController: new AccessLog(),
+    logController: accessLog,
     // Fastify takes a hop count too (proxy-addr); its types only list the other forms.
     trustProxy: config.trustProxy as boolean | string | string[],
     bodyLimit: config.bodyLimit,
@@ -97,13 +103,29 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
       const { status, body } = error.code === 'FST_ERR_BAD_URL' ? problem('malformed_url') : problem('bad_request', { reason: error.message });
       // Untyped on purpose: this runs before any route, so no route's reply types apply.
       const raw = reply as unknown as { header(k: string, v: string): typeof raw; code(c: number): typeof raw; send(p: unknown): void };
+      // Nor do the hooks of the security headers and HSTS: the same headers, from the same sources.
+      for (const [name, value] of securityHeaderList()) raw.header(name, value);
+      if (options.server) raw.header('strict-transport-security', HSTS);
       raw.header('x-request-id', request.id).code(error.statusCode ?? status).send(body);
     },
+    // Requests Node's parser refuses (malformed, head too large or too slow) answer {"detail"}
+    // with the headers of every other answer.
+    clientErrorHandler: clientErrorHandler(config, connections),
     // Timeouts and header size against slow or oversized requests (see plugins/server-limits.ts).
     ...serverLimits(config),
     // Typed as the plain server on purpose: the app never touches the HTTP/2 server's own API.
     ...(options.server as object | undefined),
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Answers sent before the request's body was read must reach clients that read only after
+  // writing their whole request (see http/lingering-close.ts).
+  connections.attach(app.server);
+  // A request whose client went away before the answer gets no "request completed" line from
+  // Fastify over HTTP/1.1 (its answer never finishes): it gets this one.
+  app.addHook('onRequestAbort', (request, done) => {
+    accessLog.clientWentAway(request);
+    done();
+  });
 
   if (config.trustProxy === true) {
     app.log.warn('TRUST_PROXY=on trusts every hop: a client can pick its address with X-Forwarded-For; prefer a hop count or the proxy addresses');
@@ -121,6 +143,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(serverLimitsOnHttp2);
   await app.register(securityHeaders);
   await app.register(requestIdHeader);
+  await app.register(requestHead);
   await app.register(corsPolicy);
   await app.register(errors);
   await app.register(counters);

@@ -1,15 +1,27 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http2 from 'node:http2';
 import { connect as netConnect } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { nestsDeeperThan } from '../src/plugins/body-limits.js';
-import { ensureDevCert } from '../src/tls/dev-cert.js';
-import { PASSWORD, type TestContext, adminToken, createMovie, listenOnLoopback, mediaFixture, register, startApp, uploadMedia } from './support/app.js';
+import { HSTS } from '../src/tls/hsts.js';
+import {
+  type LogLine,
+  PASSWORD,
+  type TestContext,
+  adminToken,
+  createMovie,
+  listenOnLoopback,
+  mediaFixture,
+  memoryLogger,
+  register,
+  startApp,
+  uploadMedia,
+  waitUntil,
+} from './support/app.js';
+import { type TlsApp, h1Request, h2Burst, h2Connect, h2Exchange, startTlsApp } from './support/tls.js';
 
 // A client that is not this machine: loopback is exempt from the rate limits (plugins/rate-limits.ts).
 const CLIENT = '203.0.113.7';
@@ -449,17 +461,14 @@ describe('server limits', () => {
 });
 
 describe('server limits under HTTPS (HTTP/1.1 fallback of the HTTP/2 server)', () => {
-  let ctx: TestContext;
+  let served: TlsApp;
   let port: number;
+  let ctx: TestContext;
   before(async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'butaca-hardening-tls-'));
-    const cert = await ensureDevCert(path.join(dir, 'tls'));
-    const https = { key: readFileSync(cert.keyFile), cert: readFileSync(cert.certFile), allowHTTP1: true as const };
-    const app = await startApp({ HEADERS_TIMEOUT: '1', MAX_HEADER_SIZE: '8192' }, { server: { http2: true, https } });
-    ctx = { ...app, close: async () => app.close().finally(() => rmSync(dir, { recursive: true, force: true })) };
-    port = await listenOnLoopback(ctx);
+    served = await startTlsApp({ HEADERS_TIMEOUT: '1', MAX_HEADER_SIZE: '8192' });
+    ({ port, ctx } = served);
   });
-  after(() => ctx.close());
+  after(() => served.close());
 
   it('keeps the same head timeout, header size and no total request timeout', { timeout: 10_000 }, async () => {
     const server = ctx.app.server as unknown as Record<string, unknown>;
@@ -468,5 +477,67 @@ describe('server limits under HTTPS (HTTP/1.1 fallback of the HTTP/2 server)', (
     assert.ok(slow.closed && slow.ms < 4000, `slow head: closed ${slow.closed} after ${slow.ms} ms`);
     assert.match(slow.text, /^HTTP\/1\.1 408 /);
     assert.match((await rawExchange(port, [BIG_HEAD], 10, 5000, true)).text, /^HTTP\/1\.1 431 /);
+  });
+});
+
+describe('HTTP/2 limits', () => {
+  let served: TlsApp;
+  const log = memoryLogger();
+  before(async () => {
+    served = await startTlsApp({}, { logger: log.logger });
+  });
+  after(() => served.close());
+
+  it('announces SETTINGS_MAX_CONCURRENT_STREAMS of 100 and refuses the streams past it', async () => {
+    const session = await h2Connect(served.port, served.ca);
+    try {
+      assert.equal(session.remoteSettings.maxConcurrentStreams, 100);
+    } finally {
+      session.close();
+    }
+    // A client that ignores the setting and opens 150 at once: 100 served, 50 REFUSED_STREAM.
+    const burst = await h2Burst(served.port, 150, '/healthz');
+    assert.deepEqual(burst, { answered: 100, reset: { [http2.constants.NGHTTP2_REFUSED_STREAM]: 50 } });
+  });
+
+  it('answers 431 {"detail"} to headers over MAX_HEADER_SIZE, as HTTP/1.1 does, and serves the connection on', async () => {
+    const session = await h2Connect(served.port, served.ca);
+    try {
+      const big = await h2Exchange(session, { ':path': '/api/v1/movies', 'x-big': 'a'.repeat(60 * 1024) });
+      assert.equal(big.status, 431, big.body);
+      assert.deepEqual(JSON.parse(big.body), { detail: 'Request line and headers are larger than the limit of 16384 bytes', code: 'header_too_large', ctx: { limit: 16384 } });
+      assert.match(String(big.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+      assert.equal(big.headers['x-content-type-options'], 'nosniff');
+      assert.equal(big.headers['strict-transport-security'], HSTS);
+      // Many fields that add up past the limit count too, not only one large one.
+      const many = await h2Exchange(session, { ':path': '/healthz', ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`x-f${i}`, 'b'.repeat(500)])) });
+      assert.equal(many.status, 431, many.body);
+      // Under the limit, on the same connection: served.
+      const fine = await h2Exchange(session, { ':path': '/healthz', 'x-ok': 'a'.repeat(12 * 1024) });
+      assert.equal(fine.status, 200, fine.body);
+      // The same head over HTTP/1.1 (TLS) gets the same status.
+      const h1 = await h1Request(served.port, { ca: served.ca, path: '/api/v1/movies', headers: { 'x-big': 'a'.repeat(60 * 1024) } }).catch((err: Error) => err);
+      assert.ok(!(h1 instanceof Error), `HTTP/1.1: ${String(h1)}`);
+      assert.equal(h1.status, 431);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('writes the client address and port in the access-log line of an HTTP/2 request', async () => {
+    const session = await h2Connect(served.port, served.ca);
+    let localPort: number | undefined;
+    try {
+      localPort = session.socket.localPort;
+      assert.equal((await h2Exchange(session, { ':path': '/healthz?logged=h2' })).status, 200);
+    } finally {
+      session.close();
+    }
+    const line = (): LogLine | undefined => log.lines().find((l) => (l.req as { url?: string } | undefined)?.url === '/healthz?logged=h2');
+    await waitUntil(() => line() !== undefined, 'the access-log line');
+    const req = line()!.req as Record<string, unknown>;
+    assert.equal(req.remoteAddress, '127.0.0.1', JSON.stringify(line()));
+    assert.equal(req.remotePort, localPort);
+    assert.equal(line()!.msg, 'request completed');
   });
 });

@@ -13,7 +13,7 @@ import { loadTls, tlsServerOptions } from '../src/tls/options.js';
 import { createRedirectServer } from '../src/tls/redirect.js';
 import { assertOneLine, cleanUp, runCli, tempDir } from './support/cli.js';
 import { PASSWORD, listenOnLoopback, startApp, wireFetch } from './support/app.js';
-import { type TlsRequest, type TlsResponse, h1Request, h2Request, plainRequest, serveProcess, sessionCookieOf } from './support/tls.js';
+import { type TlsRequest, type TlsResponse, h1Request, h2Request, plainRequest, serveProcess, sessionCookieOf, startTlsApp, tlsHandshake } from './support/tls.js';
 
 after(cleanUp);
 
@@ -96,9 +96,20 @@ describe('HTTPS', { concurrency: 2 }, () => {
 
       // A client that trusts other certificates (the system's) refuses this one.
       await assert.rejects(h2Request(server.port, { ca: readFileSync(path.join(import.meta.dirname, '..', 'package.json')), path: '/healthz' }));
+
+      // A body over the limit: HTTP/1.1 closes the connection after the 413; HTTP/2 has no
+      // Connection header (Node would drop it with a warning on stderr).
+      const tooBig = json({ username: 'x'.repeat(70_000), password: PASSWORD });
+      const h1Big = await h1Request(server.port, { ca, method: 'POST', path: '/api/v1/users', body: tooBig });
+      assert.equal(h1Big.status, 413, h1Big.body);
+      assert.equal(h1Big.headers.connection, 'close');
+      const h2Big = await h2Request(server.port, { ca, method: 'POST', path: '/api/v1/users', body: tooBig });
+      assert.equal(h2Big.status, 413, h2Big.body);
+      assert.equal(h2Big.headers.connection, undefined);
     } finally {
       const { code } = await server.stop();
       assert.equal(code, 0, server.stderr());
+      assert.doesNotMatch(server.stderr(), /connection header is not valid/);
     }
 
     const again = await serveProcess({ DATA_DIR: dir, HTTPS: 'self-signed' });
@@ -342,3 +353,60 @@ function existsDevCert(dataDir: string): boolean {
     return false;
   }
 }
+
+describe('TLS protocol versions and cipher suites', { concurrency: 2 }, () => {
+  // TLS 1.2 suites the server must refuse, each with the certificate kind it could otherwise be
+  // agreed with (an RSA suite cannot be chosen with an EC key whatever the configuration).
+  const refused: ['rsa' | 'ec', string][] = [
+    ['ec', 'ECDHE-ECDSA-AES128-SHA'], // CBC with SHA-1 (LUCKY13)
+    ['ec', 'ECDHE-ECDSA-AES256-SHA384'], // CBC with SHA-384
+    ['ec', 'ECDHE-ECDSA-AES128-CCM8'],
+    ['ec', 'ECDHE-ECDSA-AES128-CCM'],
+    ['ec', 'ECDHE-ECDSA-ARIA128-GCM-SHA256'],
+    ['ec', 'ECDHE-ECDSA-CAMELLIA128-SHA256'],
+    ['rsa', 'ECDHE-RSA-AES128-SHA'],
+    ['rsa', 'ECDHE-RSA-AES128-SHA256'],
+    ['rsa', 'AES128-SHA256'], // static RSA key exchange: no forward secrecy
+    ['rsa', 'AES128-GCM-SHA256'],
+    ['rsa', 'DHE-RSA-AES128-GCM-SHA256'],
+    ['rsa', 'ECDHE-ARIA128-GCM-SHA256'],
+  ];
+  const accepted: ['rsa' | 'ec', string, string][] = [
+    ['ec', 'ECDHE-ECDSA-AES128-GCM-SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'],
+    ['ec', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384'],
+    ['ec', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256'],
+    ['rsa', 'ECDHE-RSA-AES128-GCM-SHA256', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
+    ['rsa', 'ECDHE-RSA-AES256-GCM-SHA384', 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384'],
+    ['rsa', 'ECDHE-RSA-CHACHA20-POLY1305', 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256'],
+  ];
+
+  for (const keyType of ['ec', 'rsa'] as const) {
+    it(`with an ${keyType.toUpperCase()} certificate: TLS 1.2 only with ECDHE and AES-GCM or ChaCha20-Poly1305; TLS 1.3 as is`, async () => {
+      const served = await startTlsApp({}, { keyType });
+      try {
+        for (const [kind, suite] of refused.filter(([kind]) => kind === keyType)) {
+          const got = await tlsHandshake(served.port, { ciphers: suite });
+          assert.equal(got.cipher, undefined, `${kind} certificate: ${suite} was agreed (${got.cipher} over ${got.version})`);
+        }
+        for (const [, suite, standard] of accepted.filter(([kind]) => kind === keyType)) {
+          const got = await tlsHandshake(served.port, { ciphers: suite });
+          assert.deepEqual(got, { cipher: standard, version: 'TLSv1.2' }, suite);
+        }
+        // A client offering everything it has gets the server's first choice for its key.
+        const best = await tlsHandshake(served.port, { ciphers: 'ALL' });
+        assert.equal(best.cipher, keyType === 'ec' ? 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256' : 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
+        for (const suite of ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']) {
+          assert.deepEqual(await tlsHandshake(served.port, { tls13: suite }), { cipher: suite, version: 'TLSv1.3' }, suite);
+        }
+        // Older protocols are refused outright (Node's floor, made explicit).
+        const old = await tlsHandshake(served.port, { ciphers: 'ALL:@SECLEVEL=0', minVersion: 'TLSv1', maxVersion: 'TLSv1.1' });
+        assert.equal(old.cipher, undefined, `agreed ${old.cipher} over ${old.version}`);
+        // And HTTP still works over what is left, on both protocols.
+        assert.equal((await h2Request(served.port, { ca: served.ca, path: '/healthz' })).status, 200);
+        assert.equal((await h1Request(served.port, { ca: served.ca, path: '/healthz' })).status, 200);
+      } finally {
+        await served.close();
+      }
+    });
+  }
+});

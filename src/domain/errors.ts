@@ -22,6 +22,7 @@ export type ErrorKind =
   | 'range'
   | 'rate_limited'
   | 'header_too_large'
+  | 'client_closed'
   | 'internal'
   | 'unavailable';
 
@@ -42,9 +43,11 @@ export const ERRORS = define({
   not_found: fixed('not_found', 'Not Found'),
   method_not_allowed: fixed('method_not_allowed', 'Method Not Allowed'),
   malformed_url: fixed('bad_request', 'Malformed URL: it does not decode as UTF-8'),
-  malformed_request: fixed('bad_request', 'Malformed request'),
-  request_timeout: fixed('timeout', 'The request took too long to arrive'),
-  header_too_large: { kind: 'header_too_large', detail: (c) => `The request line and headers are larger than the limit of ${c.limit} bytes` },
+  malformed_request: { kind: 'bad_request', detail: (c) => `Malformed HTTP request: ${c.reason}` },
+  missing_host: fixed('bad_request', 'Missing Host header: HTTP/1.1 requests must name the host'),
+  request_timeout: { kind: 'timeout', detail: (c) => `The request line and headers did not arrive within ${c.seconds} seconds` },
+  header_too_large: { kind: 'header_too_large', detail: (c) => `Request line and headers are larger than the limit of ${c.limit} bytes` },
+  chunk_extensions_too_large: fixed('too_large', 'Chunk extensions of the request body are too large'),
   bad_request: { kind: 'bad_request', detail: (c) => String(c.reason ?? 'Bad Request') },
   body_not_json: fixed('bad_request', 'Request body is not valid JSON'),
   body_empty: fixed('bad_request', 'Request body is empty but Content-Type is application/json'),
@@ -53,6 +56,8 @@ export const ERRORS = define({
   unsupported_media_type: { kind: 'unsupported', detail: (c) => `Unsupported Content-Type: send ${c.accepted}` },
   too_many_requests: { kind: 'rate_limited', detail: (c) => `Too many requests; try again in ${c.retry_after} seconds` },
   range_not_satisfiable: fixed('range', 'Range Not Satisfiable'),
+  // Nobody reads it: the client has gone. It names the access log's 499.
+  client_closed_request: fixed('client_closed', 'The client closed the connection'),
 
   // The service
   internal_error: fixed('internal', 'Internal Server Error'),

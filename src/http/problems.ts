@@ -15,6 +15,8 @@ export const STATUS: Record<ErrorKind, number> = {
   range: 416,
   rate_limited: 429,
   header_too_large: 431,
+  // nginx's "client closed request": never seen by the client, but the access log shows it.
+  client_closed: 499,
   internal: 500,
   unavailable: 503,
 };

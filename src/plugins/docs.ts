@@ -142,6 +142,12 @@ function describeOperation(method: Method, op: Operation, facts: RouteFacts, app
     r['415'] ??= errorResponse(`${sent} its Content-Type is not application/json`);
   }
 
+  // plugins/request-head.ts refuses, on any route, an HTTP/1.1 request without Host (400) and an
+  // HTTP/2 head over MAX_HEADER_SIZE (431, as Node's parser answers HTTP/1.1 before any route).
+  const head = 'A malformed request: an HTTP/1.1 request without a Host header';
+  r['400'] = errorResponse(r['400'] ? `${r['400'].description}; or ${head.charAt(0).toLowerCase()}${head.slice(1)}` : head);
+  r['431'] ??= errorResponse('The request line and headers are larger than MAX_HEADER_SIZE');
+
   if (isRateLimited(app.config, config, facts.url)) {
     const rate = 'Too many requests from this address (the request-rate limit)';
     r['429'] = errorResponse(r['429'] ? `${r['429'].description}; or ${rate.charAt(0).toLowerCase()}${rate.slice(1)}` : `${rate}; see Retry-After`);

@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from '../db/errors.js';
 import { DomainError } from '../domain/errors.js';
 import { InvalidInput, type ValidationIssue, describeIssue } from '../domain/issues.js';
 import { type Problem, problem, problemOf, validationBody } from '../http/problems.js';
+import { isConnectionError } from '../http/access-log.js';
 import { toFastApiIssues } from '../http/validation.js';
 import { validatorCompiler } from '../http/validator.js';
 
@@ -67,6 +68,12 @@ function validationIssues(request: FastifyRequest, failed: ErrorObject[], failed
   return issues;
 }
 
+/** Whether the request's connection (or HTTP/2 stream) is gone, as after a client's reset. */
+function clientGone(request: FastifyRequest): boolean {
+  const raw = request.raw as { aborted?: boolean; destroyed?: boolean };
+  return raw.aborted === true || raw.destroyed === true || request.socket?.destroyed === true;
+}
+
 /**
  * Every error leaves as FastAPI's `{"detail": ...}`, with the code the web client translates by
  * (src/domain/errors.ts; src/http/problems.ts gives the status): domain errors from the modules
@@ -119,6 +126,13 @@ export default fp(
         const headers = (err as { headers?: Record<string, string> }).headers;
         if (headers) reply.headers(headers);
         return answer(reply, problemOf(fromFastify(err, request, bodyLimit)));
+      }
+      // A reset or closed connection surfacing from a stream (an upload's storage write, a
+      // pipeline) is the client's leaving, not a failure here: nobody is left to answer, and the
+      // access log says 499 (http/access-log.ts).
+      if (isConnectionError(err) && clientGone(request)) {
+        request.log.debug({ err }, 'client went away');
+        return answer(reply, problem('client_closed_request'));
       }
       if (isDatabaseUnavailable(err)) {
         request.log.error({ err }, 'database unavailable');

@@ -1,5 +1,5 @@
-import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { rateLimitStoreClass } from '../counters/rate-limit-store.js';
 import type { Config } from '../config.js';
@@ -37,6 +37,28 @@ export function isLoopback(ip: string): boolean {
   return ip === '::1' || /^(::ffff:)?127\./i.test(ip);
 }
 
+/** The key of requests whose client address is unknown: they share one count rather than none. */
+export const NO_ADDRESS = 'no-address';
+
+/**
+ * The counter key of a request: its client address as the plugin's own default makes it (IPv6 by
+ * its /64, IPv4-mapped IPv6 as IPv4), but never an exception. The default reads `request.ip`,
+ * which is undefined once the client has reset the connection (Node forgets the peer of a closed
+ * socket): that threw in every request's hook, logging a 500 with a stack for each reset. Reading
+ * the address at connection time (plugins/request-head.ts) keeps it for most of those; a request
+ * whose address is gone all the same is counted under NO_ADDRESS rather than let through
+ * uncounted, which would make resetting a way around the limit.
+ */
+export function rateLimitKey(request: FastifyRequest): string {
+  const ip = request.ip ?? request.peer?.address;
+  if (ip === undefined || ip === '') return NO_ADDRESS;
+  try {
+    return normalizeIP(ip);
+  } catch {
+    return ip;
+  }
+}
+
 /**
  * Request-rate limits per client address (`request.ip`, so TRUST_PROXY decides whether
  * X-Forwarded-For counts), loopback excepted. Counted in the shared counters (plugins/counters.ts),
@@ -68,6 +90,7 @@ export default fp(
       global: max > 0,
       max,
       timeWindow: window * 1000,
+      keyGenerator: rateLimitKey,
       // A client on this machine itself (tests, a health check, an operator's curl) is exempt. The
       // test is on the socket's own peer and only without X-Forwarded-For: request.ip may come from
       // that header, which a client writes, and a local proxy forwarding visitors is no exemption

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -27,6 +28,40 @@ export const CSP_DIRECTIVES = {
   upgradeInsecureRequests: null,
 };
 
+/** Built once (see below); also run once against a recording response for the answers Node's parser refuses. */
+const applyHelmet = helmet({
+  contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+  // HSTS is sent by the HTTPS set-up only when the connection really is TLS (src/tls/); sent
+  // over plain HTTP it is ignored by browsers at best and pins a dev host to HTTPS at worst.
+  strictTransportSecurity: false,
+  // frame-ancestors 'none' says it for modern browsers; X-Frame-Options DENY for older ones.
+  xFrameOptions: { action: 'deny' },
+  referrerPolicy: { policy: 'no-referrer' },
+});
+
+let recorded: readonly (readonly [string, string])[] | undefined;
+
+/**
+ * The headers helmet writes, as name/value pairs (lower-case names), for answers written without
+ * Fastify: those to requests Node could not parse (http/client-errors.ts). The directives are
+ * static, so every answer gets the same ones.
+ */
+export function securityHeaderList(): readonly (readonly [string, string])[] {
+  if (recorded) return recorded;
+  const headers = new Map<string, string>();
+  const recorder = {
+    setHeader(name: string, value: string | number | readonly string[]): void {
+      headers.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value));
+    },
+    removeHeader(name: string): void {
+      headers.delete(name.toLowerCase());
+    },
+  };
+  applyHelmet({} as IncomingMessage, recorder as unknown as ServerResponse, () => {});
+  recorded = [...headers];
+  return recorded;
+}
+
 /**
  * Security headers on every response (JSON, HTML, media, errors), by helmet. Used directly rather
  * through @fastify/helmet, which builds a new helmet middleware (parsing the CSP directives again)
@@ -35,19 +70,10 @@ export const CSP_DIRECTIVES = {
  */
 export default fp(
   async function securityHeaders(app: FastifyInstance) {
-    const apply = helmet({
-      contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
-      // HSTS is sent by the HTTPS set-up only when the connection really is TLS (src/tls/); sent
-      // over plain HTTP it is ignored by browsers at best and pins a dev host to HTTPS at worst.
-      strictTransportSecurity: false,
-      // frame-ancestors 'none' says it for modern browsers; X-Frame-Options DENY for older ones.
-      xFrameOptions: { action: 'deny' },
-      referrerPolicy: { policy: 'no-referrer' },
-    });
     // helmet only sets headers and calls on synchronously (since 8.1 it throws rather than
     // passing errors on), so the hook ends when it returns.
     app.addHook('onRequest', (request, reply, done) => {
-      apply(request.raw, reply.raw, () => done());
+      applyHelmet(request.raw, reply.raw, () => done());
     });
   },
   { name: 'security-headers' },

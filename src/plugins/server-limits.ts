@@ -36,12 +36,17 @@ export interface NodeHttpLimits {
   maxHeaderSize: number;
   headersTimeout: number;
   connectionsCheckingInterval: number;
+  requireHostHeader: false;
 }
 
-/** The options node:http and node:https createServer() take for the same limits. */
+/**
+ * The options node:http and node:https createServer() take for the same limits. Node's own check
+ * of Host is off: it answers an empty 400 of its own, outside the app, and only on plain HTTP;
+ * plugins/request-head.ts applies the rule with a `{"detail"}` on both servers.
+ */
 export function httpLimits(config: Config): NodeHttpLimits {
   const headersTimeout = config.headersTimeout * 1000;
-  return { maxHeaderSize: config.maxHeaderSize, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) };
+  return { maxHeaderSize: config.maxHeaderSize, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout), requireHostHeader: false };
 }
 
 /**

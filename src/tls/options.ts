@@ -1,4 +1,4 @@
-import { type KeyObject, X509Certificate, createPrivateKey } from 'node:crypto';
+import { type KeyObject, X509Certificate, constants as cryptoConstants, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, type TlsConfig } from '../config.js';
 import { canonicalHost } from './hosts.js';
@@ -17,14 +17,69 @@ export interface TlsMaterial {
   origin: 'files' | 'created' | 'reused';
 }
 
+/**
+ * The cipher suites offered. TLS 1.2: ephemeral ECDH (forward secrecy) with an AEAD cipher only —
+ * AES-GCM, or ChaCha20-Poly1305 for clients without AES hardware — for ECDSA and RSA certificates
+ * alike. That leaves out what Node's default list lets in through `HIGH`: CBC suites (LUCKY13 and
+ * the padding-oracle family), CCM and CCM8 (CCM8's 64-bit tag is too short), ARIA and CAMELLIA
+ * (no better than AES, rarely reviewed in TLS), static RSA key exchange and finite-field DHE.
+ * Every browser and TLS library of the last decade has at least one of these. TLS 1.3 keeps its
+ * three suites in Node's order: Node takes them from the same string, and a string without them
+ * would switch TLS 1.3 off.
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_AES_128_GCM_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/**
+ * Concurrent streams one HTTP/2 connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS). Without
+ * it nghttp2 announces no limit, and one connection could open thousands of requests at once,
+ * each holding a handler and its buffers. 100 is what RFC 9113 recommends as the minimum and what
+ * nginx and most servers use; browsers open far fewer per page.
+ */
+export const HTTP2_MAX_CONCURRENT_STREAMS = 100;
+
 /** What Fastify() needs to serve HTTPS: HTTP/2, with HTTP/1.1 for clients whose ALPN does not offer h2. */
 export interface TlsServerOptions {
   http2: true;
-  https: { key: Buffer; cert: Buffer; allowHTTP1: true };
+  https: {
+    key: Buffer;
+    cert: Buffer;
+    allowHTTP1: true;
+    minVersion: 'TLSv1.2';
+    ciphers: string;
+    honorCipherOrder: true;
+    secureOptions: number;
+    settings: { maxConcurrentStreams: number };
+  };
 }
 
 export function tlsServerOptions(material: TlsMaterial): TlsServerOptions {
-  return { http2: true, https: { key: material.key, cert: material.cert, allowHTTP1: true } };
+  return {
+    http2: true,
+    https: {
+      key: material.key,
+      cert: material.cert,
+      allowHTTP1: true,
+      minVersion: 'TLSv1.2',
+      ciphers: TLS_CIPHERS,
+      // The server's order (Mozilla's "intermediate" one) rather than whatever a client lists
+      // first, except that a client listing ChaCha20 first (a phone without AES instructions)
+      // gets it.
+      honorCipherOrder: true,
+      secureOptions: cryptoConstants.SSL_OP_PRIORITIZE_CHACHA,
+      // Fastify hands these options to http2.createSecureServer() as they are.
+      settings: { maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS },
+    },
+  };
 }
 
 /** `DNS:a, IP Address:1.2.3.4, …` as node prints it, to a list of names and addresses. */

@@ -20,6 +20,8 @@ import { S3Store } from '../../src/storage/s3-store.js';
 import type { MediaStore } from '../../src/storage/store.js';
 import { dbProblems } from './processes.js';
 import { type Exchange, type OpenApiDocument, contractError, contractProblems, recordExchanges } from './contract.js';
+import { Writable } from 'node:stream';
+import { loggerOptions } from '../../src/app.js';
 
 /**
  * A stand-in for the built web client (dist/web), so the tests neither need a build nor see one
@@ -112,6 +114,33 @@ export async function appOn(dataDir: string, env: Record<string, string> = {}, o
       }
       if (problems.length > 0) throw contractError(problems);
     },
+  };
+}
+
+/** A log line as the app writes it: pino's JSON, parsed. */
+export type LogLine = Record<string, unknown> & { level: number; msg: string };
+
+/**
+ * The app's own logger options (redaction, serializers) at `level`, writing into memory: pass
+ * `logger` to startApp/startTlsApp, read the lines with `lines()`.
+ */
+export function memoryLogger(level = 'info'): { logger: FastifyServerOptions['logger']; lines: () => LogLine[] } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  // Without pino-pretty, which a terminal would get: the lines are read back as JSON.
+  const { transport: _pretty, ...base } = loggerOptions(loadConfig({ LOG_LEVEL: level })) as Record<string, unknown>;
+  return {
+    logger: { ...base, level, stream } as FastifyServerOptions['logger'],
+    lines: () =>
+      text
+        .split('\n')
+        .filter((line) => line.length > 0)
+        .map((line) => JSON.parse(line) as LogLine),
   };
 }
 
