@@ -1,3 +1,4 @@
+import type { MediaKind, Role } from '../domain/enums.js';
 import type { Generated } from 'kysely';
 
 /** Row shapes as stored. Timestamps are ISO 8601 UTC strings on every dialect, so they sort as text. */
@@ -5,7 +6,7 @@ export interface UsersTable {
   id: Generated<number>;
   username: string;
   password_hash: string;
-  role: 'user' | 'admin';
+  role: Role;
   created_at: string;
 }
 
@@ -47,7 +48,7 @@ export interface ReviewsTable {
 
 export interface MediaTable {
   movie_id: number;
-  kind: 'poster' | 'trailer';
+  kind: MediaKind;
   /** Where its files are in the media store: `<key_prefix>/<variant>`. Unique per upload. */
   key_prefix: string;
   /** A short content hash; goes into `?v=` of the URL and into the ETag. */
