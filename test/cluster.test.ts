@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { assertOneLine, cleanUp, runCli, tempDir } from './support/cli.js';
-import { type Server, api, apiToken, apiUser, dataDirProblems, startServer, withDataDb } from './support/processes.js';
+import { type Served, api, apiToken, apiUser, dataDirProblems, serveProcess, withDataDb } from './support/processes.js';
 
 /*
  * WORKERS=2: `butaca serve` as a node:cluster primary with two worker processes on one port, on
@@ -65,7 +65,7 @@ async function waitFor<T>(what: string, ms: number, check: () => T | undefined):
 }
 
 /** Pids of the workers that logged a finished request since character `from` of the output. */
-function answeringPids(server: Server, from = 0): Set<number> {
+function answeringPids(server: Served, from = 0): Set<number> {
   const pids = new Set<number>();
   for (const line of server.output().slice(from).split('\n')) {
     if (!line.startsWith('{') || !line.endsWith('}')) continue; // not a log line, or one still arriving
@@ -79,7 +79,7 @@ function answeringPids(server: Server, from = 0): Set<number> {
  * A GET on a connection of its own, so round-robin spreads the requests over the workers (fetch
  * would reuse a kept-alive connection, always to the same worker). Rejects when the answer is cut.
  */
-function getFresh(server: Server, urlPath: string): Promise<{ status: number; body: string }> {
+function getFresh(server: Served, urlPath: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpGet(`${server.base}${urlPath}`, { agent: false, timeout: 10_000 }, (res) => {
       const chunks: Buffer[] = [];
@@ -92,7 +92,7 @@ function getFresh(server: Server, urlPath: string): Promise<{ status: number; bo
   });
 }
 
-async function healthy(server: Server, n: number): Promise<void> {
+async function healthy(server: Served, n: number): Promise<void> {
   const statuses = await Promise.all(Array.from({ length: n }, () => getFresh(server, '/healthz').then((r) => r.status)));
   assert.deepEqual(statuses, Array(n).fill(200));
 }
@@ -110,7 +110,7 @@ describe('WORKERS=2 (node:cluster)', { concurrency: 1 }, () => {
 
   it('serves from two workers on one port, replaces a worker killed with -9, and drains all on SIGTERM', { timeout: 120_000 }, async (t) => {
     const dir = tempDir();
-    const server = await startServer(dir, ENV);
+    const server = await serveProcess({ DATA_DIR: dir, ...ENV });
     const primary = server.child.pid!;
     assert.equal(server.output().match(/web client:/g)?.length, 1, 'the start-up lines are printed once, not per worker');
     assert.match(server.output(), /workers: {4}2 processes/);
@@ -200,11 +200,11 @@ describe('WORKERS=2 (node:cluster)', { concurrency: 1 }, () => {
   });
 
   /** A server over a fresh DATA_DIR with an admin, `n` movies made concurrently and a user to write reviews. */
-  async function withMovies(n: number): Promise<{ dir: string; server: Server; admin: string; writer: string; movieIds: number[] }> {
+  async function withMovies(n: number): Promise<{ dir: string; server: Served; admin: string; writer: string; movieIds: number[] }> {
     const dir = tempDir();
     const made = await runCli(['user', 'create', 'admin', '--admin'], { DATA_DIR: dir }, `${PASSWORD}\n`);
     assert.equal(made.code, 0, made.stderr);
-    const server = await startServer(dir, { ...ENV, LOG_LEVEL: 'warn' });
+    const server = await serveProcess({ DATA_DIR: dir, ...ENV, LOG_LEVEL: 'warn' });
     const admin = await apiToken(server.base, 'admin', PASSWORD);
     const writer = await apiUser(server.base, 'writer', PASSWORD);
     const movies = await Promise.all(
@@ -214,7 +214,7 @@ describe('WORKERS=2 (node:cluster)', { concurrency: 1 }, () => {
     return { dir, server, admin, writer, movieIds: movies.map((m) => m.body.id) };
   }
 
-  async function stopAndCheck(dir: string, server: Server): Promise<void> {
+  async function stopAndCheck(dir: string, server: Served): Promise<void> {
     server.child.kill('SIGTERM');
     assert.deepEqual(await server.exited, { code: 0, signal: null }, server.output());
     assert.deepEqual(await dataDirProblems(dir), []);
@@ -254,7 +254,7 @@ describe('WORKERS=2 (node:cluster)', { concurrency: 1 }, () => {
   });
 
   it('gives up with exit 1, stopping the rest, when new workers keep dying right after they start', { timeout: 120_000 }, async () => {
-    const server = await startServer(tempDir(), { ...ENV, LOG_LEVEL: 'warn' });
+    const server = await serveProcess({ DATA_DIR: tempDir(), ...ENV, LOG_LEVEL: 'warn' });
     const primary = server.child.pid!;
     const [keep] = workerPids(primary);
     assert.ok(keep !== undefined);

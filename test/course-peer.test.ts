@@ -51,31 +51,29 @@ describe('Butaca beside the course’s own FastAPI server', { skip }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'butaca-reference-'));
   const tokens: Record<'butaca' | 'course', Record<string, string>> = { butaca: {}, course: {} };
 
-  async function course(method: string, url: string, opts: { token?: string; json?: unknown; form?: Record<string, string> } = {}): Promise<Answer> {
-    const headers: Record<string, string> = opts.token ? bearer(opts.token) : {};
-    let body: string | undefined;
-    if (opts.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(opts.json);
-    } else if (opts.form) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(opts.form).toString();
-    }
+  interface Call {
+    token?: string;
+    json?: unknown;
+    form?: Record<string, string>;
+  }
+
+  /** What a `requests` call puts on the wire: a bearer token, and a JSON body (`json=`) or a form (`data=`). */
+  function wire({ token, json, form }: Call): { headers: Record<string, string>; body?: string } {
+    const headers: Record<string, string> = token ? bearer(token) : {};
+    if (json !== undefined) return { headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(json) };
+    if (form) return { headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() };
+    return { headers };
+  }
+
+  async function course(method: string, url: string, call: Call = {}): Promise<Answer> {
+    const { headers, body } = wire(call);
     const res = await fetch(referenceBase + url, { method, headers, ...(body === undefined ? {} : { body }) });
     const text = await res.text();
     return { status: res.status, contentType: res.headers.get('content-type'), wwwAuthenticate: res.headers.get('www-authenticate'), body: text ? JSON.parse(text) : null };
   }
 
-  async function butaca(method: string, url: string, opts: { token?: string; json?: unknown; form?: Record<string, string> } = {}): Promise<Answer> {
-    const headers: Record<string, string> = opts.token ? bearer(opts.token) : {};
-    let payload: string | undefined;
-    if (opts.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      payload = JSON.stringify(opts.json);
-    } else if (opts.form) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      payload = new URLSearchParams(opts.form).toString();
-    }
+  async function butaca(method: string, url: string, call: Call = {}): Promise<Answer> {
+    const { headers, body: payload } = wire(call);
     const res = await ctx.app.inject({ method: method as 'GET', url, headers, ...(payload === undefined ? {} : { payload }) });
     const ct = res.headers['content-type'];
     const www = res.headers['www-authenticate'];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { cleanUp, runCli, tempDir } from './support/cli.js';
-import { type Server, api, apiToken, apiUser, dataDirProblems, startServer } from './support/processes.js';
+import { type Served, api, apiToken, apiUser, dataDirProblems, serveProcess } from './support/processes.js';
 
 /*
  * Crash durability: an acknowledged write survives `kill -9`.
@@ -48,7 +48,7 @@ describe('crash durability (kill -9)', () => {
     const dir = tempDir();
     const made = await runCli(['user', 'create', 'admin', '--admin'], { DATA_DIR: dir }, `${PASSWORD}\n`);
     assert.equal(made.code, 0, made.stderr);
-    let server: Server = await startServer(dir, ENV);
+    let server: Served = await serveProcess({ DATA_DIR: dir, LOG_LEVEL: 'error', ...ENV });
 
     const admin = await apiToken(server.base, 'admin', PASSWORD);
     const movieIds: number[] = [];
@@ -137,7 +137,7 @@ describe('crash durability (kill -9)', () => {
     assert.equal(ended.signal, 'SIGKILL');
 
     // Back up on the same data directory.
-    server = await startServer(dir, ENV);
+    server = await serveProcess({ DATA_DIR: dir, LOG_LEVEL: 'error', ...ENV });
     let present = 0;
     let committedUnacked = 0;
     const wrong: string[] = [];

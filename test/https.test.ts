@@ -13,7 +13,8 @@ import { loadTls, tlsServerOptions } from '../src/tls/options.js';
 import { createRedirectServer } from '../src/tls/redirect.js';
 import { assertOneLine, cleanUp, runCli, tempDir } from './support/cli.js';
 import { PASSWORD, listenOnLoopback, startApp, wireFetch } from './support/app.js';
-import { type TlsRequest, type TlsResponse, h1Request, h2Request, plainRequest, serveProcess, sessionCookieOf, startTlsApp, tlsHandshake } from './support/tls.js';
+import { type TlsRequest, type TlsResponse, h1Request, h2Request, plainRequest, sessionCookieOf, startTlsApp, tlsHandshake } from './support/tls.js';
+import { serveProcess } from './support/processes.js';
 
 after(cleanUp);
 

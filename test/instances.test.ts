@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { createTestDatabase, postgresAnswers } from './support/pg.js';
 import { REDIS_TEST_URL, dropRedisPrefix, needService, redisAnswers } from './support/redis.js';
-import { type Server, startServer } from './support/processes.js';
+import { type Served, serveProcess } from './support/processes.js';
 
 /*
  * Two real `butaca serve` processes on two ports over one database (PostgreSQL, or one SQLite
@@ -36,11 +36,11 @@ async function call(base: string, method: string, url: string, opts: { headers?:
  * The two instances. On PostgreSQL both migrate the fresh database at the same moment, as a
  * rollout would (Kysely's migrator takes an advisory lock); on SQLite one after the other.
  */
-async function startTwo(dataDir: string, env: Record<string, string>): Promise<[Server, Server]> {
+async function startTwo(dataDir: string, env: Record<string, string>): Promise<[Served, Served]> {
   const started =
     env.DATABASE_URL !== undefined
-      ? await Promise.allSettled([startServer(dataDir, env), startServer(dataDir, env)])
-      : [await Promise.allSettled([startServer(dataDir, env)]), await Promise.allSettled([startServer(dataDir, env)])].flat();
+      ? await Promise.allSettled([serveProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'error', ...env }), serveProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'error', ...env })])
+      : [await Promise.allSettled([serveProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'error', ...env })]), await Promise.allSettled([serveProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'error', ...env })])].flat();
   const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
@@ -50,7 +50,7 @@ async function startTwo(dataDir: string, env: Record<string, string>): Promise<[
   return [servers[0]!, servers[1]!];
 }
 
-async function stop(server: Server): Promise<void> {
+async function stop(server: Served): Promise<void> {
   if (server.child.exitCode === null) server.child.kill('SIGTERM');
   const end = await Promise.race([server.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000))]);
   if (end === null) server.child.kill('SIGKILL');
@@ -60,7 +60,7 @@ async function stop(server: Server): Promise<void> {
 async function scenario(database: 'postgres' | 'sqlite', extraEnv: Record<string, string> = {}): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'butaca-instances-'));
   const pgDb = database === 'postgres' ? await createTestDatabase() : undefined;
-  let servers: Server[] = [];
+  let servers: Served[] = [];
   try {
     servers = await startTwo(dataDir, {
       ...(pgDb ? { DATABASE_URL: pgDb.url } : {}),

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ROOT, cleanUp, runCli, tempDir } from './support/cli.js';
-import { serveProcess } from './support/tls.js';
+import { serveProcess } from './support/processes.js';
 
 after(cleanUp);
 

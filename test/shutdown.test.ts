@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cleanUp, runCli, tempDir } from './support/cli.js';
 import { type WireRequest, type WireResponse, mediaFixture, wireRequest } from './support/app.js';
-import { api, apiToken, apiUser, dataDirProblems, startServer, withDataDb } from './support/processes.js';
+import { api, apiToken, apiUser, dataDirProblems, serveProcess, withDataDb } from './support/processes.js';
 
 /*
  * Graceful shutdown of a real `butaca serve` process: SIGTERM in the middle of a burst of
@@ -57,7 +57,7 @@ describe('graceful shutdown (SIGTERM)', () => {
     const dir = tempDir();
     const made = await runCli(['user', 'create', 'admin', '--admin'], { DATA_DIR: dir }, `${PASSWORD}\n`);
     assert.equal(made.code, 0, made.stderr);
-    const server = await startServer(dir, ENV);
+    const server = await serveProcess({ DATA_DIR: dir, LOG_LEVEL: 'error', ...ENV });
     const { base, port } = server;
     const admin = await apiToken(base, 'admin', PASSWORD);
     const movieIds: number[] = [];
@@ -187,7 +187,7 @@ describe('graceful shutdown (SIGTERM)', () => {
     assert.deepEqual(await dataDirProblems(dir), []);
     const trailers = await withDataDb(dir, (db) => db.selectFrom('media').select((eb) => eb.fn.countAll<string>().as('n')).where('kind', '=', 'trailer').executeTakeFirstOrThrow());
     assert.equal(Number(trailers.n), 1);
-    const again = await startServer(dir, ENV);
+    const again = await serveProcess({ DATA_DIR: dir, LOG_LEVEL: 'error', ...ENV });
     const movie = await api<{ trailer_url: string | null }>(again.base, 'GET', `/api/v1/movies/${movieIds[0]}`);
     assert.ok(movie.body.trailer_url, 'the trailer uploaded during the drain is gone after restart');
     again.child.kill('SIGTERM');

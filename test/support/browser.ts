@@ -163,7 +163,7 @@ function discard(dataDir: string): void {
 }
 
 /** `node bin/butaca.js serve` on a free loopback port over a fresh DATA_DIR, after `seed --demo` when asked. */
-export async function startServer(options: { seed?: boolean } = {}): Promise<Server> {
+export async function startE2eServer(options: { seed?: boolean } = {}): Promise<Server> {
   await ensureBuilt();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'butaca-e2e-'));
   const env = cliEnv({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn' });
@@ -302,7 +302,7 @@ export function e2eSuite(name: string, options: { seed?: boolean }, body: (h: ()
     before(
       async () => {
         // Both start at once; whichever did start is closed by `after` when the other failed.
-        const [started, launched] = await Promise.allSettled([startServer(options), launchBrowser()]);
+        const [started, launched] = await Promise.allSettled([startE2eServer(options), launchBrowser()]);
         if (started.status === 'fulfilled') server = started.value;
         if (launched.status === 'fulfilled') browser = launched.value;
         if (started.status === 'rejected') throw started.reason;

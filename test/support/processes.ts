@@ -59,52 +59,86 @@ export async function withDataDb<T>(dataDir: string, fn: (db: Db) => Promise<T>)
   }
 }
 
-export interface Server {
+export const SERVE_TIMEOUT_MS = 20_000;
+
+export interface Served {
   child: ChildProcess;
-  port: number;
-  base: string;
+  stdout: () => string;
+  stderr: () => string;
   /** Everything the process wrote, for failure messages. */
   output: () => string;
-  /** Resolves with how the process ended. */
+  /** `http(s)://127.0.0.1:<port>`, from the start-up lines. */
+  base: string;
+  /** The HTTPS (or HTTP) port from the start-up lines. */
+  port: number;
+  /** The redirect listener's port, when one was printed. */
+  redirectPort: number | undefined;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then the exit status; SIGKILL and a rejection if it does not end within the timeout. */
+  stop: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /**
- * `butaca serve` as a real process on a free loopback port (PORT=0) over `dataDir`; resolves once
- * it prints where it listens. LOG_LEVEL=silent keeps request logs out of the pipe.
+ * `butaca serve` as a real process with `vars` (PORT=0, HOST=127.0.0.1 and LOG_LEVEL=warn unless
+ * given; with DATA_DIR, the database of test/support/cli.ts for it): resolves once it has printed
+ * all its start-up lines (they end with a blank line), a cluster's primary once for all workers.
  */
-export function startServer(dataDir: string, env: Record<string, string> = {}, timeoutMs = 20_000): Promise<Server> {
-  const child = spawnCli(['serve'], {
-    DATA_DIR: dataDir,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'error',
-    ...env,
-  });
-  let out = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal }));
-  });
-  return new Promise((resolve, reject) => {
+export async function serveProcess(vars: Record<string, string>): Promise<Served> {
+  const child = spawnCli(['serve'], { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...vars });
+  child.stdin!.end();
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`server did not start within ${timeoutMs} ms: ${out}`));
-    }, timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString();
-      const m = /web client: (http:\/\/[^/\s]+:(\d+))\//.exec(out);
-      if (m) {
+      reject(new Error(`serve did not start in ${SERVE_TIMEOUT_MS} ms; stdout: ${stdout} stderr: ${stderr}`));
+    }, SERVE_TIMEOUT_MS);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (/Butaca is running\n(?:.+\n)+\n/.test(stdout)) {
         clearTimeout(timer);
-        resolve({ child, port: Number(m[2]), base: m[1]!, output: () => out, exited });
+        resolve();
       }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    void exited.then(({ code, signal }) => {
+    });
+    void exited.then(({ code }) => {
       clearTimeout(timer);
-      reject(new Error(`server exited (${code ?? signal}) before listening: ${out}`));
+      reject(new Error(`serve exited early with ${code}; stderr: ${stderr}`));
     });
   });
+  const web = /web client: (https?:\/\/[^ /]+:(\d+))\//.exec(stdout);
+  const port = Number(web?.[2]);
+  const redirect = /redirect: +http:\/\/[^ ]+:(\d+)\//.exec(stdout)?.[1];
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    output: () => stdout + stderr,
+    base: web?.[1] ?? '',
+    port,
+    redirectPort: redirect === undefined ? undefined : Number(redirect),
+    exited,
+    stop: async () => {
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await Promise.race([
+          exited,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              child.kill('SIGKILL');
+              reject(new Error(`serve did not stop within ${SERVE_TIMEOUT_MS} ms of SIGTERM; stderr: ${stderr}`));
+            }, SERVE_TIMEOUT_MS);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }
 
 export interface ApiResult<T = unknown> {

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import http2 from 'node:http2';
 import { request as httpsRequest } from 'node:https';
@@ -9,7 +8,6 @@ import path from 'node:path';
 import type { FastifyServerOptions } from 'fastify';
 import { generate } from 'selfsigned';
 import { loadTls, tlsServerOptions } from '../../src/tls/options.js';
-import { spawnCli } from './cli.js';
 import { type TestContext, listenOnLoopback, startApp } from './app.js';
 
 /*
@@ -19,78 +17,6 @@ import { type TestContext, listenOnLoopback, startApp } from './app.js';
 
 export const REQUEST_TIMEOUT_MS = 10_000;
 export const START_TIMEOUT_MS = 20_000;
-
-export interface Served {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  /** The HTTPS (or HTTP) port from the start-up lines. */
-  port: number;
-  /** The redirect listener's port, when one was printed. */
-  redirectPort: number | undefined;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGTERM, then the exit status; SIGKILL and a rejection if it does not end within the timeout. */
-  stop: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/**
- * Starts `butaca serve` with `vars` (PORT=0 and HOST=127.0.0.1 unless given) and resolves once it
- * has printed all its start-up lines (they end with a blank line).
- */
-export async function serveProcess(vars: Record<string, string>): Promise<Served> {
-  const child = spawnCli(['serve'], { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...vars });
-  child.stdin!.end();
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`serve did not start in ${START_TIMEOUT_MS} ms; stdout: ${stdout} stderr: ${stderr}`));
-    }, START_TIMEOUT_MS);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (/Butaca is running\n(?:.+\n)+\n/.test(stdout)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    void exited.then(({ code }) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited early with ${code}; stderr: ${stderr}`));
-    });
-  });
-  const port = Number(/web client: https?:\/\/[^ ]+:(\d+)\//.exec(stdout)?.[1]);
-  const redirect = /redirect: +http:\/\/[^ ]+:(\d+)\//.exec(stdout)?.[1];
-  return {
-    child,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    port,
-    redirectPort: redirect === undefined ? undefined : Number(redirect),
-    exited,
-    stop: async () => {
-      child.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        return await Promise.race([
-          exited,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              child.kill('SIGKILL');
-              reject(new Error(`serve did not stop within ${START_TIMEOUT_MS} ms of SIGTERM; stderr: ${stderr}`));
-            }, START_TIMEOUT_MS);
-          }),
-        ]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  };
-}
 
 export interface TlsResponse {
   status: number;
