@@ -11,11 +11,13 @@ import { problem } from './http/problems.js';
 import { lazySerializers } from './http/serializer.js';
 import { validatorCompiler } from './http/validator.js';
 import { authPlugin, authRoutes } from './modules/auth/index.js';
+import { diaryRoutes } from './modules/diary/index.js';
 import { mediaSweep } from './modules/media/index.js';
 import { movieRoutes } from './modules/movies/index.js';
 import { reviewRoutes } from './modules/reviews/index.js';
 import { serviceRoutes } from './modules/service/index.js';
 import { userRoutes } from './modules/users/index.js';
+import { watchlistRoutes } from './modules/watchlist/index.js';
 import bodyLimits from './plugins/body-limits.js';
 import corsPolicy from './plugins/cors.js';
 import counters from './plugins/counters.js';
@@ -164,6 +166,8 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(userRoutes);
   await app.register(movieRoutes);
   await app.register(reviewRoutes);
+  await app.register(watchlistRoutes);
+  await app.register(diaryRoutes);
   await app.register(mediaSweep);
   await app.register(webClient);
 

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loggerOptions } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { FRESH_PROFILE, USER_KEYS } from './support/fields.js';
 import { PASSWORD, type TestContext, adminToken, bearer, createMovie, register, sessionCookie, startApp, token, userToken } from './support/app.js';
 
 interface UserBody {
@@ -86,7 +87,7 @@ describe('registration', () => {
     const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/users', payload: { username: 'reg.ana_1-x', password: PASSWORD } });
     assert.equal(res.statusCode, 201, res.body);
     const user = res.json<UserBody>();
-    assert.deepEqual(Object.keys(user).sort(), ['created_at', 'id', 'role', 'username']);
+    assert.deepEqual(Object.keys(user).sort(), USER_KEYS);
     assert.ok(Number.isInteger(user.id) && user.id > 0);
     assert.equal(user.username, 'reg.ana_1-x');
     assert.equal(user.role, 'user');
@@ -224,7 +225,7 @@ describe('registration', () => {
     assert.ok(!login1.body.includes(password) && !login1.body.includes('argon2'));
     const meRes = await me(ctx.app, { cookie: sessionCookie(login1) });
     assert.ok(!meRes.body.includes('argon2'));
-    assert.deepEqual(Object.keys(meRes.json<object>()).sort(), ['created_at', 'id', 'role', 'username']);
+    assert.deepEqual(Object.keys(meRes.json<object>()).sort(), USER_KEYS);
   });
 
   it('answers 404 for an unknown user id', async () => {
@@ -247,7 +248,7 @@ describe('cookie login', () => {
     const res = await login(ctx.app, 'cookie_ana', PASSWORD);
     assert.equal(res.statusCode, 200, res.body);
     const body = res.json<UserBody>();
-    assert.deepEqual(body, { id: ana.id, username: 'cookie_ana', role: 'user', created_at: body.created_at });
+    assert.deepEqual(body, { id: ana.id, username: 'cookie_ana', role: 'user', created_at: body.created_at, ...FRESH_PROFILE });
     const raw = String(res.headers['set-cookie']);
     assert.match(raw, /^butaca_session=[A-Za-z0-9_-]{43};/);
     assert.match(raw, /;\s*HttpOnly/i);
@@ -275,7 +276,7 @@ describe('cookie login', () => {
     for (const cookie of [first, second]) {
       const res = await me(ctx.app, { cookie });
       assert.equal(res.statusCode, 200, res.body);
-      assert.deepEqual(res.json(), { id: ana.id, username: 'cookie_ana', role: 'user', created_at: res.json<UserBody>().created_at });
+      assert.deepEqual(res.json(), { id: ana.id, username: 'cookie_ana', role: 'user', created_at: res.json<UserBody>().created_at, ...FRESH_PROFILE });
     }
   });
 

@@ -248,8 +248,8 @@ describe('WORKERS=2 (node:cluster)', { concurrency: 1 }, () => {
     const edits = await Promise.all(reviews.map((r) => api(server.base, 'PUT', `/api/v1/reviews/${r.id}`, { token: writer, body: { review: 'edited', score: 5 } })));
     assert.deepEqual(edits.filter((r) => r.status !== 200).length, 0, `review edits that failed; server said: ${server.output().slice(0, 1500)}`);
     await stopAndCheck(dir, server);
-    const sum = await withDataDb(dir, async (db) => Number((await db.selectFrom('movies').select((eb) => eb.fn.sum<string>('score_sum').as('s')).executeTakeFirstOrThrow()).s));
-    assert.equal(sum, 500);
+    const sum = await withDataDb(dir, async (db) => Number((await db.selectFrom('movies').select((eb) => eb.fn.sum<string>('rating_sum').as('s')).executeTakeFirstOrThrow()).s));
+    assert.equal(sum, 1000, 'every review at 5 stars: 10 half stars each'); // 100 reviews
     t.diagnostic('100 review edits, all concurrent through 2 workers: all succeeded');
   });
 

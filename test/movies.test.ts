@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { after, before, describe, it } from 'node:test';
 import { type CallOptions, type Method, type TestContext, adminToken, assertInvalid, callAs, createMovie, startApp, userToken } from './support/app.js';
+import { MOVIE_KEYS } from './support/fields.js';
 import { assertQueryError, checkEmptyPage, checkPagination } from './support/paging.js';
 
 interface Movie {
@@ -17,18 +18,6 @@ interface Movie {
   updated_at: string;
 }
 
-const MOVIE_KEYS = [
-  'average_score',
-  'created_at',
-  'id',
-  'poster_url',
-  'review_count',
-  'synopsis',
-  'title',
-  'trailer_url',
-  'updated_at',
-  'year',
-];
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DUPLICATE = { detail: 'A movie with this title and year already exists', code: 'movie_exists' };
 const NOT_FOUND = { detail: 'Movie not found', code: 'movie_not_found' };
@@ -96,6 +85,8 @@ describe('GET /api/v1/movies/{id}', () => {
         synopsis: 'A movie to read.',
         average_score: null,
         review_count: 0,
+        rating_count: 0,
+        rating_histogram: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
         poster_url: null,
         trailer_url: null,
         created_at: 'x',

@@ -209,7 +209,7 @@ export async function seedDemo(db: Db, config: Config, opts: { force?: boolean }
         for (const reviewer of shuffled.slice(0, count)) {
           const score = Math.min(5, Math.max(1, Math.round(base + (rand() - 0.5) * 2.5)));
           const texts = REVIEW_TEXTS[score - 1]!;
-          await createReview(trx, reviewer.id, movie.id, texts[Math.floor(rand() * texts.length)]!, score);
+          await createReview(trx, reviewer.id, movie.id, texts[Math.floor(rand() * texts.length)]!, score * 2);
           summary.reviews += 1;
         }
       }

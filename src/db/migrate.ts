@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003_counters.js';
 import * as m0004 from './migrations/0004_row_counts.js';
 import * as m0005 from './migrations/0005_movies_year_desc.js';
 import * as m0006 from './migrations/0006_review_sorts.js';
+import * as m0007 from './migrations/0007_film_diary.js';
 
 // Listed here rather than read from a folder, so the same list works from sources and from dist/.
 const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0004_row_counts': m0004,
   '0005_movies_year_desc': m0005,
   '0006_review_sorts': m0006,
+  '0007_film_diary': m0007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

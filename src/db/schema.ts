@@ -8,6 +8,8 @@ export interface UsersTable {
   password_hash: string;
   role: Role;
   created_at: string;
+  display_name: string | null;
+  bio: string | null;
 }
 
 export interface SessionsTable {
@@ -29,9 +31,23 @@ export interface MoviesTable {
   year: number | null;
   synopsis: string | null;
   review_count: Generated<number>;
-  score_sum: Generated<number>;
-  /** score_sum / review_count, or 0 with no reviews; kept for the `sort=rating` index. */
-  average_score: Generated<number>;
+  /** Members who rated it, with or without a review. */
+  rating_count: Generated<number>;
+  /** Sum of its ratings in half stars. */
+  rating_sum: Generated<number>;
+  /** How many ratings of 1 … 10 half stars (the histogram). */
+  hist_1: Generated<number>;
+  hist_2: Generated<number>;
+  hist_3: Generated<number>;
+  hist_4: Generated<number>;
+  hist_5: Generated<number>;
+  hist_6: Generated<number>;
+  hist_7: Generated<number>;
+  hist_8: Generated<number>;
+  hist_9: Generated<number>;
+  hist_10: Generated<number>;
+  /** The Bayesian average of src/domain/ratings.ts, 0 when unrated; kept for the `sort=rating` index. */
+  weighted_rating: Generated<number>;
   created_at: string;
   updated_at: string;
 }
@@ -41,8 +57,61 @@ export interface ReviewsTable {
   user_id: number;
   movie_id: number;
   review: string;
+  /** The course's whole-number score: `halves` rounded half up. */
   score: number;
+  /** The author's rating of the movie, in half stars (the same as their ratings row). */
+  halves: number;
   created_at: string;
+  updated_at: string;
+}
+
+/** A member's rating of a movie, with or without a review: at most one per member and movie. */
+export interface RatingsTable {
+  user_id: number;
+  movie_id: number;
+  /** 1–10 half stars. */
+  halves: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One viewing of a movie by a member. */
+export interface DiaryEntriesTable {
+  id: Generated<number>;
+  user_id: number;
+  movie_id: number;
+  /** 'YYYY-MM-DD'. */
+  watched_on: string;
+  /** 0 or 1. */
+  rewatch: number;
+  halves: number | null;
+  /** 0 or 1. */
+  liked: number;
+  /** JSON array of strings. */
+  tags: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WatchlistTable {
+  id: Generated<number>;
+  user_id: number;
+  movie_id: number;
+  added_at: string;
+}
+
+/** A member's current avatar: the stored files of its square crops. */
+export interface AvatarsTable {
+  user_id: number;
+  key_prefix: string;
+  version: string;
+  sha256: string;
+  content_type: string;
+  size: number | string | bigint;
+  width: number;
+  height: number;
+  /** JSON: variant name → { size, type }. */
+  variants: string;
   updated_at: string;
 }
 
@@ -77,5 +146,9 @@ export interface Database {
   movies: MoviesTable;
   reviews: ReviewsTable;
   media: MediaTable;
+  ratings: RatingsTable;
+  diary_entries: DiaryEntriesTable;
+  watchlist: WatchlistTable;
+  avatars: AvatarsTable;
   row_counts: RowCountsTable;
 }

@@ -93,6 +93,15 @@ export const ERRORS = define({
   not_review_author: fixed('forbidden', 'Only the author may change this review'),
   not_review_author_or_admin: fixed('forbidden', 'Only the author or an administrator may delete this review'),
 
+  // Ratings, the diary, the watchlist
+  rating_not_found: fixed('not_found', 'You have not rated this movie'),
+  rating_held_by_review: fixed('conflict', 'Your review of this movie holds this rating: delete the review to remove it'),
+  diary_entry_not_found: fixed('not_found', 'Diary entry not found'),
+  not_diary_owner: fixed('forbidden', 'Only its author may change or delete this diary entry'),
+
+  // Profiles
+  avatar_not_found: fixed('not_found', 'Avatar not found'),
+
   // Media
   poster_not_found: fixed('not_found', 'Poster not found'),
   trailer_not_found: fixed('not_found', 'Trailer not found'),

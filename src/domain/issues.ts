@@ -32,6 +32,12 @@ export const ISSUES = {
   enum: issue((c) => `Input should be ${String(c.expected)}`),
   literal_error: issue((c) => `Input should be ${String(c.expected)}`),
   union_error: issue(() => 'Input is not a valid value'),
+  multiple_of: issue((c) => `Input should be a multiple of ${String(c.multiple_of)}`),
+  too_long: issue((c) => `List should have at most ${plural(c.max_length, 'item')}`),
+  date_parsing: issue(() => 'Input should be a valid date in the format YYYY-MM-DD'),
+  date_out_of_range: issue((c) => `Date should be from ${String(c.ge)} to ${String(c.le)}`),
+  // A review sent with both: score must be the rating rounded half up.
+  rating_score_mismatch: issue((c) => `Rating ${String(c.rating)} and score ${String(c.score)} disagree: score is the rating rounded half up (${String(c.expected_score)})`),
   too_few_fields: issue(() => 'At least one field is required'),
   string_unicode: issue(() => 'String should not contain U+0000 (NUL) or an unpaired UTF-16 surrogate'),
   value_error: issue(() => 'Invalid value'),

@@ -79,6 +79,14 @@ function issueFor(err: ErrorObject, part: string): Issue {
       return { loc, type: 'enum', ctx: { expected: quoteList(p.allowedValues as unknown[]) } };
     case 'const':
       return { loc, type: 'literal_error', ctx: { expected: quoteList([p.allowedValue]) } };
+    case 'multipleOf':
+      return { loc, type: 'multiple_of', ctx: { multiple_of: Number(p.multipleOf) } };
+    case 'maxItems':
+      return { loc, type: 'too_long', ctx: { max_length: limit } };
+    case 'format':
+      return { loc, type: p.format === 'date' ? 'date_parsing' : 'value_error' };
+    case 'dateRange':
+      return { loc, type: 'date_out_of_range', ctx: { ge: String(p.ge), le: String(p.le) } };
     case 'minProperties':
       return { loc, type: 'too_few_fields' };
     case 'unstorableText':
@@ -95,8 +103,14 @@ export function toFastApiIssues(errors: ErrorObject[], context: string): Validat
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   const issues: ValidationIssue[] = [];
   const seen = new Set<string>();
-  for (const err of errors) {
+  // Ajv checks an if/then/else before the properties; its fields (`score` required unless `rating`
+  // is sent) are the schema's last, and are listed last.
+  const conditional = (e: ErrorObject): boolean => /^#\/(then|else)\//.test(e.schemaPath);
+  const ordered = [...errors.filter((e) => !conditional(e)), ...errors.filter(conditional)];
+  for (const err of ordered) {
     if (err.keyword !== 'anyOf' && anyOfPaths.has(err.instancePath)) continue;
+    // An if/then/else reports the branch's own errors and then itself: the branch's say what is wrong.
+    if (err.keyword === 'if') continue;
     const issue: Issue = err.keyword === 'anyOf' ? { loc: [part, ...pointerToLoc(err.instancePath)], type: 'union_error' } : issueFor(err, part);
     const key = JSON.stringify(issue.loc);
     if (seen.has(key)) continue;

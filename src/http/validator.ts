@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import { EARLIEST_DATE, isCalendarDate, latestDate } from '../domain/dates.js';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -45,7 +46,26 @@ function unstorableStrings(data: unknown, path: string, out: ErrorObject[]): Err
   return out;
 }
 
-type PartSchema = { properties?: Record<string, { type?: string | string[] }> };
+type PartSchema = { properties?: Record<string, { type?: string | string[]; format?: string }> };
+
+/**
+ * Fields of `format: date` (a day someone watched a film) hold a date from EARLIEST_DATE to
+ * tomorrow. Checked here rather than by a schema keyword: "tomorrow" moves, a compiled schema does
+ * not. Ajv's own format check reports a value that is not a date at all.
+ */
+function datesOutOfRange(schema: PartSchema, data: unknown): ErrorObject[] {
+  if (data === null || typeof data !== 'object' || !schema.properties) return [];
+  const out: ErrorObject[] = [];
+  for (const [name, property] of Object.entries(schema.properties)) {
+    const value = (data as Record<string, unknown>)[name];
+    if (property.format !== 'date' || typeof value !== 'string' || !isCalendarDate(value)) continue;
+    const le = latestDate();
+    if (value < EARLIEST_DATE || value > le) {
+      out.push({ keyword: 'dateRange', instancePath: pointer(name), schemaPath: '#', params: { ge: EARLIEST_DATE, le }, data: value, message: 'out of range' });
+    }
+  }
+  return out;
+}
 
 const takesIntegers = (type: string | string[] | undefined): boolean => (Array.isArray(type) ? type.includes('integer') : type === 'integer');
 
@@ -70,8 +90,8 @@ function nonIntegerText(schema: PartSchema, data: unknown): ErrorObject[] {
  * Compiled on first use, not at start-up: compiling every route's schemas took a quarter of the
  * cold start (about 120 ms, `node --cpu-prof`), for routes most processes never see in their
  * first second. The first request of each route pays its own compile, a millisecond or so. Beside
- * the schema, every part is checked for unstorable text, and text parts for integers that only
- * coercion would accept.
+ * the schema, every part is checked for unstorable text, text parts for integers that only
+ * coercion would accept, and a body's dates for their range.
  */
 function compiledOnFirstUse(compile: () => ValidateFunction, schema: PartSchema, text: boolean): ValidateFunction {
   let compiled: ValidateFunction | undefined;
@@ -79,7 +99,7 @@ function compiledOnFirstUse(compile: () => ValidateFunction, schema: PartSchema,
     compiled ??= compile();
     const strict = text ? nonIntegerText(schema, data) : [];
     const valid = compiled(data);
-    const extra = unstorableStrings(data, '', []);
+    const extra = unstorableStrings(data, '', text ? [] : datesOutOfRange(schema, data));
     if (strict.length === 0 && extra.length === 0) {
       validate.errors = compiled.errors;
       return valid;

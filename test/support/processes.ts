@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { type Db, connect } from '../../src/db/connect.js';
 import { appOnCliData, databaseOf, spawnCli } from './cli.js';
 import { dbProblemsOf } from './app.js';
+import { DRIFT_SQL } from './recount.js';
 
 /*
  * Shared by the reliability tests (fuzz, crash, shutdown, cluster): a real `butaca serve` process,
@@ -14,8 +15,8 @@ import { dbProblemsOf } from './app.js';
 /**
  * What is wrong with the SQLite database at `file`, as readable lines; [] when nothing is:
  * `PRAGMA integrity_check` must say ok, `PRAGMA foreign_key_check` must find no rows, and every
- * movie's review_count / score_sum must equal a recount of its reviews (the service keeps them
- * up to date in the same transaction as each review write).
+ * aggregate must equal a recount (test/support/recount.ts: the service keeps them up to date in
+ * the same transaction as each write).
  */
 export function dbProblems(file: string): string[] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -25,14 +26,8 @@ export function dbProblems(file: string): string[] {
     if (integrity.length !== 1 || integrity[0] !== 'ok') problems.push(`integrity_check: ${integrity.join('; ')}`);
     const fk = db.prepare('PRAGMA foreign_key_check').all();
     if (fk.length > 0) problems.push(`foreign_key_check: ${JSON.stringify(fk.slice(0, 5))} (${fk.length} rows)`);
-    const drift = db
-      .prepare(
-        `SELECT m.id, m.review_count, m.score_sum, COUNT(r.id) AS n, COALESCE(SUM(r.score), 0) AS s
-           FROM movies m LEFT JOIN reviews r ON r.movie_id = m.id
-          GROUP BY m.id HAVING m.review_count <> COUNT(r.id) OR m.score_sum <> COALESCE(SUM(r.score), 0)`,
-      )
-      .all();
-    if (drift.length > 0) problems.push(`review_count/score_sum differ from a recount: ${JSON.stringify(drift.slice(0, 5))}`);
+    const drift = db.prepare(DRIFT_SQL).pluck().all() as string[];
+    if (drift.length > 0) problems.push(`aggregates differ from a recount: ${drift.slice(0, 5).join(', ')} (${drift.length} in all)`);
     return problems;
   } finally {
     db.close();

@@ -120,7 +120,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const me = principalOf(request);
       await auth.confirmPassword(ipOf(request), me, request.body.password, 'password_incorrect');
-      await deleteAccount(app.db, me.userId);
+      await deleteAccount(app.db, app.store, request.log, me.userId);
       clearSessionCookie(request, reply);
       return reply.code(204).send();
     },

@@ -4,7 +4,7 @@ import type { CounterStore } from '../../counters/store.js';
 import type { Db } from '../../db/connect.js';
 import { DomainError, type ErrorCode } from '../../domain/errors.js';
 import { verifyAgainstDummy, verifyPassword } from '../../security/passwords.js';
-import { type User, findCredentials, findPasswordHash } from '../users/index.js';
+import { type Account, findCredentials, findPasswordHash } from '../users/index.js';
 import type { SessionPolicy } from './data.js';
 import { LoginThrottle, addressKey, usernameKey } from './throttle.js';
 
@@ -25,7 +25,7 @@ const CHECKS = {
 export interface AuthService {
   policy: SessionPolicy;
   /** A username and password, throttled per username and per client address; `invalid_credentials` either way they are wrong. */
-  checkCredentials(ip: string, username: string, password: string): Promise<User>;
+  checkCredentials(ip: string, username: string, password: string): Promise<Account>;
   /** A signed-in user's password again (password change, account deletion), under the same throttle; `refusal` when wrong. */
   confirmPassword(ip: string, user: { userId: number; username: string }, password: string, refusal: ErrorCode): Promise<void>;
 }

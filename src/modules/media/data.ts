@@ -1,5 +1,6 @@
 import type { Db } from '../../db/connect.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
+import { locksRows } from '../../db/locks.js';
 import { prepared } from '../../db/prepared.js';
 import type { MediaTable } from '../../db/schema.js';
 import type { MediaKind } from '../../domain/enums.js';
@@ -118,7 +119,88 @@ export async function mediaPrefixesOfMovie(db: Db, movieId: number): Promise<str
   return rows.map((r) => r.key_prefix);
 }
 
+/** Every prefix a row points at, movies' media and members' avatars: what the sweep keeps. */
 export async function allMediaPrefixes(db: Db): Promise<Set<string>> {
-  const rows = await db.selectFrom('media').select('key_prefix').execute();
+  const rows = await db.selectFrom('media').select('key_prefix').unionAll(db.selectFrom('avatars').select('key_prefix')).execute();
   return new Set(rows.map((r) => r.key_prefix));
+}
+
+/** A member's current avatar: its square crops in the media store. */
+export interface Avatar {
+  userId: number;
+  keyPrefix: string;
+  version: string;
+  sha256: string;
+  contentType: string;
+  size: number;
+  /** Of the image uploaded, upright. */
+  width: number;
+  height: number;
+  variants: Record<string, Variant>;
+  updatedAt: string;
+}
+
+const avatarOf = prepared((db, _shape: 'by user', v: { userId: number }) => db.selectFrom('avatars').selectAll().where('user_id', '=', v.userId));
+
+export async function findAvatar(db: Db, userId: number): Promise<Avatar | undefined> {
+  const [row] = await avatarOf(db, 'by user', { userId });
+  if (!row) return undefined;
+  return {
+    userId: row.user_id,
+    keyPrefix: row.key_prefix,
+    version: row.version,
+    sha256: row.sha256,
+    contentType: row.content_type,
+    size: Number(row.size),
+    width: row.width,
+    height: row.height,
+    variants: JSON.parse(row.variants) as Record<string, Variant>,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * Makes `avatar` the member's current one and tells which files it replaced (to delete once the
+ * switch is committed): one upsert on the primary key, with the old prefix read under the row's
+ * lock in the same transaction.
+ */
+export async function saveAvatar(db: Db, avatar: Avatar): Promise<{ replaced: string | undefined }> {
+  const row = {
+    user_id: avatar.userId,
+    key_prefix: avatar.keyPrefix,
+    version: avatar.version,
+    sha256: avatar.sha256,
+    content_type: avatar.contentType,
+    size: avatar.size,
+    width: avatar.width,
+    height: avatar.height,
+    variants: JSON.stringify(avatar.variants),
+    updated_at: avatar.updatedAt,
+  };
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const old = await trx
+        .selectFrom('avatars')
+        .select('key_prefix')
+        .where('user_id', '=', avatar.userId)
+        .$if(locksRows(trx), (qb) => qb.forUpdate())
+        .executeTakeFirst();
+      await trx
+        .insertInto('avatars')
+        .values(row)
+        .onConflict((oc) => oc.column('user_id').doUpdateSet(row))
+        .execute();
+      return { replaced: old?.key_prefix };
+    });
+  } catch (err) {
+    // The account was deleted while its avatar uploaded.
+    if (isForeignKeyViolation(err)) throw new DomainError('not_authenticated');
+    throw err;
+  }
+}
+
+/** Removes the member's avatar row; returns the prefix of its files, to delete next. */
+export async function deleteAvatar(db: Db, userId: number): Promise<string | undefined> {
+  const row = await db.deleteFrom('avatars').where('user_id', '=', userId).returning('key_prefix').executeTakeFirst();
+  return row?.key_prefix;
 }

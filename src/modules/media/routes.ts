@@ -2,17 +2,15 @@ import path from 'node:path';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { SmallObjectCache } from '../../cache/small-object-cache.js';
 import type { Db } from '../../db/connect.js';
 import { MEDIA_KINDS, type MediaKind } from '../../domain/enums.js';
 import { DomainError } from '../../domain/errors.js';
 import { IdParams, NoContent, errors } from '../../http/schemas.js';
-import { sendStored } from '../../http/send-stored.js';
 import { checkDeclaredLength, closeAfterReply, receive, uploadSource } from '../../http/upload.js';
 import { type PosterWidth, posterVariant } from '../../media/poster.js';
-import { MissingObjectError } from '../../storage/store.js';
 import { EXISTS, MISSING, type Media, deleteMedia, findMedia, saveMedia } from './data.js';
-import { mediaUrl, variantKey } from './keys.js';
+import { mediaUrl } from './keys.js';
+import { prefersWebp, serveVariant } from './serve.js';
 import { MediaInfo, PosterQuery, TrailerQuery, notModified, posterFile, posterPart, trailerFile, trailerPart } from './schemas.js';
 import { ACCEPTED_TYPES, inspectOptions, removeFiles, storeMedia } from './service.js';
 
@@ -21,10 +19,6 @@ export interface MediaRoutesOptions {
   movieExists: (db: Db, id: number) => Promise<boolean>;
 }
 
-const IMMUTABLE = 'public, max-age=31536000, immutable';
-/** Stored objects up to this size are kept in memory once read (README, Limits). */
-const SMALL_OBJECT_MAX_BYTES = 256 * 1024;
-const SMALL_OBJECTS_TOTAL_BYTES = 32 * 1024 * 1024;
 
 function toInfo(media: Media) {
   return {
@@ -38,16 +32,6 @@ function toInfo(media: Media) {
     height: media.height,
     updated_at: media.updatedAt,
   };
-}
-
-/** WebP when the client lists it (with a non-zero q) or accepts any image; JPEG otherwise. */
-function prefersWebp(accept: string | undefined): boolean {
-  if (!accept) return false;
-  return accept.split(',').some((item) => {
-    const [type = '', ...params] = item.trim().toLowerCase().split(';');
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    return (type === 'image/webp' || type === 'image/*') && (q === undefined || Number(q.slice(2)) > 0);
-  });
 }
 
 const routes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, { movieExists }) => {
@@ -89,32 +73,13 @@ const routes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, { movi
     return reply.code(replaced ? 200 : 201).header('location', url).send(toInfo(media));
   }
 
-  // Small objects (poster thumbnails are a few KiB to some tens) are served from memory; larger
-  // ones (trailers, most full-size posters) stream from the store. Per process: 32 MiB at most.
-  const smallObjects = new SmallObjectCache(SMALL_OBJECT_MAX_BYTES, SMALL_OBJECTS_TOTAL_BYTES);
-
-  async function serve(request: FastifyRequest, reply: FastifyReply, movieId: number, kind: MediaKind, version: string | undefined, pick: (m: Media) => string) {
-    // One retry: a replace may delete the files between our read of the row and the open.
-    for (let attempt = 0; ; attempt += 1) {
+  async function serve(request: FastifyRequest, reply: FastifyReply, movieId: number, kind: MediaKind, version: string | undefined, variant: string) {
+    const find = async () => {
       const media = await findMedia(app.db, movieId, kind);
       if (!media) throw new DomainError((await movieExists(app.db, movieId)) ? MISSING[kind] : 'movie_not_found');
-      const name = pick(media);
-      const variant = media.variants[name];
-      if (!variant) throw new DomainError(MISSING[kind]);
-      try {
-        const file = {
-          key: variantKey(media.keyPrefix, name),
-          size: variant.size,
-          type: variant.type,
-          etag: `"${media.version}-${name.replace('.', '-')}"`,
-          lastModified: new Date(media.updatedAt),
-          cacheControl: version === media.version ? IMMUTABLE : 'no-cache',
-        };
-        return await sendStored(request, reply, app.store, file, smallObjects);
-      } catch (err) {
-        if (!(err instanceof MissingObjectError) || attempt > 0) throw err;
-      }
-    }
+      return media;
+    };
+    return serveVariant(app.store, request, reply, { find, missing: MISSING[kind], version, variant });
   }
 
   const uploadDoc = (kind: MediaKind, types: readonly string[]) => ({
@@ -181,7 +146,7 @@ const routes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, { movi
       reply.header('vary', 'Accept');
       const format = prefersWebp(request.headers.accept) ? 'webp' : 'jpeg';
       const width = request.query.w as PosterWidth | undefined;
-      return serve(request, reply, request.params.id, 'poster', request.query.v, () => posterVariant(width, format));
+      return serve(request, reply, request.params.id, 'poster', request.query.v, posterVariant(width, format));
     },
   );
 
@@ -196,7 +161,7 @@ const routes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, { movi
         response: { 200: trailerFile, 206: trailerPart, 304: notModified, ...errors(404, 416, 422) },
       },
     },
-    async (request, reply) => serve(request, reply, request.params.id, 'trailer', request.query.v, () => 'video'),
+    async (request, reply) => serve(request, reply, request.params.id, 'trailer', request.query.v, 'video'),
   );
 };
 

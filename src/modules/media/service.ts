@@ -7,10 +7,11 @@ import type { Db } from '../../db/connect.js';
 import type { MediaKind } from '../../domain/enums.js';
 import { type InspectOptions, type Inspection, inspectInto } from '../../media/inspect.js';
 import { type Variant, processPoster } from '../../media/poster.js';
+import { AVATAR_MAX_BYTES, processAvatar } from '../../media/avatar.js';
 import { type MediaStore, deletePrefix } from '../../storage/store.js';
 import { writeNewFile } from '../../storage/write-new-file.js';
-import { type Media, allMediaPrefixes } from './data.js';
-import { MEDIA_ROOT, newKeyPrefix, prefixOfKey, variantKey } from './keys.js';
+import { type Avatar, type Media, allMediaPrefixes } from './data.js';
+import { MEDIA_ROOTS, newAvatarPrefix, newKeyPrefix, prefixOfKey, variantKey } from './keys.js';
 
 /** What each kind of file may be, decided by its bytes: the rule of the upload routes, of `seed`, and of the docs. */
 export const ACCEPTED_TYPES: Record<MediaKind, readonly string[]> = {
@@ -80,6 +81,33 @@ export async function storeMedia(target: MediaTarget, movieId: number, kind: Med
   }
 }
 
+/** What an avatar may be, by its bytes. */
+export const AVATAR_INSPECT: InspectOptions = { maxBytes: AVATAR_MAX_BYTES, accept: ACCEPTED_TYPES.poster, label: LABEL.poster };
+
+/**
+ * Stores an avatar's square crops under a new key prefix (staged on local disk for sharp, like a
+ * poster) and returns the row that points at them, not yet saved. On failure nothing stays under
+ * the new prefix.
+ */
+export async function storeAvatar(target: MediaTarget, userId: number, receive: Receive): Promise<Avatar> {
+  const { store } = target;
+  const keyPrefix = newAvatarPrefix(userId);
+  try {
+    await mkdir(target.stagingDir, { recursive: true });
+    const staged = path.join(target.stagingDir, randomUUID());
+    try {
+      const got = await receive((body) => writeNewFile(body, staged));
+      const avatar = await processAvatar(staged, store, (variant) => variantKey(keyPrefix, variant));
+      return { userId, keyPrefix, version: got.sha256.slice(0, 16), sha256: got.sha256, contentType: got.mime, size: got.size, ...avatar, updatedAt: new Date().toISOString() };
+    } finally {
+      await unlink(staged).catch(() => {});
+    }
+  } catch (err) {
+    await removeFiles(store, target.log, [keyPrefix]);
+    throw err;
+  }
+}
+
 /** Where a failed clean-up is reported: a request's logger, or the CLI's. */
 export interface WarnLog {
   warn(details: object, message: string): void;
@@ -111,11 +139,13 @@ export async function sweepOrphans(db: Db, store: MediaStore, now = Date.now()):
   const cutoff = new Date(now - ORPHAN_GRACE_MS);
   const live = await allMediaPrefixes(db);
   let removed = await store.removeIncomplete(cutoff);
-  for await (const object of store.list(MEDIA_ROOT)) {
-    const prefix = prefixOfKey(object.key);
-    if (!live.has(prefix) && object.modified < cutoff) {
-      await store.delete(object.key);
-      removed += 1;
+  for (const root of MEDIA_ROOTS) {
+    for await (const object of store.list(root)) {
+      const prefix = prefixOfKey(object.key);
+      if (!live.has(prefix) && object.modified < cutoff) {
+        await store.delete(object.key);
+        removed += 1;
+      }
     }
   }
   return removed;

@@ -8,11 +8,26 @@ import { type Page, scanPlan } from '../../http/pagination.js';
 import { prepared } from '../../db/prepared.js';
 import { rowCount } from '../../db/row-counts.js';
 import type { MovieFields, MovieSort } from './schemas.js';
+import { PRIOR_MEAN, PRIOR_WEIGHT } from '../../domain/ratings.js';
 
 type Tx = Db; // a transaction has the same query API
 
+/** movies.hist_1 … hist_10: the ratings of 1 … 10 half stars. */
+export const HISTOGRAM_COLUMNS = [
+  'movies.hist_1',
+  'movies.hist_2',
+  'movies.hist_3',
+  'movies.hist_4',
+  'movies.hist_5',
+  'movies.hist_6',
+  'movies.hist_7',
+  'movies.hist_8',
+  'movies.hist_9',
+  'movies.hist_10',
+] as const satisfies readonly `movies.hist_${number}`[];
+
 /** Movies with the versions of their media: two primary-key lookups per movie, no more. */
-function selectMovies(db: Db) {
+export function selectMovies(db: Db) {
   return db
     .selectFrom('movies')
     .leftJoin('media as poster', (join) => join.onRef('poster.movie_id', '=', 'movies.id').on('poster.kind', '=', 'poster'))
@@ -23,7 +38,9 @@ function selectMovies(db: Db) {
       'movies.year',
       'movies.synopsis',
       'movies.review_count',
-      'movies.score_sum',
+      'movies.rating_count',
+      'movies.rating_sum',
+      ...HISTOGRAM_COLUMNS,
       'movies.created_at',
       'movies.updated_at',
       'poster.version as poster_version',
@@ -48,7 +65,7 @@ const SORT_COLUMN = {
   id: 'movies.id',
   title: 'movies.title_key',
   year: 'movies.year',
-  rating: 'movies.average_score',
+  rating: 'movies.weighted_rating',
   reviews: 'movies.review_count',
   created: 'movies.created_at',
 } as const satisfies Record<MovieSort, `movies.${keyof MoviesTable}`>;
@@ -123,10 +140,10 @@ export async function insertMovie(db: Db, fields: MovieFields): Promise<MovieRow
     db
       .insertInto('movies')
       .values({ ...fields, title_key: fields.title.toLowerCase(), created_at: now, updated_at: now })
-      .returning(['id', 'title', 'year', 'synopsis', 'review_count', 'score_sum', 'created_at', 'updated_at'])
+      .returning('id')
       .executeTakeFirstOrThrow(),
   );
-  return { ...row, poster_version: null, trailer_version: null };
+  return (await findMovie(db, row.id))!;
 }
 
 /**
@@ -153,21 +170,57 @@ export async function deleteMovieRow(db: Db, id: number): Promise<boolean> {
 }
 
 /**
- * Moves a movie's review count and score sum by a delta, inside the caller's transaction.
- * Relative updates (`count + n`) stay exact under concurrent writers: each one re-reads the row
- * under its lock rather than writing back a value computed from an older snapshot.
+ * Moves a movie's review count by one, inside the caller's transaction. Relative updates
+ * (`count + n`) stay exact under concurrent writers: each one re-reads the row under its lock
+ * rather than writing back a value computed from an older snapshot.
  */
-const scoresUpdate = prepared((db, _shape: 'adjust', v: { movieId: number; countDelta: number; sumDelta: number }) =>
+const reviewCountUpdate = prepared((db, _shape: 'adjust', v: { movieId: number; delta: number }) =>
   db
     .updateTable('movies')
-    .set({
-      review_count: sql<number>`review_count + ${v.countDelta}`,
-      score_sum: sql<number>`score_sum + ${v.sumDelta}`,
-      average_score: sql<number>`case when review_count + ${v.countDelta} = 0 then 0 else (score_sum + ${v.sumDelta}) * 1.0 / (review_count + ${v.countDelta}) end`,
-    })
+    .set({ review_count: sql<number>`review_count + ${v.delta}` })
     .where('id', '=', v.movieId),
 );
 
-export async function adjustScores(trx: Tx, movieId: number, countDelta: number, sumDelta: number): Promise<void> {
-  await scoresUpdate(trx, 'adjust', { movieId, countDelta, sumDelta });
+export async function adjustReviewCount(trx: Tx, movieId: number, delta: number): Promise<void> {
+  await reviewCountUpdate(trx, 'adjust', { movieId, delta });
+}
+
+/** One member's rating of a movie changing: from `from` half stars to `to` (null: none). */
+export interface RatingChange {
+  from: number | null;
+  to: number | null;
+}
+
+/**
+ * Moves a movie's rating aggregates (count, sum, histogram, weighted average) by one member's
+ * change, in one relative UPDATE inside the caller's transaction: every SET reads the row as it
+ * was, under the row's lock, so concurrent raters add up exactly. The histogram buckets touched
+ * decide the statement's shape (at most 11 × 11, each compiled once).
+ */
+// Typed as one of them: the type checker needs a literal key, the value is checked by the shape.
+const bucket = (halves: number) => `hist_${halves}` as 'hist_1';
+
+const ratingsUpdate = prepared((db, shape: { from: number; to: number }, v: { movieId: number; count: number; sum: number }) => {
+  const count = sql<number>`rating_count + ${v.count}`;
+  const total = sql<number>`rating_sum + ${v.sum}`;
+  let query = db
+    .updateTable('movies')
+    .set({
+      rating_count: count,
+      rating_sum: total,
+      weighted_rating: sql<number>`case when ${count} = 0 then 0 else ((${total}) / 2.0 + ${PRIOR_WEIGHT * PRIOR_MEAN}) / (${count} + ${PRIOR_WEIGHT}) end`,
+    })
+    .where('id', '=', v.movieId);
+  if (shape.from !== shape.to) {
+    if (shape.from > 0) query = query.set({ [bucket(shape.from)]: sql<number>`${sql.ref(bucket(shape.from))} - 1` });
+    if (shape.to > 0) query = query.set({ [bucket(shape.to)]: sql<number>`${sql.ref(bucket(shape.to))} + 1` });
+  }
+  return query;
+});
+
+export async function adjustRatings(trx: Tx, movieId: number, change: RatingChange): Promise<void> {
+  if (change.from === change.to) return;
+  const count = (change.to === null ? 0 : 1) - (change.from === null ? 0 : 1);
+  const sum = (change.to ?? 0) - (change.from ?? 0);
+  await ratingsUpdate(trx, { from: change.from ?? 0, to: change.to ?? 0 }, { movieId, count, sum });
 }

@@ -1,7 +1,9 @@
 /**
- * The movies module: the catalogue, each movie's review aggregates (moved by the reviews module
- * through `adjustScores`), and its poster and trailer routes (the media module's, registered here).
+ * The movies module: the catalogue, each movie's rating and review aggregates (moved by the
+ * reviews module through `adjustRatings` and `adjustReviewCount`), and its poster and trailer
+ * routes (the media module's, registered here).
  */
 export { default as movieRoutes } from './routes.js';
-export { adjustScores, insertMovie, movieExists } from './data.js';
+export { type MovieRow, type RatingChange, adjustRatings, adjustReviewCount, insertMovie, movieExists, selectMovies } from './data.js';
+export { toMovie } from './service.js';
 export { Movie } from './schemas.js';

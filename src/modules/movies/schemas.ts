@@ -25,8 +25,14 @@ export const Movie = Type.Object(
     title: Type.String(),
     year: Nullable(Type.Integer()),
     synopsis: Nullable(Type.String()),
-    average_score: Nullable(Type.Number({ description: 'Mean score, 2 decimals; null with no reviews' })),
-    review_count: Type.Integer(),
+    average_score: Nullable(Type.Number({ description: 'Mean of every rating (with or without a review), in stars, 2 decimals; null when nobody rated it' })),
+    review_count: Type.Integer({ description: 'Reviews (ratings with text)' }),
+    rating_count: Type.Integer({ description: 'Members who rated it, with or without a review' }),
+    rating_histogram: Type.Array(Type.Integer(), {
+      minItems: 10,
+      maxItems: 10,
+      description: 'How many ratings of 0.5, 1.0, … 5.0 stars: ten counts',
+    }),
     poster_url: Nullable(Type.String({ description: 'Versioned poster URL, or null' })),
     trailer_url: Nullable(Type.String({ description: 'Versioned trailer URL, or null' })),
     created_at: Type.String({ format: 'date-time' }),
@@ -42,5 +48,9 @@ export type MovieSort = (typeof MOVIE_SORTS)[number];
 export const MovieListQuery = Type.Object({
   ...PageQuery,
   q: Type.Optional(Type.String({ maxLength: 200, description: 'Case-insensitive search in titles; empty means no filter' })),
-  ...SortQuery(MOVIE_SORTS, 'Sort key; default id', 'Default asc, except desc for rating and reviews (best and most reviewed first)'),
+  ...SortQuery(
+    MOVIE_SORTS,
+    'Sort key; default id. `rating` is the weighted (Bayesian) average of the README, so one 5-star rating does not top many good ones; ties by id',
+    'Default asc, except desc for rating and reviews (best and most reviewed first)',
+  ),
 });

@@ -1,12 +1,14 @@
 import type { Db } from '../../db/connect.js';
-import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
+import { isUniqueViolation } from '../../db/errors.js';
 import { locksRows } from '../../db/locks.js';
 import { nowIso } from '../../db/time.js';
 import { DomainError } from '../../domain/errors.js';
 import { type Page, scanPlan } from '../../http/pagination.js';
 import { prepared } from '../../db/prepared.js';
 import { rowCount } from '../../db/row-counts.js';
-import { adjustScores, movieExists } from '../movies/index.js';
+import { scoreOfHalves } from '../../domain/ratings.js';
+import { adjustReviewCount, movieExists } from '../movies/index.js';
+import { eraseRating, foreignKeyError, inTransaction, lockRating, writeRating } from './ratings.js';
 import type { Review, ReviewSort } from './schemas.js';
 
 function joined(db: Db) {
@@ -22,6 +24,7 @@ function joined(db: Db) {
       'movies.title',
       'reviews.review',
       'reviews.score',
+      'reviews.halves',
       'reviews.created_at',
       'reviews.updated_at',
     ]);
@@ -38,6 +41,7 @@ function toReview(row: JoinedRow): Review {
     movie: { id: row.movie_id, title: row.title },
     review: row.review,
     score: row.score,
+    rating: row.halves / 2,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -50,8 +54,8 @@ export interface ReviewFilter extends Page {
   order: 'asc' | 'desc';
 }
 
-/** The column of each sort; every one has an index ending in id (migrations 0001, 0004, 0006). */
-const SORT_COLUMN = { id: 'reviews.id', created: 'reviews.created_at', rating: 'reviews.score' } as const satisfies Record<ReviewSort, string>;
+/** The column of each sort; every one has an index ending in id (migrations 0001, 0004, 0006, 0007). */
+const SORT_COLUMN = { id: 'reviews.id', created: 'reviews.created_at', rating: 'reviews.halves' } as const satisfies Record<ReviewSort, string>;
 
 const movieReviewCount = prepared((db, _shape: 'by movie', v: { movieId: number }) =>
   db.selectFrom('movies').select('review_count').where('id', '=', v.movieId),
@@ -118,111 +122,77 @@ export async function findReviewOwner(db: Db, id: number): Promise<number | unde
   return (await reviewOwner(db, 'by id', { id }))[0]?.user_id;
 }
 
-/** Runs `work` in a new transaction, or in the caller's when `db` already is one (`seed` loads everything in one). */
-function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
-  return db.isTransaction ? work(db) : db.transaction().execute(work);
-}
-
-const reviewInsert = prepared((db, _shape: 'insert', v: { userId: number; movieId: number; review: string; score: number; now: string }) =>
+const reviewInsert = prepared((db, _shape: 'insert', v: { userId: number; movieId: number; review: string; halves: number; score: number; now: string }) =>
   db
     .insertInto('reviews')
-    .values({ user_id: v.userId, movie_id: v.movieId, review: v.review, score: v.score, created_at: v.now, updated_at: v.now })
+    .values({ user_id: v.userId, movie_id: v.movieId, review: v.review, score: v.score, halves: v.halves, created_at: v.now, updated_at: v.now })
     .returning('id'),
 );
 
 /**
- * Writes the review and moves its movie's aggregates in one transaction. The unique
- * (user_id, movie_id) constraint, not a pre-check, decides between two concurrent attempts.
+ * Writes the review, its author's rating of the movie and the movie's aggregates in one
+ * transaction. The unique (user_id, movie_id) constraint, not a pre-check, decides between two
+ * concurrent attempts.
  */
-export async function createReview(db: Db, userId: number, movieId: number, review: string, score: number): Promise<Review> {
+export async function createReview(db: Db, userId: number, movieId: number, review: string, halves: number): Promise<Review> {
   if (!(await movieExists(db, movieId))) throw new DomainError('movie_not_found');
   try {
     // Read back inside the transaction: once committed, the review may be gone at once (its
     // author's account deleted, its movie deleted) before a later read could see it.
     return await inTransaction(db, async (trx) => {
-      const now = nowIso();
-      const [row] = await reviewInsert(trx, 'insert', { userId, movieId, review, score, now });
-      await adjustScores(trx, movieId, 1, score);
+      await writeRating(trx, userId, movieId, halves);
+      const [row] = await reviewInsert(trx, 'insert', { userId, movieId, review, halves, score: scoreOfHalves(halves), now: nowIso() });
+      await adjustReviewCount(trx, movieId, 1);
       return (await findReview(trx, row!.id))!;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new DomainError('review_exists');
-    if (isForeignKeyViolation(err)) {
-      // Either the movie was deleted since the check above, or the author's own account was
-      // deleted while this request was in flight: then the caller is nobody any more.
-      if (await movieExists(db, movieId)) throw new DomainError('not_authenticated');
-      throw new DomainError('movie_not_found');
-    }
-    throw err;
+    throw await foreignKeyError(db, err, movieId);
   }
 }
 
-// On PostgreSQL the row is read FOR UPDATE, so the old score cannot be changed by a concurrent
-// edit (or the review deleted) before our delta is applied. SQLite runs one transaction at a time.
 const reviewToUpdate = prepared((db, shape: { lock: boolean }, v: { id: number }) =>
   db
     .selectFrom('reviews')
-    .select(['movie_id', 'score', 'review'])
+    .select(['user_id', 'movie_id', 'halves', 'review'])
     .where('id', '=', v.id)
     .$if(shape.lock, (qb) => qb.forUpdate()),
 );
 
-/** The fields sent decide the statement's shape (a PATCH may send one of them). */
-const reviewUpdate = prepared((db, shape: { review: boolean; score: boolean }, v: { id: number; review: string; score: number; updatedAt: string }) =>
-  db
-    .updateTable('reviews')
-    .set({ updated_at: v.updatedAt })
-    .$if(shape.review, (qb) => qb.set({ review: v.review }))
-    .$if(shape.score, (qb) => qb.set({ score: v.score }))
-    .where('id', '=', v.id),
+const reviewTextUpdate = prepared((db, _shape: 'text', v: { id: number; review: string; updatedAt: string }) =>
+  db.updateTable('reviews').set({ review: v.review, updated_at: v.updatedAt }).where('id', '=', v.id),
 );
 
-export async function updateReview(db: Db, id: number, changes: { review?: string; score?: number }): Promise<Review | undefined> {
+/**
+ * Changes a review's text and/or rating. The rating is its author's rating of the movie: it
+ * changes through `writeRating`, which brings the review along. The locks follow the order of
+ * ratings.ts (rating row, review row, movie row).
+ */
+export async function updateReview(db: Db, id: number, changes: { review?: string; halves?: number }): Promise<Review | undefined> {
   return db.transaction().execute(async (trx) => {
+    const [found] = await reviewToUpdate(trx, { lock: false }, { id });
+    if (!found) return undefined;
+    await lockRating(trx, found.user_id, found.movie_id);
     const [old] = await reviewToUpdate(trx, { lock: locksRows(trx) }, { id });
-    if (!old) return undefined;
-    // Nothing differs (a PATCH of {}, a PUT of the same text and score): nothing is written, and
+    if (!old) return undefined; // deleted meanwhile
+    // Nothing differs (a PATCH of {}, a PUT of the same text and rating): nothing is written, and
     // updated_at keeps saying when the review last changed.
-    if ((changes.review === undefined || changes.review === old.review) && (changes.score === undefined || changes.score === old.score)) {
-      return findReview(trx, id);
-    }
-    await reviewUpdate(
-      trx,
-      { review: changes.review !== undefined, score: changes.score !== undefined },
-      { id, review: changes.review ?? '', score: changes.score ?? 0, updatedAt: nowIso() },
-    );
-    if (changes.score !== undefined && changes.score !== old.score) {
-      await adjustScores(trx, old.movie_id, 0, changes.score - old.score);
-    }
+    if (changes.halves !== undefined && changes.halves !== old.halves) await writeRating(trx, old.user_id, old.movie_id, changes.halves);
+    if (changes.review !== undefined && changes.review !== old.review) await reviewTextUpdate(trx, 'text', { id, review: changes.review, updatedAt: nowIso() });
     return findReview(trx, id); // inside: once committed, the review may be deleted at once
   });
 }
 
+/** Deletes a review and the rating it holds, with the movie's aggregates. */
 export async function deleteReview(db: Db, id: number): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    const gone = await trx.deleteFrom('reviews').where('id', '=', id).returning(['movie_id', 'score']).executeTakeFirst();
+    const [found] = await reviewToUpdate(trx, { lock: false }, { id });
+    if (!found) return false;
+    await lockRating(trx, found.user_id, found.movie_id);
+    const gone = await trx.deleteFrom('reviews').where('id', '=', id).returning(['user_id', 'movie_id']).executeTakeFirst();
     if (!gone) return false;
-    await adjustScores(trx, gone.movie_id, -1, -gone.score);
+    await eraseRating(trx, gone.user_id, gone.movie_id);
+    await adjustReviewCount(trx, gone.movie_id, -1);
     return true;
   });
-}
-
-/**
- * Deletes every review of a user inside the caller's transaction (an account's deletion), keeping
- * each movie's aggregates exact: the reviews are deleted with RETURNING, so the scores subtracted
- * are the ones deleted, after any concurrent edit, and the movies are adjusted in id order, as
- * every other multi-movie writer would, so two account deletions cannot deadlock.
- */
-export async function deleteReviewsOfUser(trx: Db, userId: number): Promise<void> {
-  const gone = await trx.deleteFrom('reviews').where('user_id', '=', userId).returning(['movie_id', 'score']).execute();
-  const perMovie = new Map<number, { n: number; total: number }>();
-  for (const { movie_id, score } of gone) {
-    const m = perMovie.get(movie_id) ?? { n: 0, total: 0 };
-    m.n += 1;
-    m.total += score;
-    perMovie.set(movie_id, m);
-  }
-  for (const [movieId, { n, total }] of [...perMovie].sort(([a], [b]) => a - b)) {
-    await adjustScores(trx, movieId, -n, -total);
-  }
 }

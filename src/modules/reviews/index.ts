@@ -1,7 +1,9 @@
 /**
- * The reviews module: one review per user and movie, every review list, and the movie aggregates
- * each review write keeps exact (through the movies module).
+ * The reviews module: members' half-star ratings of movies, with or without text (a review is a
+ * rating with text), every review list, and the movie aggregates each write keeps exact (through
+ * the movies module).
  */
 export { default as reviewRoutes } from './routes.js';
-export { createReview, deleteReviewsOfUser } from './data.js';
-export { Review } from './schemas.js';
+export { createReview } from './data.js';
+export { deleteRatingsOfUser, foreignKeyError, inTransaction, lockRating, writeRating } from './ratings.js';
+export { Rating, Review } from './schemas.js';

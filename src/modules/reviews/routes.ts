@@ -8,14 +8,16 @@ import { trimBodyFields } from '../../http/trim.js';
 import { movieExists } from '../movies/index.js';
 import { createReview, deleteReview, findReview, listReviews, updateReview } from './data.js';
 import { Review, ReviewCreate, ReviewListQuery, ReviewPageQuery, ReviewPatch, ReviewReplace, reviewOrderOf } from './schemas.js';
-import { authorizeReview } from './service.js';
+import { authorizeReview, halvesOfReviewBody } from './service.js';
 import { feature } from '../../http/feature.js';
+import { ratingRoutes } from './rating-routes.js';
 
 // Reviews are stored trimmed; trimming before validation makes all-blank a 422 beside other errors.
 const trimReview = trimBodyFields('review');
 
-/** Every review list (all, a movie's, the caller's) and every review write, in one place. */
+/** Every review list (all, a movie's, the caller's), every review write, and ratings without text. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
+  await app.register(ratingRoutes);
   app.get(
     '/api/v1/reviews',
     {
@@ -59,8 +61,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { movie_id, review, score } = request.body;
-      const created = await createReview(app.db, principalOf(request).userId, movie_id, review, score);
+      const { movie_id, review } = request.body;
+      const created = await createReview(app.db, principalOf(request).userId, movie_id, review, halvesOfReviewBody(request.body, true)!);
       return reply.code(201).header('location', `/api/v1/reviews/${created.id}`).send(created);
     },
   );
@@ -79,8 +81,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
+      const halves = halvesOfReviewBody(request.body, true)!;
       await authorizeReview(app.db, request.params.id, principalOf(request), 'change');
-      const updated = await updateReview(app.db, request.params.id, { review: request.body.review, score: request.body.score });
+      const updated = await updateReview(app.db, request.params.id, { review: request.body.review, halves });
       if (!updated) throw new DomainError('review_not_found');
       return updated;
     },
@@ -100,9 +103,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
+      const halves = halvesOfReviewBody(request.body, false);
       await authorizeReview(app.db, request.params.id, principalOf(request), 'change');
-      const { review, score } = request.body;
-      const changes = { ...(review !== undefined ? { review } : {}), ...(score !== undefined ? { score } : {}) };
+      const { review } = request.body;
+      const changes = { ...(review !== undefined ? { review } : {}), ...(halves !== undefined ? { halves } : {}) };
       const updated = await updateReview(app.db, request.params.id, changes);
       if (!updated) throw new DomainError('review_not_found');
       return updated;

@@ -5,12 +5,83 @@ import { locksRows } from '../../db/locks.js';
 import { nowIso } from '../../db/time.js';
 import type { Role } from '../../domain/enums.js';
 import { DomainError } from '../../domain/errors.js';
-import type { User } from './schemas.js';
+import { prepared } from '../../db/prepared.js';
+import { avatarUrl } from '../media/index.js';
+import type { Account, ProfileChanges, User } from './schemas.js';
 
 const PUBLIC_COLUMNS = ['id', 'username', 'role', 'created_at'] as const;
 
+/**
+ * Users with their profile, avatar version and counts. The counts are counted as they are read,
+ * each on an index that starts with user_id, so they are exact whatever deleted what (a movie's
+ * deletion cascades through everyone's reviews, ratings and diaries); a profile of 10,000 diary
+ * entries costs about a millisecond more to read than an empty one (README, figures).
+ */
+function selectUsers(db: Db) {
+  return db
+    .selectFrom('users')
+    .leftJoin('avatars', 'avatars.user_id', 'users.id')
+    .select((eb) => [
+      'users.id',
+      'users.username',
+      'users.role',
+      'users.created_at',
+      'users.display_name',
+      'users.bio',
+      'avatars.version as avatar_version',
+      eb.selectFrom('reviews').select(eb.fn.countAll<number | string>().as('n')).whereRef('reviews.user_id', '=', 'users.id').as('review_count'),
+      eb.selectFrom('ratings').select(eb.fn.countAll<number | string>().as('n')).whereRef('ratings.user_id', '=', 'users.id').as('rating_count'),
+      eb.selectFrom('diary_entries').select(eb.fn.countAll<number | string>().as('n')).whereRef('diary_entries.user_id', '=', 'users.id').as('diary_count'),
+    ]);
+}
+
+type UserRow = Awaited<ReturnType<ReturnType<typeof selectUsers>['executeTakeFirstOrThrow']>>;
+
+// Field by field, as the other row mappers: this runs once per user listed.
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    role: row.role,
+    created_at: row.created_at,
+    display_name: row.display_name,
+    bio: row.bio,
+    avatar_url: row.avatar_version === null ? null : avatarUrl(row.id, row.avatar_version),
+    // PostgreSQL's count is a bigint, which pg returns as a string.
+    review_count: Number(row.review_count),
+    rating_count: Number(row.rating_count),
+    diary_count: Number(row.diary_count),
+  };
+}
+
+const userById = prepared((db, _shape: 'by id', v: { id: number }) => selectUsers(db).where('users.id', '=', v.id));
+const userByName = prepared((db, _shape: 'by name', v: { key: string }) => selectUsers(db).where(sql`lower(username)`, '=', v.key));
+
+/** A member's public profile (and the caller's own, the same object). */
+export async function findUserById(db: Db, id: number): Promise<User | undefined> {
+  const [row] = await userById(db, 'by id', { id });
+  return row && toUser(row);
+}
+
+/** A member by username, ignoring case, through the index the uniqueness rule is on. */
+export async function findUserByName(db: Db, username: string): Promise<User | undefined> {
+  const [row] = await userByName(db, 'by name', { key: username.toLowerCase() });
+  return row && toUser(row);
+}
+
+/** True when the member exists (what the avatar routes need to tell a missing user from a missing avatar). */
+export async function userExists(db: Db, id: number): Promise<boolean> {
+  return (await db.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}
+
+/** Changes the profile fields sent; nothing at all when none of them differs. */
+export async function updateProfile(db: Db, id: number, changes: ProfileChanges): Promise<void> {
+  if (Object.keys(changes).length === 0) return;
+  await db.updateTable('users').set(changes).where('id', '=', id).execute();
+}
+
 /** Makes a user; a username taken ignoring case (the unique index decides, also under concurrency) is `username_taken`. */
-export async function insertUser(db: Db, username: string, passwordHash: string, role: Role = 'user'): Promise<User> {
+export async function insertUser(db: Db, username: string, passwordHash: string, role: Role = 'user'): Promise<Account> {
   try {
     return await db
       .insertInto('users')
@@ -23,12 +94,8 @@ export async function insertUser(db: Db, username: string, passwordHash: string,
   }
 }
 
-export async function findUserById(db: Db, id: number): Promise<User | undefined> {
-  return db.selectFrom('users').select(PUBLIC_COLUMNS).where('id', '=', id).executeTakeFirst();
-}
-
 /** Looks a user up ignoring case, through the same lower() expression the unique index is on. */
-export async function findCredentials(db: Db, username: string): Promise<(User & { password_hash: string }) | undefined> {
+export async function findCredentials(db: Db, username: string): Promise<(Account & { password_hash: string }) | undefined> {
   return db
     .selectFrom('users')
     .select([...PUBLIC_COLUMNS, 'password_hash'])
@@ -45,7 +112,7 @@ export async function setPasswordHash(db: Db, userId: number, passwordHash: stri
   await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
 }
 
-export async function setRole(db: Db, username: string, role: Role): Promise<User | undefined> {
+export async function setRole(db: Db, username: string, role: Role): Promise<Account | undefined> {
   return db
     .updateTable('users')
     .set({ role })

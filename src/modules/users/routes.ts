@@ -2,13 +2,17 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DomainError } from '../../domain/errors.js';
 import { principalOf } from '../../http/principal.js';
 import { BODY_ERRORS, IdParams, errors } from '../../http/schemas.js';
-import { findUserById } from './data.js';
-import { User, UserCreate } from './schemas.js';
-import { createUser } from './service.js';
+import { trimBodyFields } from '../../http/trim.js';
+import { avatarRoutes } from '../media/index.js';
+import { findUserById, findUserByName, userExists } from './data.js';
+import { ProfilePatch, User, UserCreate, UsernameParams } from './schemas.js';
+import { changeProfile, createUser } from './service.js';
 import { feature } from '../../http/feature.js';
 
-/** Accounts as others see them: registration, the caller, a public profile. Logging in is the auth module's. */
+/** Accounts as others see them: registration, the caller, public profiles and avatars. Logging in is the auth module's. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
+  await app.register(avatarRoutes, { userExists });
+
   app.post(
     '/api/v1/users',
     { schema: { tags: ['users'], summary: 'Register', body: UserCreate, response: { 201: User, ...errors(409, ...BODY_ERRORS) } } },
@@ -20,16 +24,46 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/users/me',
-    { config: { auth: 'user' }, schema: { tags: ['users'], summary: 'The caller', response: { 200: User } } },
+    { config: { auth: 'user' }, schema: { tags: ['users'], summary: 'The caller, with their profile', response: { 200: User } } },
     async (request) => {
-      const me = principalOf(request);
-      return { id: me.userId, username: me.username, role: me.role, created_at: me.createdAt };
+      const me = await findUserById(app.db, principalOf(request).userId);
+      // The account went between the session check and this read.
+      if (!me) throw new DomainError('not_authenticated');
+      return me;
+    },
+  );
+
+  app.patch(
+    '/api/v1/users/me',
+    {
+      config: { auth: 'user' },
+      preValidation: trimBodyFields('display_name', 'bio'),
+      schema: { tags: ['users'], summary: 'Change your display name or bio', body: ProfilePatch, response: { 200: User, ...errors(...BODY_ERRORS) } },
+    },
+    async (request) => changeProfile(app.db, principalOf(request).userId, request.body),
+  );
+
+  app.get(
+    '/api/v1/profiles/:username',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'A member’s public profile, by username',
+        description: 'Ignoring case, as usernames are unique: what a profile page at /u/<username> reads.',
+        params: UsernameParams,
+        response: { 200: User, ...errors(404, 422) },
+      },
+    },
+    async (request) => {
+      const user = await findUserByName(app.db, request.params.username);
+      if (!user) throw new DomainError('user_not_found');
+      return user;
     },
   );
 
   app.get(
     '/api/v1/users/:id',
-    { schema: { tags: ['users'], summary: 'A user’s public profile', params: IdParams, response: { 200: User, ...errors(404, 422) } } },
+    { schema: { tags: ['users'], summary: 'A member’s public profile', params: IdParams, response: { 200: User, ...errors(404, 422) } } },
     async (request) => {
       const user = await findUserById(app.db, request.params.id);
       if (!user) throw new DomainError('user_not_found');

@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { Check } from 'typebox/value';
 import { ROLES, type Role } from '../../domain/enums.js';
+import { Nullable } from '../../http/schemas.js';
 
 /** The rule for usernames: the schema that checks the API's requests, and `isUsername` for the command line. */
 export const Username = Type.String({
@@ -17,13 +18,38 @@ export const isNewPassword = (value: string): boolean => Check(NewPassword, valu
 
 export const UserCreate = Type.Object({ username: Username, password: NewPassword }, { title: 'UserCreate' });
 
+/** An account as the server knows it: who, with what role, since when. */
+export interface Account {
+  id: number;
+  username: string;
+  role: Role;
+  created_at: string;
+}
+
+const DisplayName = Nullable(Type.String({ maxLength: 100, description: 'Up to 100 characters, trimmed; empty or null clears it' }));
+const Bio = Nullable(Type.String({ maxLength: 2000, description: 'Up to 2000 characters, trimmed; empty or null clears it' }));
+
 export const User = Type.Object(
   {
     id: Type.Integer(),
     username: Type.String(),
     role: Type.Unsafe<Role>({ type: 'string', enum: [...ROLES] }),
     created_at: Type.String({ format: 'date-time' }),
+    display_name: Nullable(Type.String({ description: 'The name shown beside the username, or null' })),
+    bio: Nullable(Type.String()),
+    avatar_url: Nullable(Type.String({ description: 'Versioned avatar URL (add &w=64, 128 or 256), or null' })),
+    review_count: Type.Integer({ description: 'Reviews written' }),
+    rating_count: Type.Integer({ description: 'Movies rated, with or without a review' }),
+    diary_count: Type.Integer({ description: 'Diary entries' }),
   },
-  { title: 'User', description: 'A user' },
+  { title: 'User', description: 'A member and their public profile' },
 );
 export type User = Static<typeof User>;
+
+export const ProfilePatch = Type.Object(
+  { display_name: Type.Optional(DisplayName), bio: Type.Optional(Bio) },
+  { title: 'ProfilePatch', description: 'Only the fields sent change.' },
+);
+export type ProfileChanges = { display_name?: string | null; bio?: string | null };
+
+export const UsernameParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 50, description: 'A username, any case' }) });

@@ -1,24 +1,46 @@
 import type { Db } from '../../db/connect.js';
 import type { Role } from '../../domain/enums.js';
 import { hashPassword } from '../../security/passwords.js';
-import { deleteReviewsOfUser } from '../reviews/index.js';
-import { deleteUserRow, insertUser, lockUser } from './data.js';
-import type { User } from './schemas.js';
+import type { MediaStore } from '../../storage/store.js';
+import { type WarnLog, deleteAvatar, removeFiles } from '../media/index.js';
+import { deleteRatingsOfUser } from '../reviews/index.js';
+import { deleteUserRow, findUserById, insertUser, lockUser, updateProfile } from './data.js';
+import type { ProfileChanges, User } from './schemas.js';
 
 /** Registers a user (the API) or makes one (the command line, an administrator too): argon2id first, then the row. */
 export async function createUser(db: Db, username: string, password: string, role: Role = 'user'): Promise<User> {
-  return insertUser(db, username, await hashPassword(password), role);
+  const account = await insertUser(db, username, await hashPassword(password), role);
+  return (await findUserById(db, account.id))!;
+}
+
+/** A profile field as stored: trimmed already (the route's hook), and an empty one is none. */
+const orNull = (value: string | null): string | null => (value === null || value === '' ? null : value);
+
+/** Changes the profile fields sent (an empty or null one clears it) and answers the profile. */
+export async function changeProfile(db: Db, userId: number, body: ProfileChanges): Promise<User> {
+  const current = await findUserById(db, userId);
+  if (!current) throw new Error(`user ${userId} vanished under its own session`);
+  const changes: ProfileChanges = {};
+  // Only what differs is written: a PATCH of what is already there changes nothing.
+  if (body.display_name !== undefined && orNull(body.display_name) !== current.display_name) changes.display_name = orNull(body.display_name);
+  if (body.bio !== undefined && orNull(body.bio) !== current.bio) changes.bio = orNull(body.bio);
+  await updateProfile(db, userId, changes);
+  return { ...current, ...changes };
 }
 
 /**
  * Deletes an account and everything of it, in one transaction: the user's row is locked first
- * (no new review of theirs can slip in), their reviews go through the reviews module, which
- * keeps each movie's aggregates exact, and the cascade takes the sessions.
+ * (no new review of theirs can slip in), their ratings and reviews go through the reviews module,
+ * which keeps each movie's aggregates exact, and the cascade takes the rest (sessions, diary,
+ * watchlist). The avatar's files go once the rows are gone.
  */
-export async function deleteAccount(db: Db, userId: number): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+export async function deleteAccount(db: Db, store: MediaStore, log: WarnLog, userId: number): Promise<void> {
+  const avatar = await db.transaction().execute(async (trx) => {
     await lockUser(trx, userId);
-    await deleteReviewsOfUser(trx, userId);
+    await deleteRatingsOfUser(trx, userId);
+    const prefix = await deleteAvatar(trx, userId);
     await deleteUserRow(trx, userId);
+    return prefix;
   });
+  if (avatar) await removeFiles(store, log, [avatar]);
 }

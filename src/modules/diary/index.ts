@@ -1,0 +1,2 @@
+/** The diary module: members' viewings of movies, whose ratings become theirs, and what a member has done with a movie. */
+export { default as diaryRoutes } from './routes.js';
