@@ -97,6 +97,28 @@ describe('authorization matrix', () => {
     return res.json<{ id: number }>().id;
   }
 
+  /** Sends a request as someone and insists it worked: the set-up half of a cell. */
+  async function as(who: Principal, method: Call['method'], url: string, payload?: object): Promise<LightMyRequestResponse> {
+    const res = await ctx.app.inject({ method, url, headers: bearer(who.token), ...(payload ? { payload } : {}) });
+    assert.ok(res.statusCode < 300, `${method} ${url}: ${res.statusCode} ${res.body}`);
+    return res;
+  }
+
+  async function entryBy(author: Principal): Promise<number> {
+    const res = await as(author, 'POST', '/api/v1/diary', { movie_id: await movie(), watched_on: '2024-05-01' });
+    return res.json<{ id: number }>().id;
+  }
+
+  async function withAvatar(who: Principal): Promise<void> {
+    const res = await ctx.app.inject({
+      method: 'PUT',
+      url: '/api/v1/users/me/avatar',
+      headers: { ...bearer(who.token), 'content-type': 'application/octet-stream' },
+      payload: mediaFixture('poster.jpg'),
+    });
+    assert.ok(res.statusCode === 201 || res.statusCode === 200, res.body);
+  }
+
   async function withMedia(kind: 'poster' | 'trailer'): Promise<number> {
     const id = await movie();
     const res = await uploadMedia(ctx.app, id, kind, mediaFixture(kind === 'poster' ? 'poster.jpg' : 'trailer.mp4'), { token: adminBearer() });
@@ -201,6 +223,87 @@ describe('authorization matrix', () => {
       name: 'DELETE /api/v1/reviews/{id}',
       expect: { anonymous: 401, user: 204, other: 403, admin: 204 },
       call: async ({ owner }) => ({ method: 'DELETE', url: `/api/v1/reviews/${await reviewBy(owner)}` }),
+    },
+
+    // Profiles and avatars
+    { name: 'PATCH /api/v1/users/me', expect: ANY_USER(200), call: async () => ({ method: 'PATCH', url: '/api/v1/users/me', payload: { bio: 'Cinéfilo' } }) },
+    { name: 'GET /api/v1/profiles/{username}', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/profiles/${owner.username}` }) },
+    {
+      // Fresh callers, so each cell's upload is a first one (201).
+      name: 'PUT /api/v1/users/me/avatar',
+      expect: ANY_USER(201),
+      spendsCaller: true,
+      call: async () => ({ method: 'PUT', url: '/api/v1/users/me/avatar', payload: mediaFixture('poster.jpg'), contentType: 'application/octet-stream' }),
+    },
+    {
+      name: 'DELETE /api/v1/users/me/avatar',
+      expect: ANY_USER(204),
+      spendsCaller: true,
+      call: async ({ caller }) => {
+        if (caller) await withAvatar(caller);
+        return { method: 'DELETE', url: '/api/v1/users/me/avatar' };
+      },
+    },
+    {
+      name: 'GET /api/v1/users/{id}/avatar',
+      expect: PUBLIC(200),
+      call: async () => {
+        const someone = await principal('user');
+        await withAvatar(someone);
+        return { method: 'GET', url: `/api/v1/users/${someone.id}/avatar?w=64` };
+      },
+    },
+
+    // Ratings: each cell rates a fresh movie first where the call needs a rating to exist
+    {
+      name: 'GET /api/v1/movies/{id}/rating',
+      expect: ANY_USER(200),
+      call: async ({ caller }) => {
+        const id = await movie();
+        if (caller) await as(caller, 'PUT', `/api/v1/movies/${id}/rating`, { rating: 3.5 });
+        return { method: 'GET', url: `/api/v1/movies/${id}/rating` };
+      },
+    },
+    { name: 'PUT /api/v1/movies/{id}/rating', expect: ANY_USER(200), call: async () => ({ method: 'PUT', url: `/api/v1/movies/${await movie()}/rating`, payload: { rating: 4.5 } }) },
+    {
+      name: 'DELETE /api/v1/movies/{id}/rating',
+      expect: ANY_USER(204),
+      call: async ({ caller }) => {
+        const id = await movie();
+        if (caller) await as(caller, 'PUT', `/api/v1/movies/${id}/rating`, { rating: 1 });
+        return { method: 'DELETE', url: `/api/v1/movies/${id}/rating` };
+      },
+    },
+
+    // Watchlist
+    { name: 'PUT /api/v1/users/me/watchlist/{movie_id}', expect: ANY_USER(204), call: async () => ({ method: 'PUT', url: `/api/v1/users/me/watchlist/${await movie()}` }) },
+    { name: 'DELETE /api/v1/users/me/watchlist/{movie_id}', expect: ANY_USER(204), call: async () => ({ method: 'DELETE', url: `/api/v1/users/me/watchlist/${await movie()}` }) },
+    { name: 'GET /api/v1/users/me/watchlist', expect: ANY_USER(200), call: async () => ({ method: 'GET', url: '/api/v1/users/me/watchlist' }) },
+    { name: 'GET /api/v1/users/{id}/watchlist', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/users/${owner.id}/watchlist` }) },
+
+    // Diary: the owner only changes an entry; an administrator does not rewrite anyone's diary
+    {
+      name: 'POST /api/v1/diary',
+      expect: ANY_USER(201),
+      call: async () => ({ method: 'POST', url: '/api/v1/diary', payload: { movie_id: await movie(), watched_on: '2025-02-03', rating: 2.5, tags: ['cine'] } }),
+    },
+    { name: 'GET /api/v1/diary/{id}', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/diary/${await entryBy(owner)}` }) },
+    {
+      name: 'PATCH /api/v1/diary/{id}',
+      expect: { anonymous: 401, user: 200, other: 403, admin: 403 },
+      call: async ({ owner }) => ({ method: 'PATCH', url: `/api/v1/diary/${await entryBy(owner)}`, payload: { liked: true } }),
+    },
+    {
+      name: 'DELETE /api/v1/diary/{id}',
+      expect: { anonymous: 401, user: 204, other: 403, admin: 403 },
+      call: async ({ owner }) => ({ method: 'DELETE', url: `/api/v1/diary/${await entryBy(owner)}` }),
+    },
+    { name: 'GET /api/v1/users/me/diary', expect: ANY_USER(200), call: async () => ({ method: 'GET', url: '/api/v1/users/me/diary' }) },
+    { name: 'GET /api/v1/users/{id}/diary', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/users/${owner.id}/diary` }) },
+    {
+      name: 'GET /api/v1/users/me/movie-states',
+      expect: ANY_USER(200),
+      call: async () => ({ method: 'GET', url: `/api/v1/users/me/movie-states?ids=${await movie()}` }),
     },
 
     // Posters and trailers

@@ -13,6 +13,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { type Db, openDatabase } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { insertUser } from '../../src/modules/users/index.js';
+import { createSession } from '../../src/modules/auth/index.js';
 import { createTestDatabase, testDatabaseKind } from './pg.js';
 import { s3TestEnv, testMediaStoreKind } from './s3.js';
 import { createStore } from '../../src/storage/index.js';
@@ -463,4 +464,30 @@ export async function dbProblemsOf(ctx: TestContext): Promise<string[]> {
   const drift = await sql<{ what: string }>`${sql.raw(DRIFT_SQL)}`.execute(ctx.db);
   if (drift.rows.length > 0) problems.push(`aggregates differ from a recount: ${drift.rows.slice(0, 5).map((r) => r.what).join(', ')} (${drift.rows.length} in all)`);
   return problems;
+}
+
+export interface Member {
+  id: number;
+  username: string;
+  token: string;
+}
+
+/**
+ * `n` members with bearer tokens, made in bulk: one argon2 hash for all of them and sessions
+ * written as the auth module writes them (no login each), so a test can have 200 raters in a
+ * moment. Their password is PASSWORD.
+ */
+export async function manyMembers(ctx: TestContext, prefix: string, n: number): Promise<Member[]> {
+  const hash = await hashPassword(PASSWORD);
+  const now = new Date().toISOString();
+  const rows = Array.from({ length: n }, (_, i) => ({ username: `${prefix}${i}`, password_hash: hash, role: 'user' as const, created_at: now }));
+  const members: Member[] = [];
+  for (let start = 0; start < rows.length; start += 200) {
+    const made = await ctx.db.insertInto('users').values(rows.slice(start, start + 200)).returning(['id', 'username']).execute();
+    for (const user of made) {
+      const { secret } = await createSession(ctx.db, user.id, { idleTimeout: ctx.config.sessionIdleTimeout, maxAge: ctx.config.sessionMaxAge });
+      members.push({ id: user.id, username: user.username, token: secret });
+    }
+  }
+  return members;
 }
