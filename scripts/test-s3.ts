@@ -9,7 +9,7 @@ import { startS3Server } from '../test/support/s3.js';
 
 // Files whose tests store media through startApp(). test/s3-store.test.ts starts its own server
 // and runs with the SQLite half.
-const FILES = ['test/media-upload.test.ts', 'test/media-serve.test.ts', 'test/authz-matrix.test.ts', 'test/fuzz.test.ts'];
+const FILES = ['test/media-upload.test.ts', 'test/media-serve.test.ts', 'test/profiles.test.ts', 'test/authz-matrix.test.ts', 'test/fuzz.test.ts'];
 
 const files = process.argv.length > 2 ? process.argv.slice(2) : FILES;
 const server = await startS3Server();
