@@ -6,7 +6,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import sharp from 'sharp';
 import { DEMO_TRAILER } from '../src/cli/seed.js';
 import { appOnCliData, assertOneLine, cleanUp, runCli, tempDir } from './support/cli.js';
-import { bearer } from './support/app.js';
+import { bearer, dbProblemsOf } from './support/app.js';
 
 // Rendering and storing 24 posters (eight copies each) takes a few seconds.
 const SEED_TIMEOUT_MS = 60_000;
@@ -17,6 +17,8 @@ interface Movie {
   year: number | null;
   average_score: number | null;
   review_count: number;
+  rating_count: number;
+  rating_histogram: number[];
   poster_url: string | null;
   trailer_url: string | null;
 }
@@ -26,6 +28,7 @@ interface Review {
   username: string;
   review: string;
   score: number;
+  rating: number;
   movie: { id: number; title: string };
 }
 
@@ -146,7 +149,7 @@ describe('butaca seed --demo', () => {
       const res = await runCli(['seed', '--demo'], { DATA_DIR: dir }, '', SEED_TIMEOUT_MS);
       assert.equal(res.code, 0, res.stderr);
       assert.equal(res.stderr, '');
-      assert.match(res.stdout, /24 movies, 24 posters, 4 trailers, 6 users, \d+ reviews/);
+      assert.match(res.stdout, /24 movies, 24 posters, 4 trailers, 6 users, \d+ reviews\n\s+\d+ ratings, \d+ diary entries, \d+ watchlist entries, 4 avatars/);
       assert.match(res.stdout, /demo credentials/);
       assert.match(res.stdout, /admin\s+admin-password/);
       assert.match(res.stdout, /demo\s+demo-password/);
@@ -206,10 +209,11 @@ describe('butaca seed --demo', () => {
       }
     });
 
-    it('writes varied reviews, and each movie’s average_score and review_count equal a recount', async () => {
+    it('writes varied ratings in half stars, some with a review (no two alike), and every movie’s aggregates equal a recount', async () => {
       let total = 0;
-      const scores = new Set<number>();
+      const halves = new Set<number>();
       const texts: string[] = [];
+      let ratingsOnly = 0;
       for (const movie of movies) {
         const res = await ctx.app.inject({ method: 'GET', url: `/api/v1/reviews?movie_id=${movie.id}&limit=100` });
         assert.equal(res.statusCode, 200);
@@ -217,20 +221,56 @@ describe('butaca seed --demo', () => {
         assert.equal(Number(res.headers['x-total-count']), reviews.length);
         assert.ok(reviews.length >= 2, `${movie.title} has ${reviews.length} reviews`);
         assert.equal(movie.review_count, reviews.length, movie.title);
-        const sum = reviews.reduce((acc, r) => acc + r.score, 0);
-        assert.equal(movie.average_score, Math.round((sum / reviews.length) * 100) / 100, movie.title);
+        assert.ok(movie.rating_count >= reviews.length, movie.title);
+        ratingsOnly += movie.rating_count - reviews.length;
+        movie.rating_histogram.forEach((n, i) => n > 0 && halves.add(i + 1));
+        assert.equal(movie.rating_histogram.reduce((a, b) => a + b, 0), movie.rating_count, movie.title);
         assert.equal(new Set(reviews.map((r) => r.user_id)).size, reviews.length, 'a user reviewed a movie twice');
         for (const r of reviews) {
           assert.equal(r.movie.id, movie.id);
-          scores.add(r.score);
+          assert.equal(r.score, Math.ceil(r.rating), `score follows rating ${r.rating}`);
           texts.push(r.review);
         }
         total += reviews.length;
       }
       assert.ok(total >= 48, `only ${total} reviews`);
-      assert.ok(scores.size >= 4, `scores are not varied: ${[...scores].join(',')}`);
+      assert.ok(ratingsOnly >= 10, `only ${ratingsOnly} ratings without a review`);
+      assert.ok([...halves].some((h) => h % 2 === 1), 'no half-star rating');
+      assert.ok(halves.size >= 6, `ratings are not varied: ${[...halves].join(',')}`);
+      assert.equal(new Set(texts).size, texts.length, 'two reviews say the same thing');
       assert.ok(texts.some((t) => /\b(una|muy|la|me)\b/i.test(t)), 'no review in Spanish');
       assert.ok(texts.some((t) => /\b(the|it|and)\b/i.test(t)), 'no review in English');
+      assert.deepEqual(await dbProblemsOf(ctx), []);
+    });
+
+    it('gives the members profiles, avatars, diaries over the past year and watchlists', async () => {
+      const yearAgo = new Date(Date.now() - 366 * 86_400_000).toISOString().slice(0, 10);
+      const today = new Date().toISOString().slice(0, 10);
+      let avatars = 0;
+      const months = new Set<string>();
+      for (const name of ['demo', 'lucia', 'marcos', 'sofia', 'kenji']) {
+        const user = (await ctx.app.inject({ method: 'GET', url: `/api/v1/profiles/${name}` })).json<{ id: number; display_name: string | null; bio: string | null; avatar_url: string | null; diary_count: number }>();
+        assert.ok(user.display_name && user.bio, `${name} has no profile`);
+        if (user.avatar_url) {
+          avatars += 1;
+          const img = await ctx.app.inject({ method: 'GET', url: `${user.avatar_url}&w=64` });
+          assert.equal(img.statusCode, 200);
+        }
+        assert.ok(user.diary_count >= 5, `${name} logged ${user.diary_count}`);
+        const diary = (await ctx.app.inject({ method: 'GET', url: `/api/v1/users/${user.id}/diary?limit=100` })).json<{ watched_on: string; rating: number | null }[]>();
+        for (const e of diary) {
+          assert.ok(e.watched_on >= yearAgo && e.watched_on <= today, e.watched_on);
+          months.add(e.watched_on.slice(0, 7));
+        }
+        const watchlist = (await ctx.app.inject({ method: 'GET', url: `/api/v1/users/${user.id}/watchlist` })).json<unknown[]>();
+        assert.ok(watchlist.length >= 2, `${name}'s watchlist has ${watchlist.length}`);
+      }
+      assert.equal(avatars, 4);
+      assert.ok(months.size >= 8, `diaries cover only ${months.size} months`);
+      const reviews = (await ctx.app.inject({ method: 'GET', url: '/api/v1/reviews?limit=100' })).json<{ created_at: string }[]>();
+      const days = new Set(reviews.map((r) => r.created_at.slice(0, 10)));
+      assert.ok(days.size >= 30, `reviews written on only ${days.size} days`);
+      assert.ok(reviews.every((r) => r.created_at.slice(0, 10) >= yearAgo));
     });
 
     it('lets the demo users log in: demo is a reviewer, admin may edit the catalogue', async () => {

@@ -146,36 +146,63 @@ export const DEMO_ADMIN = 'admin';
 /** `demo` is the one to log in as; the others make the reviews look like a community. */
 export const DEMO_REVIEWERS = ['demo', 'lucia', 'marcos', 'sofia', 'kenji'] as const;
 
-/** Short review texts by score (index 0 is a score of 1), in English and Spanish. */
-export const REVIEW_TEXTS: readonly (readonly string[])[] = [
-  [
-    'Could not finish it. The pacing lost me within twenty minutes.',
-    'Not for me at all; I kept checking the clock.',
-    'No la aguanté: lenta, fría y sin nada que contar.',
-    'Me aburrí muchísimo, lo siento.',
+/** Who the demo's members are: a name, a few lines about them, the language they write in. */
+export const DEMO_PROFILES: Record<(typeof DEMO_REVIEWERS)[number], { name: string; bio: string; language: 'en' | 'es' }> = {
+  demo: { name: 'Demo Member', bio: 'The account to try Butaca with. Mostly science fiction, some comedies, every Friday.', language: 'en' },
+  lucia: { name: 'Lucía Ferrer', bio: 'Profesora en Valencia. Cine español, animación y todo lo que ponga la filmoteca.', language: 'es' },
+  marcos: { name: 'Marcos Iglesias', bio: 'De Vigo. Veo de todo, pero vuelvo siempre a los clásicos.', language: 'es' },
+  sofia: { name: 'Sofía Ramírez', bio: 'Ciudad de México. Documentales, cine latinoamericano y algún blockbuster sin culpa.', language: 'es' },
+  kenji: { name: 'Kenji Mori', bio: 'Animation nerd in Osaka; I log everything I watch, and I rewatch a lot.', language: 'en' },
+};
+
+/** Short review texts by language and score (index 0 is a score of 1). */
+export const REVIEW_TEXTS: Record<'en' | 'es', readonly (readonly string[])[]> = {
+  en: [
+    ['Could not finish it. The pacing lost me within twenty minutes.', 'Not for me at all; I kept checking the clock.', 'Cold and long, and it says very little.'],
+    ['A couple of great scenes, but the rest drags.', 'Beautiful to look at, hard to care about.', 'I expected much more after all the praise.'],
+    ['Solid and well made; I liked it more than I expected.', 'Good, not great. Worth one watch.', 'Entertaining, though it did not stay with me.'],
+    ['Gripping from start to finish, with a terrific ending.', 'Smart, funny and moving. I will watch it again.', 'Great performances and a script with nothing spare.'],
+    ['A masterpiece. Every frame is doing something.', 'One of my all-time favourites; it gets better each time.', 'I left the cinema without words.'],
   ],
-  [
-    'A couple of great scenes, but the rest drags.',
-    'Beautiful to look at, hard to care about.',
-    'Tiene momentos, pero se me hizo larga.',
-    'Esperaba mucho más después de tanto elogio.',
+  es: [
+    ['No la aguanté: lenta, fría y sin nada que contar.', 'Me aburrí muchísimo, lo siento.', 'La dejé a la media hora.'],
+    ['Tiene momentos, pero se me hizo larga.', 'Esperaba mucho más después de tanto elogio.', 'Muy bonita de ver, pero no me llegó.'],
+    ['Entretenida y bien hecha, aunque no me marcó.', 'Correcta. La música es lo mejor.', 'Me gustó más de lo que esperaba.'],
+    ['Muy buena: actuaciones enormes y un guion redondo.', 'Me tuvo enganchada todo el rato. Recomendadísima.', 'Inteligente, divertida y emocionante.'],
+    ['Una obra maestra. Salí del cine sin palabras.', 'Imprescindible. La he visto cinco veces y no me canso.', 'Cada plano está pensado. Enorme.'],
   ],
-  [
-    'Solid and well made; I liked it more than I expected.',
-    'Good, not great. Worth one watch.',
-    'Entretenida y bien hecha, aunque no me marcó.',
-    'Correcta. La música es lo mejor.',
+};
+
+/** Where and how it was seen: the second half of a demo review, so no two are the same. */
+export const REVIEW_ASIDES: Record<'en' | 'es', readonly string[]> = {
+  en: [
+    'Seen at home on a rainy Sunday.',
+    'Watched it with my sister, who loved it more than I did.',
+    'The sound design deserves a mention.',
+    'Caught it at a late screening, half the seats empty.',
+    'The last twenty minutes are the reason to see it.',
+    'I went in knowing nothing, which helped.',
+    'The score has been in my head all week.',
+    'Better on a big screen, I suspect.',
+    'A friend recommended it years ago; I finally listened.',
+    'The supporting cast steals every scene.',
   ],
-  [
-    'Gripping from start to finish, with a terrific ending.',
-    'Smart, funny and moving. I will watch it again.',
-    'Muy buena: actuaciones enormes y un guion redondo.',
-    'Me tuvo enganchada todo el rato. Recomendadísima.',
+  es: [
+    'La vi en casa un domingo de lluvia.',
+    'La vi con mi hermana, que salió encantada.',
+    'El sonido merece una mención aparte.',
+    'En una sesión de madrugada, con media sala vacía.',
+    'Los últimos veinte minutos lo justifican todo.',
+    'Entré sin saber nada y fue lo mejor.',
+    'Llevo toda la semana con la banda sonora en la cabeza.',
+    'En pantalla grande debe de ser otra cosa.',
+    'Me la recomendaron hace años y por fin hice caso.',
+    'Los secundarios se comen cada escena.',
   ],
-  [
-    'A masterpiece. Every frame is doing something.',
-    'One of my all-time favourites; it gets better each time.',
-    'Una obra maestra. Salí del cine sin palabras.',
-    'Imprescindible. La he visto cinco veces y no me canso.',
-  ],
-];
+};
+
+/** Tags the demo's diary entries carry. */
+export const DEMO_TAGS: Record<'en' | 'es', readonly string[]> = {
+  en: ['cinema', 'home', 'with friends', 'rewatch night', 'film club'],
+  es: ['cine', 'en casa', 'con amigos', 'filmoteca', 'verano'],
+};

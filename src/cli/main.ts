@@ -43,8 +43,9 @@ Brings the database schema up to date and says which migrations it applied. serv
   seed: `Usage: butaca seed --demo [--force]
 
 Loads the demo catalogue: 24 movies with generated posters, 4 with a sample trailer, the users
-admin, demo, lucia, marcos, sofia and kenji (passwords printed at the end), and their reviews, in
-one transaction: on any failure nothing is loaded.
+admin, demo, lucia, marcos, sofia and kenji (passwords printed at the end) with profiles and
+avatars, and their half-star ratings, reviews, diaries and watchlists over the past year, in one
+transaction: on any failure nothing is loaded.
 
   --demo    required: what to load
   --force   load it into a database that already has users (but no movies), beside them
@@ -147,7 +148,8 @@ async function seed(config: Config, args: string[]): Promise<void> {
   const others = DEMO_REVIEWERS.filter((name) => name !== 'demo').join(', ');
   process.stdout.write(
     `Loaded the demo catalogue into ${where}:\n` +
-      `  ${done.movies} movies, ${done.posters} posters, ${done.trailers} trailers, ${done.users} users, ${done.reviews} reviews\n\n` +
+      `  ${done.movies} movies, ${done.posters} posters, ${done.trailers} trailers, ${done.users} users, ${done.reviews} reviews\n` +
+      `  ${done.ratings} ratings, ${done.diary} diary entries, ${done.watchlist} watchlist entries, ${done.avatars} avatars\n\n` +
       `Demo logins. These are demo credentials, printed here for anyone to read: change the passwords\n` +
       `(PUT /api/v1/users/me/password) or delete the users before this server is reachable by others.\n` +
       `  ${DEMO_ADMIN.padEnd(8)} ${DEMO_ADMIN_PASSWORD.padEnd(16)} administrator: can edit the catalogue, posters and trailers\n` +

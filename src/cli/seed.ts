@@ -7,13 +7,15 @@ import sharp from 'sharp';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import type { MediaKind } from '../domain/enums.js';
-import { type WarnLog, inspectOptions, inspectStream, removeFiles, saveMedia, storeMedia } from '../modules/media/index.js';
+import { AVATAR_INSPECT, type WarnLog, inspectOptions, inspectStream, removeFiles, saveAvatar, saveMedia, storeAvatar, storeMedia } from '../modules/media/index.js';
+import { createEntry } from '../modules/diary/index.js';
 import { insertMovie } from '../modules/movies/index.js';
-import { createReview } from '../modules/reviews/index.js';
-import { insertUser } from '../modules/users/index.js';
+import { createReview, writeRating } from '../modules/reviews/index.js';
+import { insertUser, updateProfile } from '../modules/users/index.js';
+import { addToWatchlist } from '../modules/watchlist/index.js';
 import { hashPassword } from '../security/passwords.js';
 import { createStore } from '../storage/index.js';
-import { DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_MOVIES, DEMO_PASSWORD, DEMO_REVIEWERS, REVIEW_TEXTS } from './demo-catalogue.js';
+import { DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_MOVIES, DEMO_PASSWORD, DEMO_PROFILES, DEMO_REVIEWERS, DEMO_TAGS, REVIEW_ASIDES, REVIEW_TEXTS } from './demo-catalogue.js';
 
 /** Two levels up from both src/cli/ and dist/cli/. */
 export const DEMO_TRAILER = fileURLToPath(new URL('../../assets/demo/trailer.mp4', import.meta.url));
@@ -25,6 +27,10 @@ export interface SeedSummary {
   movies: number;
   users: number;
   reviews: number;
+  ratings: number;
+  diary: number;
+  watchlist: number;
+  avatars: number;
   posters: number;
   trailers: number;
 }
@@ -126,6 +132,54 @@ async function countRows(db: Db, table: 'movies' | 'users'): Promise<number> {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** A 256×256 PNG avatar: the member's initial on a disc of their colour. */
+export async function renderAvatar(name: string, index: number): Promise<Buffer> {
+  const hue = (index * 83 + 20) % 360;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256">
+  <rect width="256" height="256" fill="${hsl(hue, 0.5, 0.35)}"/>
+  <circle cx="128" cy="128" r="100" fill="${hsl((hue + 30) % 360, 0.6, 0.55)}"/>
+  <text x="128" y="165" font-family="'DejaVu Sans', sans-serif" font-weight="bold" font-size="110" fill="#ffffff" text-anchor="middle">${escapeXml(name.slice(0, 1).toUpperCase())}</text>
+</svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+const DAY_MS = 86_400_000;
+/** A day within the last year (`daysAgo` 1–365) as YYYY-MM-DD. */
+const dayAgo = (daysAgo: number): string => new Date(Date.now() - daysAgo * DAY_MS).toISOString().slice(0, 10);
+
+/**
+ * Dates what the demo wrote (all of it "now") over the past year, as a community's history would
+ * be: members joined a little over a year ago, each review and rating on the day of its latest
+ * viewing in the diary (or a day of the year when not logged), each entry on the evening of its
+ * day. Only timestamps change, so every aggregate the writes kept stays exact. A demo's history
+ * is nothing the API does, so these updates live here and not in a module's data layer.
+ */
+async function spreadOverPastYear(trx: Db): Promise<void> {
+  const rand = random(1999);
+  const yearAgo = new Date(Date.now() - 400 * DAY_MS).toISOString();
+  await trx.updateTable('users').set({ created_at: yearAgo }).execute();
+  await trx.updateTable('movies').set({ created_at: yearAgo, updated_at: yearAgo }).execute();
+  const evening = (day: string, salt: number) => `${day}T${String(18 + (salt % 5)).padStart(2, '0')}:${String((salt * 7) % 60).padStart(2, '0')}:00.000Z`;
+  const entries = await trx.selectFrom('diary_entries').select(['id', 'user_id', 'movie_id', 'watched_on']).execute();
+  const latest = new Map<string, string>();
+  for (const e of entries) {
+    await trx.updateTable('diary_entries').set({ created_at: evening(e.watched_on, e.id), updated_at: evening(e.watched_on, e.id) }).where('id', '=', e.id).execute();
+    const key = `${e.user_id}:${e.movie_id}`;
+    if ((latest.get(key) ?? '') < e.watched_on) latest.set(key, e.watched_on);
+  }
+  const dayOf = (userId: number, movieId: number) => latest.get(`${userId}:${movieId}`) ?? dayAgo(1 + Math.floor(rand() * 365));
+  for (const r of await trx.selectFrom('ratings').select(['user_id', 'movie_id']).execute()) {
+    const at = evening(dayOf(r.user_id, r.movie_id), r.user_id * 31 + r.movie_id);
+    await trx.updateTable('ratings').set({ created_at: at, updated_at: at }).where('user_id', '=', r.user_id).where('movie_id', '=', r.movie_id).execute();
+    await trx.updateTable('reviews').set({ created_at: at, updated_at: at }).where('user_id', '=', r.user_id).where('movie_id', '=', r.movie_id).execute();
+  }
+  // Added over the last months, in the order added (the list shows the last added first).
+  const added = await trx.selectFrom('watchlist').select('id').orderBy('id').execute();
+  for (const [i, w] of added.entries()) {
+    await trx.updateTable('watchlist').set({ added_at: evening(dayAgo(200 - Math.floor((i * 190) / added.length)), w.id) }).where('id', '=', w.id).execute();
+  }
+}
+
 /**
  * Loads the demo catalogue through the same code the API uses: users with argon2id hashes,
  * movies, posters and trailers stored and checked as uploads are, and reviews written by
@@ -140,7 +194,7 @@ export async function seedDemo(db: Db, config: Config, opts: { force?: boolean }
   const target = { store, stagingDir: path.join(config.dataDir, 'tmp'), log };
   const options = inspectOptions(config);
   const written: string[] = [];
-  const summary: SeedSummary = { movies: 0, users: 0, reviews: 0, posters: 0, trailers: 0 };
+  const summary: SeedSummary = { movies: 0, users: 0, reviews: 0, ratings: 0, diary: 0, watchlist: 0, avatars: 0, posters: 0, trailers: 0 };
 
   // Hashing is the slow part of making users; done before the transaction holds the write lock.
   const [adminHash, reviewerHash] = await Promise.all([hashPassword(DEMO_ADMIN_PASSWORD), hashPassword(DEMO_PASSWORD)]);
@@ -186,8 +240,34 @@ export async function seedDemo(db: Db, config: Config, opts: { force?: boolean }
       summary.users = reviewers.length + 1;
 
       const rand = random(2026);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
+      for (const [i, reviewer] of reviewers.entries()) {
+        const profile = DEMO_PROFILES[reviewer.username as (typeof DEMO_REVIEWERS)[number]];
+        await updateProfile(trx, reviewer.id, { display_name: profile.name, bio: profile.bio });
+        // One member without an avatar, so the demo shows the initials in its place too.
+        if (i === DEMO_REVIEWERS.length - 1) continue;
+        const avatar = await storeAvatar(target, reviewer.id, inspectStream(Readable.from([await renderAvatar(profile.name, i)]), AVATAR_INSPECT));
+        written.push(avatar.keyPrefix);
+        await saveAvatar(trx, avatar);
+        summary.avatars += 1;
+      }
+      // No two reviews say the same thing: a phrase for the rating and an aside, a pair used once.
+      const said = new Set<string>();
+      const reviewText = (language: 'en' | 'es', halves: number): string => {
+        const phrases = REVIEW_TEXTS[language][Math.ceil(halves / 2) - 1]!;
+        for (;;) {
+          const text = `${pick(phrases)} ${pick(REVIEW_ASIDES[language])}`;
+          if (!said.has(text)) {
+            said.add(text);
+            return text;
+          }
+        }
+      };
+      const seen = new Map<number, Set<number>>(reviewers.map((r) => [r.id, new Set<number>()]));
+      const movieIds: number[] = [];
       for (const [index, entry] of DEMO_MOVIES.entries()) {
         const movie = await insertMovie(trx, { title: entry.title, year: entry.year, synopsis: entry.synopsis });
+        movieIds.push(movie.id);
         summary.movies += 1;
 
         const png = await renderPoster(entry.title, entry.year, index);
@@ -198,21 +278,56 @@ export async function seedDemo(db: Db, config: Config, opts: { force?: boolean }
           summary.trailers += 1;
         }
 
-        // Two to five reviewers per movie, scores spread around a per-movie base.
+        // Three to five members saw each movie, ratings in half stars spread around a per-movie
+        // base; most log the viewing in their diary, some write a review, the rest only rate.
         const base = 2 + rand() * 3;
         const shuffled = [...reviewers];
         for (let i = shuffled.length - 1; i > 0; i -= 1) {
           const j = Math.floor(rand() * (i + 1));
           [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
         }
-        const count = 2 + Math.floor(rand() * 4);
-        for (const reviewer of shuffled.slice(0, count)) {
-          const score = Math.min(5, Math.max(1, Math.round(base + (rand() - 0.5) * 2.5)));
-          const texts = REVIEW_TEXTS[score - 1]!;
-          await createReview(trx, reviewer.id, movie.id, texts[Math.floor(rand() * texts.length)]!, score * 2);
-          summary.reviews += 1;
+        const count = 3 + Math.floor(rand() * 3);
+        for (const [nth, reviewer] of shuffled.slice(0, count).entries()) {
+          const halves = Math.min(10, Math.max(1, Math.round((base + (rand() - 0.5) * 2.5) * 2)));
+          const profile = DEMO_PROFILES[reviewer.username as (typeof DEMO_REVIEWERS)[number]];
+          seen.get(reviewer.id)!.add(movie.id);
+          const when = 1 + Math.floor(rand() * 365);
+          if (rand() < 0.8) {
+            await createEntry(trx, reviewer.id, {
+              movieId: movie.id,
+              watchedOn: dayAgo(when),
+              rewatch: rand() < 0.2,
+              halves,
+              liked: halves >= 8 && rand() < 0.8,
+              tags: rand() < 0.5 ? [pick(DEMO_TAGS[profile.language])] : [],
+            });
+            summary.diary += 1;
+            // A second viewing now and then, months later.
+            if (rand() < 0.15 && when > 60) {
+              await createEntry(trx, reviewer.id, { movieId: movie.id, watchedOn: dayAgo(when - 45), rewatch: true, halves: null, liked: false, tags: [] });
+              summary.diary += 1;
+            }
+          }
+          // The first two always write, so every movie has something to read.
+          if (nth < 2 || rand() < 0.35) {
+            await createReview(trx, reviewer.id, movie.id, reviewText(profile.language, halves), halves);
+            summary.reviews += 1;
+          } else {
+            await writeRating(trx, reviewer.id, movie.id, halves);
+          }
+          summary.ratings += 1;
         }
       }
+      // Each member means to see a few of the movies they have not seen, added over the year.
+      for (const reviewer of reviewers) {
+        const unseen = movieIds.filter((id) => !seen.get(reviewer.id)!.has(id));
+        for (const id of unseen.slice(0, 2 + Math.floor(rand() * 3))) {
+          await addToWatchlist(trx, reviewer.id, id);
+          summary.watchlist += 1;
+        }
+      }
+      // What was written is dated now: spread it over the past year as a real community's would be.
+      await spreadOverPastYear(trx);
     });
   } catch (err) {
     if (err instanceof SeedRefused) throw err;

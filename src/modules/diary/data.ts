@@ -1,6 +1,7 @@
 import type { Db } from '../../db/connect.js';
 import { locksRows } from '../../db/locks.js';
 import { prepared } from '../../db/prepared.js';
+import { inTransaction } from '../../db/transaction.js';
 import { nowIso } from '../../db/time.js';
 import { DomainError } from '../../domain/errors.js';
 import { type Page, scanPlan } from '../../http/pagination.js';
@@ -118,7 +119,7 @@ export async function createEntry(db: Db, userId: number, fields: EntryFields): 
   const { movieId, halves } = fields;
   if (!(await movieExists(db, movieId))) throw new DomainError('movie_not_found');
   try {
-    return await db.transaction().execute(async (trx) => {
+    return await inTransaction(db, async (trx) => {
       if (halves !== null) await lockRating(trx, userId, movieId);
       const now = nowIso();
       const row = await trx

@@ -1,2 +1,3 @@
 /** The diary module: members' viewings of movies, whose ratings become theirs, and what a member has done with a movie. */
 export { default as diaryRoutes } from './routes.js';
+export { createEntry } from './data.js';

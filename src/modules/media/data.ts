@@ -1,4 +1,5 @@
 import type { Db } from '../../db/connect.js';
+import { inTransaction } from '../../db/transaction.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
 import { locksRows } from '../../db/locks.js';
 import { prepared } from '../../db/prepared.js';
@@ -178,7 +179,7 @@ export async function saveAvatar(db: Db, avatar: Avatar): Promise<{ replaced: st
     updated_at: avatar.updatedAt,
   };
   try {
-    return await db.transaction().execute(async (trx) => {
+    return await inTransaction(db, async (trx) => {
       const old = await trx
         .selectFrom('avatars')
         .select('key_prefix')

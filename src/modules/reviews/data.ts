@@ -8,7 +8,8 @@ import { prepared } from '../../db/prepared.js';
 import { rowCount } from '../../db/row-counts.js';
 import { scoreOfHalves } from '../../domain/ratings.js';
 import { adjustReviewCount, movieExists } from '../movies/index.js';
-import { eraseRating, foreignKeyError, inTransaction, lockRating, writeRating } from './ratings.js';
+import { eraseRating, foreignKeyError, lockRating, writeRating } from './ratings.js';
+import { inTransaction } from '../../db/transaction.js';
 import type { Review, ReviewSort } from './schemas.js';
 
 function joined(db: Db) {

@@ -5,5 +5,5 @@
  */
 export { default as reviewRoutes } from './routes.js';
 export { createReview } from './data.js';
-export { deleteRatingsOfUser, foreignKeyError, inTransaction, lockRating, writeRating } from './ratings.js';
+export { deleteRatingsOfUser, foreignKeyError, lockRating, writeRating } from './ratings.js';
 export { Rating, Review } from './schemas.js';

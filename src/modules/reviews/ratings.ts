@@ -1,4 +1,5 @@
 import type { Db } from '../../db/connect.js';
+import { inTransaction } from '../../db/transaction.js';
 import { isForeignKeyViolation } from '../../db/errors.js';
 import { locksRows } from '../../db/locks.js';
 import { prepared } from '../../db/prepared.js';
@@ -15,11 +16,6 @@ import { adjustRatings, adjustReviewCount, movieExists } from '../movies/index.j
  * Locks, on PostgreSQL, are always taken in the same order, so writers never deadlock each other:
  * the member's rating row, then their review row, then the movie's row (its aggregates).
  */
-
-/** Runs `work` in a new transaction, or in the caller's when `db` already is one (`seed` loads everything in one). */
-export function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
-  return db.isTransaction ? work(db) : db.transaction().execute(work);
-}
 
 const ratingRow = prepared((db, shape: { lock: boolean }, v: { userId: number; movieId: number }) =>
   db
