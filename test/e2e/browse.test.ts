@@ -95,12 +95,12 @@ e2eSuite('e2e: browsing', { seed: true }, (h) => {
       // Other pages follow: the review form of a movie.
       const [movie] = await api<ApiMovie[]>(h().url('/api/v1/movies?q=Casablanca'));
       await page.goto(`/movies/${movie!.id}`);
-      await visible(page.getByLabel('Puntuación', { exact: true }));
+      await visible(page.getByRole('slider', { name: 'Puntuación', exact: true }));
       await visible(page.getByLabel('Reseña', { exact: true }));
 
       await page.getByRole('button', { name: 'English', exact: true }).click();
       await htmlLang(page, 'en');
-      await visible(page.getByLabel('Score', { exact: true }));
+      await visible(page.getByRole('slider', { name: 'Rating', exact: true }));
     });
 
     await withPage(h(), 'spanish-locale', { locale: 'es-ES' }, async (page) => {

@@ -228,8 +228,8 @@ export async function launchBrowser(): Promise<Browser> {
 // Pages and what went wrong on them
 
 export interface PageOptions {
-  /** 1280 (desktop, the default) or 375 (phone). */
-  width?: 375 | 1280;
+  /** 1280 (desktop, the default), 375 (phone) or 320 (the narrowest the client promises). */
+  width?: 320 | 375 | 1280;
   locale?: 'en-US' | 'es-ES';
 }
 
@@ -338,7 +338,7 @@ export async function withPage(
 ): Promise<void> {
   const width = options.width ?? 1280;
   const context = await h.browser.newContext({
-    viewport: { width, height: width === 375 ? 812 : 900 },
+    viewport: { width, height: width === 1280 ? 900 : width === 375 ? 812 : 640 },
     locale: options.locale ?? 'en-US',
     baseURL: h.server.url,
   });

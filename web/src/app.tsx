@@ -5,11 +5,15 @@ import { Layout } from './components/Layout';
 import { I18nProvider, useI18n } from './i18n';
 import { NoticeProvider } from './notice';
 import { AccountPage } from './pages/AccountPage';
+import { DiaryPage } from './pages/DiaryPage';
+import { EditProfilePage } from './pages/EditProfilePage';
 import { HomePage } from './pages/HomePage';
 import { MovieFormPage } from './pages/MovieFormPage';
 import { MoviePage } from './pages/MoviePage';
 import { MyReviewsPage } from './pages/MyReviewsPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { ProfilePage } from './pages/ProfilePage';
+import { WatchlistPage } from './pages/WatchlistPage';
 import { idParam } from './pages/query';
 import { RouterProvider, match, useLocation } from './router';
 import { CLIENT_ROUTES, type ClientRoute } from './routes';
@@ -24,10 +28,14 @@ const PAGES: Record<ClientRoute, (params: Params) => VNode | null> = {
   '/login': () => <CredentialsPage key="login" mode="login" />,
   '/signup': () => <CredentialsPage key="signup" mode="signup" />,
   '/account': () => <AccountPage />,
+  '/account/profile': () => <EditProfilePage />,
   '/my-reviews': () => <MyReviewsPage />,
   '/admin/movies/new': () => <MovieFormPage key="new" />,
   '/movies/:id': ({ id }) => withId(id, (n) => <MoviePage key={n} id={n} />),
   '/movies/:id/edit': ({ id }) => withId(id, (n) => <MovieFormPage key={n} id={n} />),
+  '/u/:username': ({ username }) => <ProfilePage key={username} username={username!} />,
+  '/u/:username/diary': ({ username }) => <DiaryPage key={username} username={username!} />,
+  '/u/:username/watchlist': ({ username }) => <WatchlistPage key={username} username={username!} />,
 };
 
 function withId(raw: string | undefined, page: (id: number) => VNode): VNode | null {

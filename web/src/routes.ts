@@ -5,6 +5,19 @@
  * as a 404 (src/plugins/web-client.ts). A `:id` segment is a positive whole number; any other
  * `:name` is one non-empty segment.
  */
-export const CLIENT_ROUTES = ['/', '/login', '/signup', '/account', '/my-reviews', '/admin/movies/new', '/movies/:id', '/movies/:id/edit'] as const;
+export const CLIENT_ROUTES = [
+  '/',
+  '/login',
+  '/signup',
+  '/account',
+  '/account/profile',
+  '/my-reviews',
+  '/admin/movies/new',
+  '/movies/:id',
+  '/movies/:id/edit',
+  '/u/:username',
+  '/u/:username/diary',
+  '/u/:username/watchlist',
+] as const;
 
 export type ClientRoute = (typeof CLIENT_ROUTES)[number];

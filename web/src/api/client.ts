@@ -16,6 +16,10 @@ export type MovieInput = paths['/api/v1/movies']['post']['requestBody']['content
 export type Review = JsonOf<paths['/api/v1/reviews/{id}']['get']['responses'][200]>;
 export type User = JsonOf<paths['/api/v1/users/me']['get']['responses'][200]>;
 export type Media = JsonOf<paths['/api/v1/movies/{id}/poster']['put']['responses'][201]>;
+export type Entry = JsonOf<paths['/api/v1/diary/{id}']['get']['responses'][200]>;
+export type EntryInput = paths['/api/v1/diary']['post']['requestBody']['content']['application/json'];
+export type MovieState = JsonOf<paths['/api/v1/users/me/movie-states']['get']['responses'][200]>[number];
+export type Avatar = JsonOf<paths['/api/v1/users/me/avatar']['put']['responses'][201]>;
 export type MovieSort = NonNullable<NonNullable<paths['/api/v1/movies']['get']['parameters']['query']>['sort']>;
 
 // openapi-fetch answers { data } on success and { error } otherwise; DataOf picks the success body.

@@ -1,4 +1,4 @@
-import type { Media } from './client';
+import type { Avatar, Media } from './client';
 import { NetworkError, apiErrorOf } from './errors';
 import type { paths } from './schema';
 
@@ -18,22 +18,33 @@ function parse(text: string): unknown {
   }
 }
 
+const AVATAR_PATH = '/api/v1/users/me/avatar' satisfies keyof paths;
+
 /**
- * PUT a poster or trailer as multipart (field `file`), creating or replacing it. This is the one
- * request made with XMLHttpRequest rather than fetch, because only XHR reports upload progress.
+ * PUT a poster or trailer as multipart (field `file`), creating or replacing it. Uploads are the
+ * requests made with XMLHttpRequest rather than fetch, because only XHR reports upload progress.
  * `onProgress` gets the fraction sent (0–1); aborting `signal` cancels the upload.
  */
 export function uploadMedia(movieId: number, kind: MediaKind, file: File, onProgress: (fraction: number) => void, signal: AbortSignal): Promise<Media> {
+  return put<Media>(UPLOAD_PATH[kind].replace('{id}', String(movieId)), file, onProgress, signal);
+}
+
+/** PUT the member's avatar, as uploadMedia does a poster. */
+export function uploadAvatar(file: File, onProgress: (fraction: number) => void, signal: AbortSignal): Promise<Avatar> {
+  return put<Avatar>(AVATAR_PATH, file, onProgress, signal);
+}
+
+function put<T>(url: string, file: File, onProgress: (fraction: number) => void, signal: AbortSignal): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('PUT', UPLOAD_PATH[kind].replace('{id}', String(movieId)));
+    xhr.open('PUT', url);
     xhr.setRequestHeader('accept', 'application/json');
     xhr.upload.addEventListener('progress', (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
     });
     xhr.addEventListener('load', () => {
       const body = parse(xhr.responseText);
-      if (xhr.status >= 200 && xhr.status < 300) resolve(body as Media);
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
       else reject(apiErrorOf(xhr.status, body));
     });
     xhr.addEventListener('error', () => reject(new NetworkError()));

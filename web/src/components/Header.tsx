@@ -6,6 +6,8 @@ import { Link, useLocation, withQuery } from '../router';
 import { useNotice } from '../notice';
 import { useSession } from '../session';
 import { Alert } from './Alert';
+import { Avatar } from './Avatar';
+import { profilePath } from './ReviewList';
 
 // Pages that make no sense once logged out; logging out there goes to the catalogue.
 const PRIVATE = /^\/(?:account|my-reviews|admin\/)|\/edit$/;
@@ -58,6 +60,12 @@ export function Header() {
           <Logo />
           {t.appName}
         </Link>
+        {user && (
+          <Link class="user-chip" href={profilePath(user.username)} aria-label={t.signedInAs(user.username)}>
+            <Avatar user={user} size={32} />
+            <span class="user-chip__name">{user.display_name ?? user.username}</span>
+          </Link>
+        )}
         <nav class="site-nav" aria-label={t.mainNav}>
           <ul>
             {user && (

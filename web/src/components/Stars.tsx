@@ -15,10 +15,12 @@ function Row() {
  * ("Average 4.33 out of 5"); the partial fill is a clipped second row, sized through the CSSOM
  * so that a strict Content-Security-Policy (no inline style attributes) allows it.
  */
-export function Stars({ value, label, size = 'md' }: { value: number; label: string; size?: 'sm' | 'md' }) {
+export function Stars({ value, label, size = 'md', decorative = false }: { value: number; label: string; size?: 'sm' | 'md'; decorative?: boolean }) {
   const percent = Math.max(0, Math.min(100, (value / 5) * 100));
+  // Decorative inside a control that says the value itself (the star input).
+  const naming = decorative ? { 'aria-hidden': 'true' as const } : { role: 'img' as const, 'aria-label': label };
   return (
-    <span class={`stars stars--${size}`} role="img" aria-label={label}>
+    <span class={`stars stars--${size}`} {...naming}>
       <span class="stars__track">
         <Row />
       </span>

@@ -33,7 +33,15 @@ export interface I18n {
   t: Messages;
   setLang: (lang: Lang) => void;
   number: (n: number) => string;
+  /** An average of ratings: one decimal, always ("4.0", "3.5"), the same precision everywhere. */
+  average: (n: number) => string;
+  /** A rating in half stars: "4", "3.5" (or "3,5"). */
+  stars: (n: number) => string;
   date: (iso: string) => string;
+  /** A calendar day (YYYY-MM-DD) as the reader writes it, without a time zone shifting it. */
+  day: (ymd: string) => string;
+  /** A month (YYYY-MM) with its year: "November 2026". */
+  month: (ym: string) => string;
 }
 
 const I18nContext = createContext<I18n | null>(null);
@@ -47,7 +55,11 @@ export function I18nProvider({ children }: { children: ComponentChildren }) {
 
   const value = useMemo<I18n>(() => {
     const numbers = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
+    const averages = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    const halves = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
     const dates = new Intl.DateTimeFormat(lang, { dateStyle: 'medium' });
+    const days = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' });
+    const months = new Intl.DateTimeFormat(lang, { month: 'long', year: 'numeric', timeZone: 'UTC' });
     // Only an explicit choice is remembered: until then the browser's languages keep deciding.
     const choose = (next: Lang) => {
       try {
@@ -57,7 +69,17 @@ export function I18nProvider({ children }: { children: ComponentChildren }) {
       }
       setLang(next);
     };
-    return { lang, t: DICTIONARIES[lang], setLang: choose, number: (n) => numbers.format(n), date: (iso) => dates.format(new Date(iso)) };
+    return {
+      lang,
+      t: DICTIONARIES[lang],
+      setLang: choose,
+      number: (n) => numbers.format(n),
+      average: (n) => averages.format(n),
+      stars: (n) => halves.format(n),
+      date: (iso) => dates.format(new Date(iso)),
+      day: (ymd) => days.format(new Date(`${ymd}T00:00:00Z`)),
+      month: (ym) => months.format(new Date(`${ym}-01T00:00:00Z`)),
+    };
   }, [lang]);
 
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;

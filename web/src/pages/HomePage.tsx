@@ -6,6 +6,7 @@ import { MovieCard } from '../components/MovieCard';
 import { Pagination } from '../components/Pagination';
 import { CardsSkeleton } from '../components/Skeleton';
 import { useResource } from '../hooks/resource';
+import { useMovieStates } from '../hooks/states';
 import { useTitle } from '../hooks/title';
 import { type Messages, useI18n } from '../i18n';
 import { Link, navigate, useLocation, withQuery } from '../router';
@@ -55,6 +56,8 @@ export function HomePage() {
       }),
     ),
   );
+
+  const states = useMovieStates(movies.state === 'ready' ? movies.data.items.map((m) => m.id) : null);
 
   const href = (changes: { q?: string; sort?: Sort; page?: number }) =>
     withQuery('/', { q: changes.q ?? q, sort: changes.sort ?? sort, page: changes.page && changes.page > 1 ? changes.page : undefined });
@@ -108,7 +111,7 @@ export function HomePage() {
             <ul class="grid">
               {movies.data.items.map((movie) => (
                 <li key={movie.id}>
-                  <MovieCard movie={movie} />
+                  <MovieCard movie={movie} state={states?.get(movie.id)} />
                 </li>
               ))}
             </ul>

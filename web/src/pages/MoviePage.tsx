@@ -1,9 +1,12 @@
+import type { ComponentChildren } from 'preact';
 import { useRef } from 'preact/hooks';
 import { type Movie, api, call, page } from '../api/client';
 import { LoadError } from '../components/LoadError';
 import { Pagination } from '../components/Pagination';
 import { Poster, posterAt } from '../components/Poster';
+import { MovieActions } from '../components/MovieActions';
 import { Rating } from '../components/Rating';
+import { RatingHistogram } from '../components/RatingHistogram';
 import { ReviewForm } from '../components/ReviewForm';
 import { ReviewList } from '../components/ReviewList';
 import { LinesSkeleton, MovieSkeleton } from '../components/Skeleton';
@@ -17,7 +20,7 @@ import { pageCount, pageParam } from './query';
 
 const REVIEWS_PER_PAGE = 10;
 
-function Details({ movie }: { movie: Movie }) {
+function Details({ movie, children }: { movie: Movie; children?: ComponentChildren }) {
   const { t } = useI18n();
   const { user } = useSession();
   return (
@@ -28,9 +31,11 @@ function Details({ movie }: { movie: Movie }) {
       <div class="movie__info">
         <h1>{movie.title}</h1>
         <p class="movie__year">{movie.year ?? t.noYear}</p>
-        <Rating average={movie.average_score} count={movie.review_count} />
+        <Rating average={movie.average_score} count={movie.rating_count} />
+        <RatingHistogram histogram={movie.rating_histogram} count={movie.rating_count} />
         <h2 class="visually-hidden">{t.synopsis}</h2>
         <p class={movie.synopsis ? 'movie__synopsis' : 'movie__synopsis muted'}>{movie.synopsis ?? t.noSynopsis}</p>
+        {children}
         {user?.role === 'admin' && (
           <p>
             <Link class="button button--secondary" href={`/movies/${movie.id}/edit`}>
@@ -70,10 +75,15 @@ export function MoviePage({ id }: { id: number }) {
     const { data } = await call(api.GET('/api/v1/reviews', { params: { query: { movie_id: id, user_id: user!.id, limit: 1 } }, signal }));
     return data[0] ?? null;
   });
+  // The member's rating, watchlist mark and viewings of it, for the actions beside the details.
+  const state = useResource(user ? `states:${id}:${user.id}` : null, async (signal) => {
+    const { data } = await call(api.GET('/api/v1/users/me/movie-states', { params: { query: { ids: String(id) } }, signal }));
+    return data[0]!;
+  });
   useTitle(movie.state === 'ready' ? movie.data.title : null);
 
   const refresh = async () => {
-    await Promise.all([movie.reload(), reviews.reload(), own.reload()]);
+    await Promise.all([movie.reload(), reviews.reload(), own.reload(), state.reload()]);
   };
 
   if (movie.state === 'loading') return <MovieSkeleton label={t.loadingMovie} />;
@@ -81,7 +91,9 @@ export function MoviePage({ id }: { id: number }) {
 
   return (
     <>
-      <Details movie={movie.data} />
+      <Details movie={movie.data}>
+        {user && state.state === 'ready' && <MovieActions movieId={id} title={movie.data.title} state={state.data} onChanged={refresh} />}
+      </Details>
       <section class="reviews-section">
         <h2 ref={reviewsHeading} tabIndex={-1}>
           {t.reviewsTitle}
@@ -91,7 +103,7 @@ export function MoviePage({ id }: { id: number }) {
             <Link href={loginUrl(href)}>{t.logInToReview}</Link>
           </p>
         )}
-        {user && own.state === 'ready' && <ReviewForm movieId={id} own={own.data} onChanged={refresh} />}
+        {user && own.state === 'ready' && <ReviewForm movieId={id} own={own.data} rating={state.state === 'ready' ? state.data.rating : null} onChanged={refresh} />}
         {user && own.state === 'loading' && <LinesSkeleton label={t.loading} />}
         {user && own.state === 'failed' && <LoadError error={own.error} onRetry={own.reload} />}
 
@@ -102,7 +114,7 @@ export function MoviePage({ id }: { id: number }) {
             <p class="empty">{t.noReviews}</p>
           ) : (
             <>
-              <ReviewList reviews={reviews.data.items} ownId={user?.id} />
+              <ReviewList reviews={reviews.data.items} ownId={user?.id} onChanged={refresh} />
               <Pagination
                 page={reviewsPage}
                 pages={pageCount(reviews.data.total, REVIEWS_PER_PAGE)}

@@ -14,7 +14,7 @@ import { pageCount, pageParam } from './query';
 const PER_PAGE = 10;
 
 function MyReviews({ user }: { user: User }) {
-  const { t, date } = useI18n();
+  const { t, date, stars } = useI18n();
   const { query } = useLocation();
   const current = pageParam(query);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -45,7 +45,7 @@ function MyReviews({ user }: { user: User }) {
                       <Link href={`/movies/${review.movie.id}`}>{review.movie.title}</Link>
                     </h2>
                     <p class="review__header">
-                      <Stars value={review.score} label={t.scoreLabel(review.score)} size="sm" />
+                      <Stars value={review.rating} label={t.ratingLabel(stars(review.rating))} size="sm" />
                       <time class="review__date" dateTime={review.updated_at}>
                         {date(review.updated_at)}
                       </time>
