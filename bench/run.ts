@@ -81,7 +81,7 @@ function seedKey(scale: Scale): string {
   const hash = createHash('sha256');
   const migrations = path.join(ROOT, 'src/db/migrations');
   for (const file of readdirSync(migrations).sort()) hash.update(readFileSync(path.join(migrations, file)));
-  for (const file of ['bench/seed-catalogue.ts', 'src/routes/movies/data.ts', 'src/routes/reviews/data.ts', 'src/routes/users/data.ts']) {
+  for (const file of ['bench/seed-catalogue.ts', 'src/modules/movies/data.ts', 'src/modules/reviews/data.ts', 'src/modules/reviews/ratings.ts', 'src/modules/users/data.ts']) {
     hash.update(readFileSync(path.join(ROOT, file)));
   }
   return `butaca_bench_${scale}_${hash.digest('hex').slice(0, 12)}`;
@@ -303,6 +303,30 @@ async function prepare(base: string, dataDir: string, scale: Scale) {
   return { movie, user1, mine, posters, lastPage: Math.ceil(total / 10), counts: { movies: total, reviews: reviewsTotal }, movies: SCALES[scale].movies };
 }
 
+/** Diary entries logged through the API, `inFlight` at a time (the diary scenarios' members). */
+async function logViewings(base: string, token: string, count: number, movies: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const n = next++;
+      const watched = new Date(Date.UTC(1990, 0, 1) + ((n * 7919) % 13000) * 86_400_000).toISOString().slice(0, 10);
+      await json(base, 'POST', '/api/v1/diary', { movie_id: 1 + (n % movies), watched_on: watched, rating: ((n % 10) + 1) / 2 }, token);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
+/** Two members, one who logged 10 viewings and one who logged 10,000: the diary's page should cost the same for both. */
+async function prepareDiaries(base: string, movies: number) {
+  const ids: number[] = [];
+  for (const [name, count] of [['diary10', 10], ['diary10k', 10_000]] as const) {
+    const user = await json<{ id: number }>(base, 'POST', '/api/v1/users', { username: name, password: BENCH_PASSWORD });
+    await logViewings(base, await tokenFor(base, name, BENCH_PASSWORD), count, movies);
+    ids.push(user.id);
+  }
+  return { small: ids[0]!, big: ids[1]! };
+}
+
 async function benchScale(scale: Scale, only: Set<string> | undefined, cold: number): Promise<ScaleReport> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `butaca-bench-${scale}-`));
   const running: ChildProcess[] = [];
@@ -320,6 +344,8 @@ async function benchScale(scale: Scale, only: Set<string> | undefined, cold: num
     running.push(server.child);
     const p = await prepare(server.base, dataDir, scale);
     const reviewId = Math.ceil(p.counts.reviews / 2);
+    // Made only when a diary scenario runs: 10,000 entries take a while to log.
+    const diaries = !only || [...only].some((name) => name.startsWith('diary')) ? await prepareDiaries(server.base, p.movies) : undefined;
     const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
     // `cached`: a public read that the read cache (READ_CACHE_MB) answers again from memory while
     // the data is unchanged, as it is during its run. On SQLite each is measured a second time
@@ -343,6 +369,18 @@ async function benchScale(scale: Scale, only: Set<string> | undefined, cold: num
         spec: { method: 'POST', path: '/api/v1/reviews', headers: { 'content-type': 'application/json' }, vary: { kind: 'post-review', tokens: p.posters, movies: p.movies, first: 0 } },
         limit: 'limit-json',
       },
+      ...(diaries
+        ? [
+            { name: 'diary-10', what: 'GET /api/v1/users/{id}/diary, a member with 10 entries', spec: { method: 'GET' as const, path: `/api/v1/users/${diaries.small}/diary?page=1&limit=10`, headers: {} }, limit: 'limit-json' },
+            { name: 'diary-10k', what: 'GET /api/v1/users/{id}/diary, a member with 10,000 entries', spec: { method: 'GET' as const, path: `/api/v1/users/${diaries.big}/diary?page=1&limit=10`, headers: {} }, limit: 'limit-json' },
+            {
+              name: 'diary-10k-last',
+              what: 'GET …/diary?page=1000, the last page of 10,000 entries',
+              spec: { method: 'GET' as const, path: `/api/v1/users/${diaries.big}/diary?page=1000&limit=10`, headers: {} },
+              limit: 'limit-json',
+            },
+          ]
+        : []),
       { name: 'poster-320', what: 'GET poster ?w=320 (JPEG)', spec: { method: 'GET', path: `${p.movie.poster_url}&w=320`, headers: {} }, limit: 'limit-poster' },
       { name: 'trailer-range', what: 'GET trailer, Range: 1 MiB', spec: { method: 'GET', path: p.movie.trailer_url, headers: { range: `bytes=${MiB}-${2 * MiB - 1}` } }, limit: 'limit-trailer' },
     ];

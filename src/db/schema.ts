@@ -10,6 +10,8 @@ export interface UsersTable {
   created_at: string;
   display_name: string | null;
   bio: string | null;
+  /** The member's diary entries, kept by triggers (migration 0007). */
+  diary_count: Generated<number>;
 }
 
 export interface SessionsTable {

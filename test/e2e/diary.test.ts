@@ -7,7 +7,25 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { ADMIN, TEST_TIMEOUT_MS, atPath, e2eSuite, fixture, hasAttribute, hasText, logInAt, uniqueName, visible, waitUntil, withPage } from '../support/browser.js';
+import path from 'node:path';
+import {
+  ADMIN,
+  DEMO,
+  ROOT,
+  TEST_TIMEOUT_MS,
+  atPath,
+  copyScreenshot,
+  e2eSuite,
+  fixture,
+  hasAttribute,
+  hasText,
+  logInAt,
+  screenshot,
+  uniqueName,
+  visible,
+  waitUntil,
+  withPage,
+} from '../support/browser.js';
 
 interface ApiMovie {
   id: number;
@@ -58,7 +76,35 @@ async function headerRows(page: Page): Promise<number> {
   return sorted.filter((y, i) => i === 0 || y - sorted[i - 1]! > 16).length;
 }
 
+/** Every image loaded (lazy ones told to load now), so a full-page screenshot shows them. */
+async function imagesLoaded(page: Page): Promise<void> {
+  await page.evaluate(`document.querySelectorAll('img[loading="lazy"]').forEach((img) => { img.loading = 'eager'; })`);
+  await waitUntil('every image to load', async () => {
+    const pending = (await page.evaluate(`Array.from(document.images).filter((img) => !img.complete || img.naturalWidth === 0).map((img) => img.src)`)) as string[];
+    return { ok: pending.length === 0, seen: pending };
+  });
+}
+
 e2eSuite('e2e: the film diary', { seed: true }, (h) => {
+  it('screenshots for the README: a movie page signed in, a profile, a diary', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const movie = await movieByTitle(h().url, 'Jaws');
+    await withPage(h(), 'diary-screenshots', {}, async (page) => {
+      await logInAt(page, DEMO, `/movies/${movie.id}`);
+      await visible(page.getByRole('slider', { name: 'Your rating', exact: true }));
+      await visible(page.getByRole('figure'));
+      await imagesLoaded(page);
+      copyScreenshot(await screenshot(page, 'movie-signed-in-1280'), path.join(ROOT, 'docs', 'movie-page.png'));
+      await page.goto('/u/lucia');
+      await visible(page.getByRole('heading', { level: 2, name: 'Recently watched' }));
+      await waitUntil('the profile to load', async () => ({ ok: (await page.locator('.skeleton').count()) === 0, seen: 'skeletons' }));
+      await imagesLoaded(page);
+      copyScreenshot(await screenshot(page, 'profile-1280'), path.join(ROOT, 'docs', 'profile.png'));
+      await page.goto('/u/lucia/diary');
+      await visible(page.locator('.diary__entry').first());
+      copyScreenshot(await screenshot(page, 'diary-1280'), path.join(ROOT, 'docs', 'diary.png'));
+    });
+  });
+
   it('rates in half stars by keyboard, mouse and touch, with nothing chosen first, and saves without a review', { timeout: TEST_TIMEOUT_MS }, async () => {
     const who = await member(h().url, 'rater');
     const movie = await movieByTitle(h().url, 'Vertigo');

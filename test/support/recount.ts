@@ -7,7 +7,7 @@ const buckets = Array.from({ length: 10 }, (_, i) => `OR m.hist_${i + 1} <> (SEL
 /**
  * What differs from a recount, on either database, one row per thing (`what`): each movie's
  * review_count, rating_count, rating_sum, histogram and weighted average against its reviews and
- * ratings; each review against its author's rating (same half stars, score rounded half up). The
+ * ratings; each member's diary count against their entries; each review against its author's rating (same half stars, score rounded half up). The
  * service keeps all of them in the transaction of each write, so after any sequence of writes,
  * concurrent or not, this finds nothing.
  */
@@ -19,6 +19,9 @@ export const DRIFT_SQL = `
      ${buckets}
      OR ABS(m.weighted_rating - CASE WHEN m.rating_count = 0 THEN 0
             ELSE (m.rating_sum / 2.0 + ${PRIOR_WEIGHT * PRIOR_MEAN}) / (m.rating_count + ${PRIOR_WEIGHT}) END) > 1e-9
+  UNION ALL
+  SELECT 'user ' || u.id FROM users u
+   WHERE u.diary_count <> (SELECT COUNT(*) FROM diary_entries d WHERE d.user_id = u.id)
   UNION ALL
   SELECT 'review ' || r.id FROM reviews r
     LEFT JOIN ratings g ON g.user_id = r.user_id AND g.movie_id = r.movie_id

@@ -110,6 +110,30 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('users').addColumn('display_name', 'text').execute();
   await db.schema.alterTable('users').addColumn('bio', 'text').execute();
 
+  // Each member's number of diary entries, kept by triggers (as row_counts are, 0004): a diary's
+  // X-Total-Count is then one primary-key read, not a count of 10,000 entries on every page, and
+  // entries that go with their movie (ON DELETE CASCADE) are counted out too. One row per member:
+  // only that member's own writes touch it.
+  await db.schema.alterTable('users').addColumn('diary_count', 'integer', (c) => c.notNull().defaultTo(0).check(sql`diary_count >= 0`)).execute();
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    await sql`
+      create function diary_count_track() returns trigger language plpgsql as $$
+      begin
+        if tg_op = 'INSERT' then
+          update users set diary_count = diary_count + 1 where id = new.user_id;
+        else
+          update users set diary_count = diary_count - 1 where id = old.user_id;
+        end if;
+        return null;
+      end $$`.execute(db);
+    await sql`create trigger diary_entries_count after insert or delete on diary_entries for each row execute function diary_count_track()`.execute(db);
+  } else {
+    await sql`create trigger diary_entries_count_insert after insert on diary_entries
+      begin update users set diary_count = diary_count + 1 where id = new.user_id; end`.execute(db);
+    await sql`create trigger diary_entries_count_delete after delete on diary_entries
+      begin update users set diary_count = diary_count - 1 where id = old.user_id; end`.execute(db);
+  }
+
   // A member's avatar: like a movie's poster (media), one row pointing at its stored files.
   await db.schema
     .createTable('avatars')
@@ -128,6 +152,14 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('avatars').execute();
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    await sql`drop trigger diary_entries_count on diary_entries`.execute(db);
+    await sql`drop function diary_count_track()`.execute(db);
+  } else {
+    await sql`drop trigger diary_entries_count_insert`.execute(db);
+    await sql`drop trigger diary_entries_count_delete`.execute(db);
+  }
+  await db.schema.alterTable('users').dropColumn('diary_count').execute();
   await db.schema.alterTable('users').dropColumn('bio').execute();
   await db.schema.alterTable('users').dropColumn('display_name').execute();
   await db.schema.dropTable('watchlist').execute();

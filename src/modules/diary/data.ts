@@ -66,9 +66,8 @@ export async function findEntryOwner(db: Db, id: number): Promise<number | undef
   return (await db.selectFrom('diary_entries').select('user_id').where('id', '=', id).executeTakeFirst())?.user_id;
 }
 
-const diaryCount = prepared((db, _shape: 'count', v: { userId: number }) =>
-  db.selectFrom('diary_entries').select((eb) => eb.fn.countAll<number | string>().as('n')).where('user_id', '=', v.userId),
-);
+// The count the triggers keep on the member's row (migration 0007): one primary-key read, however long the diary.
+const diaryCount = prepared((db, _shape: 'count', v: { userId: number }) => db.selectFrom('users').select('diary_count').where('id', '=', v.userId));
 
 const diaryPage = prepared((db, shape: { order: 'asc' | 'desc' }, v: { userId: number; limit: number; offset: number }) =>
   selectEntries(db)
@@ -81,10 +80,13 @@ const diaryPage = prepared((db, shape: { order: 'asc' | 'desc' }, v: { userId: n
 
 /**
  * A page of a member's diary, latest viewing first (ties: the later logged first), read by walking
- * the (user_id, watched_on, id) index from whichever end is nearer (pagination.ts).
+ * the (user_id, watched_on, id) index from whichever end is nearer (pagination.ts); undefined when
+ * there is no such member.
  */
-export async function listDiary(db: Db, userId: number, page: Page): Promise<{ entries: Entry[]; total: number }> {
-  const total = Number((await diaryCount(db, 'count', { userId }))[0]!.n);
+export async function listDiary(db: Db, userId: number, page: Page): Promise<{ entries: Entry[]; total: number } | undefined> {
+  const [member] = await diaryCount(db, 'count', { userId });
+  if (!member) return undefined;
+  const total = member.diary_count;
   const plan = scanPlan(page, total);
   if (plan === undefined) return { entries: [], total };
   const rows = await diaryPage(db, { order: plan.reverse ? 'asc' : 'desc' }, { userId, limit: plan.limit, offset: plan.offset });

@@ -6,7 +6,6 @@ import { feature } from '../../http/feature.js';
 import { pageOf, setPageHeaders } from '../../http/pagination.js';
 import { principalOf } from '../../http/principal.js';
 import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
-import { userExists } from '../users/index.js';
 import { type EntryUpdate, createEntry, deleteEntry, findEntry, listDiary, movieStates, updateEntry } from './data.js';
 import { DiaryQuery, Entry, EntryCreate, EntryPatch, MovieState, MovieStatesQuery } from './schemas.js';
 import { authorizeEntry, halvesOrNull, normalTags } from './service.js';
@@ -23,9 +22,10 @@ const EntryPage = Type.Array(Entry, { description: 'A page of the diary, latest 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   async function diaryPage(request: FastifyRequest, reply: FastifyReply, userId: number, query: { page?: number; limit?: number }) {
     const page = pageOf(query);
-    const { entries, total } = await listDiary(app.db, userId, page);
-    setPageHeaders(request, reply, page, total);
-    return entries;
+    const diary = await listDiary(app.db, userId, page);
+    if (!diary) throw new DomainError('user_not_found');
+    setPageHeaders(request, reply, page, diary.total);
+    return diary.entries;
   }
 
   app.post(
@@ -120,10 +120,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: EntryPage, ...errors(404, 422) },
       },
     },
-    async (request, reply) => {
-      if (!(await userExists(app.db, request.params.id))) throw new DomainError('user_not_found');
-      return diaryPage(request, reply, request.params.id, request.query);
-    },
+    async (request, reply) => diaryPage(request, reply, request.params.id, request.query),
   );
 
   app.get(

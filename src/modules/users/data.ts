@@ -28,10 +28,10 @@ function selectUsers(db: Db) {
       'users.created_at',
       'users.display_name',
       'users.bio',
+      'users.diary_count',
       'avatars.version as avatar_version',
       eb.selectFrom('reviews').select(eb.fn.countAll<number | string>().as('n')).whereRef('reviews.user_id', '=', 'users.id').as('review_count'),
       eb.selectFrom('ratings').select(eb.fn.countAll<number | string>().as('n')).whereRef('ratings.user_id', '=', 'users.id').as('rating_count'),
-      eb.selectFrom('diary_entries').select(eb.fn.countAll<number | string>().as('n')).whereRef('diary_entries.user_id', '=', 'users.id').as('diary_count'),
     ]);
 }
 
@@ -50,7 +50,7 @@ function toUser(row: UserRow): User {
     // PostgreSQL's count is a bigint, which pg returns as a string.
     review_count: Number(row.review_count),
     rating_count: Number(row.rating_count),
-    diary_count: Number(row.diary_count),
+    diary_count: row.diary_count,
   };
 }
 
