@@ -146,7 +146,7 @@ e2eSuite('e2e: a person’s journey', { seed: true }, (h) => {
         await page.getByLabel('Review', { exact: true }).fill(text);
         await page.getByRole('button', { name: 'Publish review', exact: true }).click();
         await visible(page.getByText('Choose a rating: click or tap the stars, or use the arrow keys.', { exact: true }));
-        assert.equal(await stars.evaluate('(el) => el === document.activeElement'), true, 'the stars have the focus');
+        assert.equal(await stars.evaluate((el: { ownerDocument: { activeElement: unknown } }) => el === el.ownerDocument.activeElement), true, 'the stars have the focus');
         // Home is half a star, the arrow adds another: one star.
         await stars.press('Home');
         await stars.press('ArrowRight');
