@@ -10,7 +10,7 @@ import { it } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { CLIENT_ROUTES } from '../../web/src/routes.js';
-import { ADMIN, TEST_TIMEOUT_MS, e2eSuite, fixture, uniqueName, visible, waitUntil, withPage } from '../support/browser.js';
+import { ADMIN, TEST_TIMEOUT_MS, e2eSuite, fetchJson, fixture, uniqueName, visible, waitUntil, withPage } from '../support/browser.js';
 
 const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const PASSWORD = 'a11y-password-1';
@@ -38,11 +38,7 @@ async function signIn(page: Page, username: string, password: string): Promise<v
   await visible(page.locator('.user-chip'));
 }
 
-async function api<T>(url: string, init: RequestInit = {}): Promise<T> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
-  assert.ok(res.ok, `${init.method ?? 'GET'} ${url}: ${res.status}`);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
+const api = fetchJson;
 
 e2eSuite('e2e: every page passes axe', { seed: true }, (h) => {
   it('in English at 1280 px and in Spanish at 320 px, signed in, with a diary, a watchlist and an avatar', { timeout: TEST_TIMEOUT_MS * 4 }, async () => {

@@ -16,6 +16,7 @@ import {
   atPath,
   copyScreenshot,
   e2eSuite,
+  fetchJson,
   hasAttribute,
   hasText,
   logIn,
@@ -31,11 +32,7 @@ interface ApiMovie {
   title: string;
 }
 
-async function api<T>(url: string): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  assert.equal(res.status, 200, url);
-  return (await res.json()) as T;
-}
+const api = <T>(url: string): Promise<T> => fetchJson<T>(url);
 
 /** The titles of the grid's cards, in order. */
 async function gridTitles(page: Page): Promise<string[]> {

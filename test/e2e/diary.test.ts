@@ -16,6 +16,7 @@ import {
   atPath,
   copyScreenshot,
   e2eSuite,
+  fetchJson,
   fixture,
   hasAttribute,
   hasText,
@@ -34,11 +35,7 @@ interface ApiMovie {
 
 const PASSWORD = 'diary-password-1';
 
-async function json<T>(url: string, init: RequestInit = {}): Promise<T> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
-  assert.ok(res.ok, `${init.method ?? 'GET'} ${url}: ${res.status}`);
-  return (await res.json()) as T;
-}
+const json = fetchJson;
 
 /** A member made through the API, with a bearer token for checking what the page did. */
 async function member(base: (p: string) => string, prefix: string): Promise<{ username: string; password: string; token: string; id: number }> {

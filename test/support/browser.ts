@@ -473,6 +473,13 @@ export async function logOut(page: Page): Promise<void> {
   await visible(page.getByRole('link', { name: 'Log in', exact: true }));
 }
 
+/** A request to the test server's API that must succeed (2xx): its JSON answer (undefined for 204). */
+export async function fetchJson<T>(url: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
+  assert.ok(res.ok, `${init.method ?? 'GET'} ${url}: ${res.status} ${res.ok ? '' : await res.text()}`);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
 /** A username no other test (or run) uses: 3–50 letters, digits, _ . - */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;

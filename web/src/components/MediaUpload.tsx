@@ -1,13 +1,14 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { type Movie, api, call } from '../api/client';
-import { isAbort } from '../api/errors';
 import { type MediaKind, uploadMedia } from '../api/upload';
 import { useAction } from '../hooks/action';
+import { useUpload } from '../hooks/upload';
 import { useI18n } from '../i18n';
 import { Status } from './Alert';
 import { Field } from './Field';
 import { Form } from './Form';
 import { Poster } from './Poster';
+import { UploadProgress } from './UploadProgress';
 
 const FIELDS = ['file'] as const;
 const ACCEPT: Record<MediaKind, string> = { poster: 'image/jpeg,image/png,image/webp', trailer: 'video/mp4,video/webm' };
@@ -23,15 +24,11 @@ export function MediaUpload({ movie, kind, onChanged }: MediaUploadProps) {
   const { t } = useI18n();
   const action = useAction(FIELDS);
   const input = useRef<HTMLInputElement>(null);
-  const [progress, setProgress] = useState<number | null>(null);
   const [missingFile, setMissingFile] = useState(false);
   const [status, setStatus] = useState<string | null>(null);
-  const upload = useRef<AbortController | null>(null);
+  const upload = useUpload();
   const poster = kind === 'poster';
   const url = poster ? movie.poster_url : movie.trailer_url;
-
-  // Leaving the page cancels an upload still running.
-  useEffect(() => () => upload.current?.abort(), []);
 
   const send = () => {
     const file = input.current?.files?.[0];
@@ -42,21 +39,13 @@ export function MediaUpload({ movie, kind, onChanged }: MediaUploadProps) {
       return;
     }
     void action.run(async () => {
-      const controller = new AbortController();
-      upload.current = controller;
-      setProgress(0);
-      try {
-        await uploadMedia(movie.id, kind, file, setProgress, controller.signal);
-        if (input.current) input.current.value = '';
-        setStatus(poster ? t.posterUploaded : t.trailerUploaded);
-        await onChanged();
-      } catch (err) {
-        if (!isAbort(err)) throw err;
+      if ((await upload.start((onProgress, signal) => uploadMedia(movie.id, kind, file, onProgress, signal))) === 'cancelled') {
         setStatus(t.uploadCancelled);
-      } finally {
-        upload.current = null;
-        setProgress(null);
+        return;
       }
+      if (input.current) input.current.value = '';
+      setStatus(poster ? t.posterUploaded : t.trailerUploaded);
+      await onChanged();
     });
   };
 
@@ -71,7 +60,6 @@ export function MediaUpload({ movie, kind, onChanged }: MediaUploadProps) {
     });
 
   const fileError = missingFile ? t.chooseFile : action.problem.fields.file;
-  const percent = progress === null ? 0 : Math.round(progress * 100);
 
   return (
     <section class="panel media" aria-labelledby={`${kind}-title`}>
@@ -85,23 +73,18 @@ export function MediaUpload({ movie, kind, onChanged }: MediaUploadProps) {
         <Field label={poster ? t.posterFile : t.trailerFile} hint={poster ? t.posterHint : t.trailerHint} error={fileError}>
           {(control) => <input {...control} ref={input} type="file" accept={ACCEPT[kind]} onChange={() => setMissingFile(false)} />}
         </Field>
-        {progress !== null && (
-          <div class="progress">
-            <progress max={100} value={percent} aria-label={t.uploadProgress} />
-            <span aria-hidden="true">{t.uploading(percent)}</span>
-          </div>
-        )}
+        {upload.progress !== null && <UploadProgress percent={upload.percent} />}
         <div class="form__actions">
-          {progress === null ? (
+          {upload.progress === null ? (
             <button type="submit" class="button">
               {poster ? t.uploadPoster : t.uploadTrailer}
             </button>
           ) : (
-            <button type="button" class="button button--secondary" onClick={() => upload.current?.abort()}>
+            <button type="button" class="button button--secondary" onClick={upload.cancel}>
               {t.cancelUpload}
             </button>
           )}
-          {url && progress === null && (
+          {url && upload.progress === null && (
             <button type="button" class="button button--danger" onClick={remove}>
               {poster ? t.deletePoster : t.deleteTrailer}
             </button>

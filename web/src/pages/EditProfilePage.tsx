@@ -1,14 +1,15 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type User, api, call } from '../api/client';
-import { isAbort } from '../api/errors';
 import { uploadAvatar } from '../api/upload';
 import { Status } from '../components/Alert';
 import { Avatar } from '../components/Avatar';
 import { Field } from '../components/Field';
 import { Form } from '../components/Form';
 import { RequireUser } from '../components/RequireUser';
+import { UploadProgress } from '../components/UploadProgress';
 import { profilePath } from '../components/ReviewList';
 import { useAction } from '../hooks/action';
+import { useUpload } from '../hooks/upload';
 import { forget } from '../hooks/resource';
 import { useTitle } from '../hooks/title';
 import { useI18n } from '../i18n';
@@ -77,11 +78,8 @@ function AvatarForm({ user }: { user: User }) {
   const input = useRef<HTMLInputElement>(null);
   const [preview, setPreview] = useState<string | null>(null);
   const [fileError, setFileError] = useState<string | null>(null);
-  const [progress, setProgress] = useState<number | null>(null);
   const [status, setStatus] = useState<string | null>(null);
-  const upload = useRef<AbortController | null>(null);
-
-  useEffect(() => () => upload.current?.abort(), []);
+  const upload = useUpload();
   useEffect(() => () => void (preview && URL.revokeObjectURL(preview)), [preview]);
 
   const picked = () => {
@@ -104,22 +102,14 @@ function AvatarForm({ user }: { user: User }) {
       return;
     }
     void action.run(async () => {
-      const controller = new AbortController();
-      upload.current = controller;
-      setProgress(0);
-      try {
-        await uploadAvatar(file, setProgress, controller.signal);
-        if (input.current) input.current.value = '';
-        setPreview(null);
-        setStatus(t.avatarUploaded);
-        await refreshed(setUser);
-      } catch (err) {
-        if (!isAbort(err)) throw err;
+      if ((await upload.start((onProgress, signal) => uploadAvatar(file, onProgress, signal))) === 'cancelled') {
         setStatus(t.uploadCancelled);
-      } finally {
-        upload.current = null;
-        setProgress(null);
+        return;
       }
+      if (input.current) input.current.value = '';
+      setPreview(null);
+      setStatus(t.avatarUploaded);
+      await refreshed(setUser);
     });
   };
 
@@ -131,7 +121,6 @@ function AvatarForm({ user }: { user: User }) {
       await refreshed(setUser);
     });
 
-  const percent = progress === null ? 0 : Math.round(progress * 100);
   return (
     <section class="panel" aria-labelledby="avatar-title">
       <h2 id="avatar-title">{t.avatarTitle}</h2>
@@ -151,23 +140,18 @@ function AvatarForm({ user }: { user: User }) {
         <Field label={t.avatarFile} hint={t.avatarHint} error={fileError ?? action.problem.fields.file}>
           {(control) => <input {...control} ref={input} type="file" accept="image/jpeg,image/png,image/webp" onChange={picked} />}
         </Field>
-        {progress !== null && (
-          <div class="progress">
-            <progress max={100} value={percent} aria-label={t.uploadProgress} />
-            <span aria-hidden="true">{t.uploading(percent)}</span>
-          </div>
-        )}
+        {upload.progress !== null && <UploadProgress percent={upload.percent} />}
         <div class="form__actions">
-          {progress === null ? (
+          {upload.progress === null ? (
             <button type="submit" class="button">
               {t.uploadAvatar}
             </button>
           ) : (
-            <button type="button" class="button button--secondary" onClick={() => upload.current?.abort()}>
+            <button type="button" class="button button--secondary" onClick={upload.cancel}>
               {t.cancelUpload}
             </button>
           )}
-          {user.avatar_url && progress === null && (
+          {user.avatar_url && upload.progress === null && (
             <button type="button" class="button button--danger" onClick={remove}>
               {t.removeAvatar}
             </button>
