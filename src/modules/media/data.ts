@@ -22,20 +22,22 @@ export interface Media {
   updatedAt: string;
 }
 
-function fromRow(row: MediaTable): Media {
+/** What a poster's, trailer's or avatar's row says of its stored files, as the services name it (but the size in pixels). */
+function storedFiles(row: Omit<MediaTable, 'movie_id' | 'kind' | 'width' | 'height'>) {
   return {
-    movieId: row.movie_id,
-    kind: row.kind,
     keyPrefix: row.key_prefix,
     version: row.version,
     sha256: row.sha256,
     contentType: row.content_type,
+    // PostgreSQL's bigint comes back as a string.
     size: Number(row.size),
-    width: row.width,
-    height: row.height,
     variants: JSON.parse(row.variants) as Record<string, Variant>,
     updatedAt: row.updated_at,
   };
+}
+
+function fromRow(row: MediaTable): Media {
+  return { movieId: row.movie_id, kind: row.kind, width: row.width, height: row.height, ...storedFiles(row) };
 }
 
 function toRow(media: Media): MediaTable {
@@ -146,18 +148,7 @@ const avatarOf = prepared((db, _shape: 'by user', v: { userId: number }) => db.s
 export async function findAvatar(db: Db, userId: number): Promise<Avatar | undefined> {
   const [row] = await avatarOf(db, 'by user', { userId });
   if (!row) return undefined;
-  return {
-    userId: row.user_id,
-    keyPrefix: row.key_prefix,
-    version: row.version,
-    sha256: row.sha256,
-    contentType: row.content_type,
-    size: Number(row.size),
-    width: row.width,
-    height: row.height,
-    variants: JSON.parse(row.variants) as Record<string, Variant>,
-    updatedAt: row.updated_at,
-  };
+  return { userId: row.user_id, width: row.width, height: row.height, ...storedFiles(row) };
 }
 
 /**
