@@ -59,6 +59,7 @@ export interface TlsServerOptions {
     honorCipherOrder: true;
     secureOptions: number;
     settings: { maxConcurrentStreams: number };
+    requireHostHeader: false;
   };
 }
 
@@ -78,6 +79,10 @@ export function tlsServerOptions(material: TlsMaterial): TlsServerOptions {
       secureOptions: cryptoConstants.SSL_OP_PRIORITIZE_CHACHA,
       // Fastify hands these options to http2.createSecureServer() as they are.
       settings: { maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS },
+      // Since Node 24 the HTTP/1.1 fallback refuses a request without Host itself, with an empty
+      // 400; the request-head plugin answers it as every other error instead ({"detail"}, the
+      // request id, the security headers), as Fastify's own HTTP server leaves it to do.
+      requireHostHeader: false,
     },
   };
 }

@@ -135,6 +135,15 @@ e2eSuite('e2e: the film diary', { seed: true }, (h) => {
       await page.getByRole('button', { name: 'Remove rating', exact: true }).click();
       await visible(page.getByRole('status').filter({ hasText: 'Your rating is removed.' }));
       await hasAttribute(mine, 'aria-valuetext', 'Not rated');
+      // A rating chosen just before leaving the page is sent, not lost with the page.
+      await mine.press('End');
+      await page.getByRole('link', { name: 'Butaca', exact: true }).click();
+      await atPath(page, '/');
+      await waitUntil('the API to hold 5 after leaving the page', async () => {
+        const res = await fetch(h().url(`/api/v1/movies/${movie.id}/rating`), { headers: { authorization: `Bearer ${who.token}` } });
+        const body = res.ok ? ((await res.json()) as { rating: number }).rating : null;
+        return { ok: body === 5, seen: body };
+      });
     });
   });
 

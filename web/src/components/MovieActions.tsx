@@ -21,9 +21,20 @@ export function MovieActions({ movieId, title, state, onChanged }: { movieId: nu
   const [rating, setRating] = useState<number | null>(state.rating);
   const [status, setStatus] = useState<string | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  // The rating chosen but not sent yet: leaving the page sends it rather than losing it.
+  const unsent = useRef<number | null>(null);
   const labelId = useId();
   useEffect(() => setRating(state.rating), [state.rating]);
-  useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+      if (unsent.current === null) return;
+      void api.PUT('/api/v1/movies/{id}/rating', { params: { path: { id: movieId } }, body: { rating: unsent.current } });
+      forget(`movie:${movieId}`);
+      forget('states:');
+    },
+    [movieId],
+  );
 
   const changed = async () => {
     forget(`movie:${movieId}`);
@@ -35,7 +46,10 @@ export function MovieActions({ movieId, title, state, onChanged }: { movieId: nu
     setRating(value);
     setStatus(null);
     if (timer.current) clearTimeout(timer.current);
+    unsent.current = value;
     timer.current = setTimeout(() => {
+      timer.current = null;
+      unsent.current = null;
       void action.run(async () => {
         await call(api.PUT('/api/v1/movies/{id}/rating', { params: { path: { id: movieId } }, body: { rating: value } }));
         setStatus(t.ratingSaved);
