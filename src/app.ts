@@ -11,7 +11,12 @@ import { problem } from './http/problems.js';
 import { lazySerializers } from './http/serializer.js';
 import { validatorCompiler } from './http/validator.js';
 import { authPlugin, authRoutes } from './modules/auth/index.js';
+import { commentRoutes } from './modules/comments/index.js';
 import { diaryRoutes } from './modules/diary/index.js';
+import { feedRoutes } from './modules/feed/index.js';
+import { followRoutes } from './modules/follows/index.js';
+import { likeRoutes } from './modules/likes/index.js';
+import { listRoutes } from './modules/lists/index.js';
 import { mediaSweep } from './modules/media/index.js';
 import { movieRoutes } from './modules/movies/index.js';
 import { reviewRoutes } from './modules/reviews/index.js';
@@ -168,6 +173,11 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(reviewRoutes);
   await app.register(watchlistRoutes);
   await app.register(diaryRoutes);
+  await app.register(likeRoutes);
+  await app.register(commentRoutes);
+  await app.register(followRoutes);
+  await app.register(listRoutes);
+  await app.register(feedRoutes);
   await app.register(mediaSweep);
   await app.register(webClient);
 

@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004_row_counts.js';
 import * as m0005 from './migrations/0005_movies_year_desc.js';
 import * as m0006 from './migrations/0006_review_sorts.js';
 import * as m0007 from './migrations/0007_film_diary.js';
+import * as m0008 from './migrations/0008_community.js';
 
 // Listed here rather than read from a folder, so the same list works from sources and from dist/.
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005_movies_year_desc': m0005,
   '0006_review_sorts': m0006,
   '0007_film_diary': m0007,
+  '0008_community': m0008,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

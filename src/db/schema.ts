@@ -1,4 +1,4 @@
-import type { MediaKind, Role } from '../domain/enums.js';
+import type { ActivityType, MediaKind, Role } from '../domain/enums.js';
 import type { Generated } from 'kysely';
 
 /** Row shapes as stored. Timestamps are ISO 8601 UTC strings on every dialect, so they sort as text. */
@@ -12,6 +12,9 @@ export interface UsersTable {
   bio: string | null;
   /** The member's diary entries, kept by triggers (migration 0007). */
   diary_count: Generated<number>;
+  /** Members following this one, and members this one follows, kept by triggers (migration 0008). */
+  follower_count: Generated<number>;
+  following_count: Generated<number>;
 }
 
 export interface SessionsTable {
@@ -63,6 +66,11 @@ export interface ReviewsTable {
   score: number;
   /** The author's rating of the movie, in half stars (the same as their ratings row). */
   halves: number;
+  /** 0 or 1: the text gives the film away, and the web client hides it until asked. */
+  spoiler: Generated<number>;
+  /** Kept by triggers on review_likes and comments (migration 0008). */
+  like_count: Generated<number>;
+  comment_count: Generated<number>;
   created_at: string;
   updated_at: string;
 }
@@ -142,6 +150,74 @@ export interface RowCountsTable {
   n: number;
 }
 
+export interface ReviewLikesTable {
+  id: Generated<number>;
+  user_id: number;
+  review_id: number;
+  created_at: string;
+}
+
+export interface CommentsTable {
+  id: Generated<number>;
+  review_id: number;
+  user_id: number;
+  text: string;
+  created_at: string;
+}
+
+export interface FollowsTable {
+  id: Generated<number>;
+  follower_id: number;
+  followed_id: number;
+  created_at: string;
+}
+
+export interface ListsTable {
+  id: Generated<number>;
+  user_id: number;
+  title: string;
+  description: string | null;
+  /** 0 or 1. */
+  ranked: number;
+  /** 0 or 1. */
+  public: number;
+  /** Kept by triggers on list_items (migration 0008). */
+  item_count: Generated<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A movie on a list. Its position is its rank by (sort_key, movie_id), counted as it is read. */
+export interface ListItemsTable {
+  list_id: number;
+  movie_id: number;
+  sort_key: number | string | bigint;
+  note: string | null;
+  added_at: string;
+}
+
+/** One thing a member did, pointing at it (one of the *_id columns, by type). */
+export interface ActivitiesTable {
+  id: Generated<number>;
+  user_id: number;
+  type: ActivityType;
+  created_at: string;
+  movie_id: number | null;
+  review_id: number | null;
+  diary_id: number | null;
+  watchlist_id: number | null;
+  list_id: number | null;
+  follow_id: number | null;
+  followed_id: number | null;
+}
+
+/** An activity in a member's feed: copied to each follower when it happens (fan-out on write). */
+export interface FeedItemsTable {
+  member_id: number;
+  activity_id: number;
+  actor_id: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -152,5 +228,12 @@ export interface Database {
   diary_entries: DiaryEntriesTable;
   watchlist: WatchlistTable;
   avatars: AvatarsTable;
+  review_likes: ReviewLikesTable;
+  comments: CommentsTable;
+  follows: FollowsTable;
+  lists: ListsTable;
+  list_items: ListItemsTable;
+  activities: ActivitiesTable;
+  feed_items: FeedItemsTable;
   row_counts: RowCountsTable;
 }

@@ -9,3 +9,7 @@ export type Role = (typeof ROLES)[number];
 /** What a movie may have one of each of. */
 export const MEDIA_KINDS = ['poster', 'trailer'] as const;
 export type MediaKind = (typeof MEDIA_KINDS)[number];
+
+/** What a member's activity in their followers' feeds can be (community.md, Follows and the feed). */
+export const ACTIVITY_TYPES = ['review', 'diary', 'watchlist', 'list', 'follow'] as const;
+export type ActivityType = (typeof ACTIVITY_TYPES)[number];

@@ -102,6 +102,13 @@ export const ERRORS = define({
   // Profiles
   avatar_not_found: fixed('not_found', 'Avatar not found'),
 
+  // Comments, lists
+  comment_not_found: fixed('not_found', 'Comment not found'),
+  not_comment_deleter: fixed('forbidden', 'Only the comment’s author, the review’s author or an administrator may delete this comment'),
+  list_not_found: fixed('not_found', 'List not found'),
+  not_list_owner: fixed('forbidden', 'Only its owner may change this list'),
+  not_list_owner_or_admin: fixed('forbidden', 'Only its owner or an administrator may delete this list'),
+
   // Media
   poster_not_found: fixed('not_found', 'Poster not found'),
   trailer_not_found: fixed('not_found', 'Trailer not found'),

@@ -39,6 +39,11 @@ export const ISSUES = {
   // A review sent with both: score must be the rating rounded half up.
   rating_score_mismatch: issue((c) => `Rating ${String(c.rating)} and score ${String(c.score)} disagree: score is the rating rounded half up (${String(c.expected_score)})`),
   too_few_fields: issue(() => 'At least one field is required'),
+  // Follows and lists: limits past schema validation.
+  follow_self: issue(() => 'You cannot follow yourself'),
+  too_many_lists: issue((c) => `You already have ${String(c.max)} lists, the most a member may have`),
+  list_full: issue((c) => `The list already has ${String(c.max)} movies, the most a list may hold`),
+  cursor_invalid: issue(() => 'Not a cursor this API gave: follow the Link header of the previous page'),
   string_unicode: issue(() => 'String should not contain U+0000 (NUL) or an unpaired UTF-16 surrogate'),
   value_error: issue(() => 'Invalid value'),
   // Uploads: what the bytes turned out to be.

@@ -18,8 +18,11 @@ export interface Principal {
   via: 'bearer' | 'cookie';
 }
 
-/** Who may call a route: any signed-in user, or an administrator. */
-export type AuthLevel = 'user' | 'admin';
+/**
+ * Who may call a route: any signed-in user, or an administrator; or `optional`, anyone, with the
+ * caller known when they send a valid session (what shows a private list to its owner alone).
+ */
+export type AuthLevel = 'user' | 'admin' | 'optional';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -35,6 +38,9 @@ declare module 'fastify' {
 
 /** Methods whose cookie-authenticated requests are refused cross-site (the docs declare that 403 from here too). */
 export const UNSAFE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The caller of a route with `auth: 'optional'`, when signed in. */
+export const callerOf = (request: FastifyRequest): Principal | undefined => request.principal ?? undefined;
 
 /** The caller of a route declared with `config.auth`; the auth hook guarantees it is set. */
 export function principalOf(request: FastifyRequest): Principal {

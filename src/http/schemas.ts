@@ -34,6 +34,13 @@ export const IdParams = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: 2147483647, description: 'A positive integer id' }),
 });
 
+/** `?ids=1,2,3`: up to 100 ids of `what`, comma-separated (one request for a page of cards). */
+export const IdsQuery = (what: string) =>
+  Type.Object({ ids: Type.String({ pattern: '^[1-9][0-9]{0,9}(,[1-9][0-9]{0,9}){0,99}$', description: `Up to 100 ${what} ids, comma-separated` }) });
+
+/** The ids of a validated IdsQuery. */
+export const idsOf = (query: { ids: string }): number[] => [...new Set(query.ids.split(',').map(Number))];
+
 /** A nullable value, as one JSON Schema `type` list: Ajv then reports one clean error per field. */
 export function Nullable<T extends TSchema>(schema: T) {
   const s = schema as unknown as { type: string };

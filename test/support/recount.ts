@@ -7,7 +7,7 @@ const buckets = Array.from({ length: 10 }, (_, i) => `OR m.hist_${i + 1} <> (SEL
 /**
  * What differs from a recount, on either database, one row per thing (`what`): each movie's
  * review_count, rating_count, rating_sum, histogram and weighted average against its reviews and
- * ratings; each member's diary count against their entries; each review against its author's rating (same half stars, score rounded half up). The
+ * ratings; each member's diary, follower and following counts; each review's likes and comments; each list's items; each review against its author's rating (same half stars, score rounded half up). The
  * service keeps all of them in the transaction of each write, so after any sequence of writes,
  * concurrent or not, this finds nothing.
  */
@@ -22,6 +22,15 @@ export const DRIFT_SQL = `
   UNION ALL
   SELECT 'user ' || u.id FROM users u
    WHERE u.diary_count <> (SELECT COUNT(*) FROM diary_entries d WHERE d.user_id = u.id)
+     OR u.follower_count <> (SELECT COUNT(*) FROM follows f WHERE f.followed_id = u.id)
+     OR u.following_count <> (SELECT COUNT(*) FROM follows f WHERE f.follower_id = u.id)
+  UNION ALL
+  SELECT 'review counts ' || r.id FROM reviews r
+   WHERE r.like_count <> (SELECT COUNT(*) FROM review_likes l WHERE l.review_id = r.id)
+     OR r.comment_count <> (SELECT COUNT(*) FROM comments c WHERE c.review_id = r.id)
+  UNION ALL
+  SELECT 'list ' || l.id FROM lists l
+   WHERE l.item_count <> (SELECT COUNT(*) FROM list_items i WHERE i.list_id = l.id)
   UNION ALL
   SELECT 'review ' || r.id FROM reviews r
     LEFT JOIN ratings g ON g.user_id = r.user_id AND g.movie_id = r.movie_id

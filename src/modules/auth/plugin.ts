@@ -65,7 +65,8 @@ export default fp(
     app.addHook('onRoute', (route) => {
       const level = route.config?.auth;
       if (!level || !route.schema) return;
-      route.schema.security = [{ OAuth2PasswordBearer: [] }, { sessionCookie: [] }];
+      // Optional: `{}` is OpenAPI's "or nothing at all".
+      route.schema.security = [{ OAuth2PasswordBearer: [] }, { sessionCookie: [] }, ...(level === 'optional' ? [{}] : [])];
       route.schema.response = { ...errors(...(level === 'admin' ? [401, 403] : [401])), ...(route.schema.response as object) };
     });
 
@@ -78,8 +79,16 @@ export default fp(
       const token = bearerToken(request);
       // Under HTTPS only the __Host- cookie counts: a plain one could have been planted by a subdomain.
       const secret = token ?? request.cookies[sessionCookieName(request)];
+      if (level === 'optional') {
+        // The answer depends on who asks: no shared cache may hand one caller's to another.
+        reply.header('vary', 'Authorization, Cookie');
+        if (secret === undefined) return;
+      }
       if (secret === undefined) throw new DomainError('not_authenticated');
       const session = looksLikeSecret(secret) ? await findSession(app.db, secret, policy) : undefined;
+      // A stale cookie on a page anyone may see leaves the visitor anonymous; a bad bearer token
+      // is an error the client should hear about.
+      if (!session && level === 'optional' && token === undefined) return;
       if (!session) throw new DomainError(token !== undefined ? 'invalid_token' : 'invalid_session');
       const via = token !== undefined ? 'bearer' : 'cookie';
       if (via === 'cookie' && UNSAFE_METHODS.has(request.method) && isCrossSite(request)) throw new DomainError('cross_site');

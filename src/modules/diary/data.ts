@@ -5,6 +5,7 @@ import { inTransaction } from '../../db/transaction.js';
 import { nowIso } from '../../db/time.js';
 import { DomainError } from '../../domain/errors.js';
 import { type Page, scanPlan } from '../../http/pagination.js';
+import { recordActivity } from '../activity/index.js';
 import { movieExists } from '../movies/index.js';
 import { foreignKeyError, lockRating, writeRating } from '../reviews/index.js';
 import { removeFromWatchlist, watchlisted } from '../watchlist/index.js';
@@ -62,6 +63,17 @@ export async function findEntry(db: Db, id: number): Promise<Entry | undefined> 
   return row && toEntry(row);
 }
 
+/** These entries, in the order of `ids` (those that no longer exist left out). */
+export async function findEntriesByIds(db: Db, ids: number[]): Promise<Entry[]> {
+  if (ids.length === 0) return [];
+  const rows = await selectEntries(db).where('diary_entries.id', 'in', [...new Set(ids)]).execute();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => {
+    const row = byId.get(id);
+    return row ? [toEntry(row)] : [];
+  });
+}
+
 export async function findEntryOwner(db: Db, id: number): Promise<number | undefined> {
   return (await db.selectFrom('diary_entries').select('user_id').where('id', '=', id).executeTakeFirst())?.user_id;
 }
@@ -113,8 +125,8 @@ async function ratingFollowsEntry(trx: Db, entryId: number, userId: number, movi
 }
 
 /**
- * Logs a viewing, in one transaction: the entry, the movie off the member's watchlist, and the
- * entry's rating as the member's rating when it is their latest rated viewing (locks in the order
+ * Logs a viewing, in one transaction: the entry, the movie off the member's watchlist, the
+ * activity their followers see, and the entry's rating as the member's rating when it is their latest rated viewing (locks in the order
  * of the reviews module: the rating row first).
  */
 export async function createEntry(db: Db, userId: number, fields: EntryFields): Promise<Entry> {
@@ -141,6 +153,7 @@ export async function createEntry(db: Db, userId: number, fields: EntryFields): 
         .executeTakeFirstOrThrow();
       await removeFromWatchlist(trx, userId, movieId);
       if (halves !== null) await ratingFollowsEntry(trx, row.id, userId, movieId, halves);
+      await recordActivity(trx, { type: 'diary', userId, movieId, diaryId: row.id });
       return (await findEntry(trx, row.id))!;
     });
   } catch (err) {

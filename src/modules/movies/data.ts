@@ -130,6 +130,12 @@ export async function findMovie(db: Db, id: number): Promise<MovieRow | undefine
 
 const movieIdById = prepared((db, _shape: 'by id', v: { id: number }) => db.selectFrom('movies').select('id').where('id', '=', v.id));
 
+/** These movies' rows (those that no longer exist left out). */
+export async function findMovieRows(db: Db, ids: number[]): Promise<MovieRow[]> {
+  if (ids.length === 0) return [];
+  return selectMovies(db).where('movies.id', 'in', [...new Set(ids)]).execute();
+}
+
 export async function movieExists(db: Db, id: number): Promise<boolean> {
   return (await movieIdById(db, 'by id', { id })).length > 0;
 }

@@ -5,5 +5,5 @@
  */
 export { default as movieRoutes } from './routes.js';
 export { type MovieRow, type RatingChange, adjustRatings, adjustReviewCount, insertMovie, movieExists, selectMovies } from './data.js';
-export { toMovie } from './service.js';
+export { findMoviesByIds, toMovie } from './service.js';
 export { Movie } from './schemas.js';

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/connect.js';
 import type { MediaStore } from '../../storage/store.js';
 import { type WarnLog, mediaPrefixesOfMovie, mediaUrl, removeFiles } from '../media/index.js';
-import { type MovieRow, deleteMovieRow } from './data.js';
+import { type MovieRow, deleteMovieRow, findMovieRows } from './data.js';
 import type { Movie } from './schemas.js';
 
 /**
@@ -33,4 +33,9 @@ export function toMovie(row: MovieRow): Movie {
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
+}
+
+/** These movies as objects, by id (those that no longer exist left out). */
+export async function findMoviesByIds(db: Db, ids: number[]): Promise<Map<number, Movie>> {
+  return new Map((await findMovieRows(db, ids)).map((r) => [r.id, toMovie(r)]));
 }

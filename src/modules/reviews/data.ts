@@ -10,6 +10,7 @@ import { scoreOfHalves } from '../../domain/ratings.js';
 import { adjustReviewCount, movieExists } from '../movies/index.js';
 import { eraseRating, foreignKeyError, lockRating, writeRating } from './ratings.js';
 import { inTransaction } from '../../db/transaction.js';
+import { recordActivity } from '../activity/index.js';
 import type { Review, ReviewSort } from './schemas.js';
 
 function joined(db: Db) {
@@ -26,6 +27,9 @@ function joined(db: Db) {
       'reviews.review',
       'reviews.score',
       'reviews.halves',
+      'reviews.spoiler',
+      'reviews.like_count',
+      'reviews.comment_count',
       'reviews.created_at',
       'reviews.updated_at',
     ]);
@@ -43,6 +47,9 @@ function toReview(row: JoinedRow): Review {
     review: row.review,
     score: row.score,
     rating: row.halves / 2,
+    spoiler: row.spoiler === 1,
+    like_count: row.like_count,
+    comment_count: row.comment_count,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -55,8 +62,8 @@ export interface ReviewFilter extends Page {
   order: 'asc' | 'desc';
 }
 
-/** The column of each sort; every one has an index ending in id (migrations 0001, 0004, 0006, 0007). */
-const SORT_COLUMN = { id: 'reviews.id', created: 'reviews.created_at', rating: 'reviews.halves' } as const satisfies Record<ReviewSort, string>;
+/** The column of each sort; every one has an index ending in id (migrations 0001, 0004, 0006, 0007, 0008). */
+const SORT_COLUMN = { id: 'reviews.id', created: 'reviews.created_at', rating: 'reviews.halves', likes: 'reviews.like_count' } as const satisfies Record<ReviewSort, string>;
 
 const movieReviewCount = prepared((db, _shape: 'by movie', v: { movieId: number }) =>
   db.selectFrom('movies').select('review_count').where('id', '=', v.movieId),
@@ -117,33 +124,45 @@ export async function findReview(db: Db, id: number): Promise<Review | undefined
   return row && toReview(row);
 }
 
+/** These reviews, in the order of `ids` (those that no longer exist left out). */
+export async function findReviewsByIds(db: Db, ids: number[]): Promise<Review[]> {
+  if (ids.length === 0) return [];
+  const rows = await joined(db).where('reviews.id', 'in', [...new Set(ids)]).execute();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => {
+    const row = byId.get(id);
+    return row ? [toReview(row)] : [];
+  });
+}
+
 const reviewOwner = prepared((db, _shape: 'by id', v: { id: number }) => db.selectFrom('reviews').select('user_id').where('id', '=', v.id));
 
 export async function findReviewOwner(db: Db, id: number): Promise<number | undefined> {
   return (await reviewOwner(db, 'by id', { id }))[0]?.user_id;
 }
 
-const reviewInsert = prepared((db, _shape: 'insert', v: { userId: number; movieId: number; review: string; halves: number; score: number; now: string }) =>
+const reviewInsert = prepared((db, _shape: 'insert', v: { userId: number; movieId: number; review: string; halves: number; score: number; spoiler: number; now: string }) =>
   db
     .insertInto('reviews')
-    .values({ user_id: v.userId, movie_id: v.movieId, review: v.review, score: v.score, halves: v.halves, created_at: v.now, updated_at: v.now })
+    .values({ user_id: v.userId, movie_id: v.movieId, review: v.review, score: v.score, halves: v.halves, spoiler: v.spoiler, created_at: v.now, updated_at: v.now })
     .returning('id'),
 );
 
 /**
- * Writes the review, its author's rating of the movie and the movie's aggregates in one
- * transaction. The unique (user_id, movie_id) constraint, not a pre-check, decides between two
+ * Writes the review, its author's rating of the movie, the movie's aggregates and the activity
+ * the author's followers see in one transaction. The unique (user_id, movie_id) constraint, not a pre-check, decides between two
  * concurrent attempts.
  */
-export async function createReview(db: Db, userId: number, movieId: number, review: string, halves: number): Promise<Review> {
+export async function createReview(db: Db, userId: number, movieId: number, review: string, halves: number, spoiler = false): Promise<Review> {
   if (!(await movieExists(db, movieId))) throw new DomainError('movie_not_found');
   try {
     // Read back inside the transaction: once committed, the review may be gone at once (its
     // author's account deleted, its movie deleted) before a later read could see it.
     return await inTransaction(db, async (trx) => {
       await writeRating(trx, userId, movieId, halves);
-      const [row] = await reviewInsert(trx, 'insert', { userId, movieId, review, halves, score: scoreOfHalves(halves), now: nowIso() });
+      const [row] = await reviewInsert(trx, 'insert', { userId, movieId, review, halves, score: scoreOfHalves(halves), spoiler: spoiler ? 1 : 0, now: nowIso() });
       await adjustReviewCount(trx, movieId, 1);
+      await recordActivity(trx, { type: 'review', userId, movieId, reviewId: row!.id });
       return (await findReview(trx, row!.id))!;
     });
   } catch (err) {
@@ -155,7 +174,7 @@ export async function createReview(db: Db, userId: number, movieId: number, revi
 const reviewToUpdate = prepared((db, shape: { lock: boolean }, v: { id: number }) =>
   db
     .selectFrom('reviews')
-    .select(['user_id', 'movie_id', 'halves', 'review'])
+    .select(['user_id', 'movie_id', 'halves', 'review', 'spoiler'])
     .where('id', '=', v.id)
     .$if(shape.lock, (qb) => qb.forUpdate()),
 );
@@ -169,7 +188,7 @@ const reviewTextUpdate = prepared((db, _shape: 'text', v: { id: number; review: 
  * changes through `writeRating`, which brings the review along. The locks follow the order of
  * ratings.ts (rating row, review row, movie row).
  */
-export async function updateReview(db: Db, id: number, changes: { review?: string; halves?: number }): Promise<Review | undefined> {
+export async function updateReview(db: Db, id: number, changes: { review?: string; halves?: number; spoiler?: boolean }): Promise<Review | undefined> {
   return db.transaction().execute(async (trx) => {
     const [found] = await reviewToUpdate(trx, { lock: false }, { id });
     if (!found) return undefined;
@@ -180,6 +199,9 @@ export async function updateReview(db: Db, id: number, changes: { review?: strin
     // updated_at keeps saying when the review last changed.
     if (changes.halves !== undefined && changes.halves !== old.halves) await writeRating(trx, old.user_id, old.movie_id, changes.halves);
     if (changes.review !== undefined && changes.review !== old.review) await reviewTextUpdate(trx, 'text', { id, review: changes.review, updatedAt: nowIso() });
+    if (changes.spoiler !== undefined && Number(changes.spoiler) !== old.spoiler) {
+      await trx.updateTable('reviews').set({ spoiler: Number(changes.spoiler), updated_at: nowIso() }).where('id', '=', id).execute();
+    }
     return findReview(trx, id); // inside: once committed, the review may be deleted at once
   });
 }

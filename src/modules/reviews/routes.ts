@@ -61,8 +61,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { movie_id, review } = request.body;
-      const created = await createReview(app.db, principalOf(request).userId, movie_id, review, halvesOfReviewBody(request.body, true)!);
+      const { movie_id, review, spoiler } = request.body;
+      const created = await createReview(app.db, principalOf(request).userId, movie_id, review, halvesOfReviewBody(request.body, true)!, spoiler);
       return reply.code(201).header('location', `/api/v1/reviews/${created.id}`).send(created);
     },
   );
@@ -83,7 +83,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const halves = halvesOfReviewBody(request.body, true)!;
       await authorizeReview(app.db, request.params.id, principalOf(request), 'change');
-      const updated = await updateReview(app.db, request.params.id, { review: request.body.review, halves });
+      const { review, spoiler } = request.body;
+      const updated = await updateReview(app.db, request.params.id, { review, halves, ...(spoiler !== undefined ? { spoiler } : {}) });
       if (!updated) throw new DomainError('review_not_found');
       return updated;
     },
@@ -105,8 +106,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const halves = halvesOfReviewBody(request.body, false);
       await authorizeReview(app.db, request.params.id, principalOf(request), 'change');
-      const { review } = request.body;
-      const changes = { ...(review !== undefined ? { review } : {}), ...(halves !== undefined ? { halves } : {}) };
+      const { review, spoiler } = request.body;
+      const changes = { ...(review !== undefined ? { review } : {}), ...(halves !== undefined ? { halves } : {}), ...(spoiler !== undefined ? { spoiler } : {}) };
       const updated = await updateReview(app.db, request.params.id, changes);
       if (!updated) throw new DomainError('review_not_found');
       return updated;

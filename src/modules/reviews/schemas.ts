@@ -19,6 +19,7 @@ export const Rating = Type.Number({
   description: 'Stars, 0.5–5.0 in steps of 0.5; `score` becomes this rounded half up (3.5 → 4)',
 });
 const Id = Type.Integer({ minimum: 1, maximum: 2147483647 });
+const Spoiler = Type.Boolean({ description: 'The text gives the film away: the web client hides it until the reader asks. Default false; a write without it keeps what the review had' });
 
 const BOTH = 'Send `score` (the course’s 1–5), `rating` (half stars) or both; both must agree (score = rating rounded half up).';
 /**
@@ -28,16 +29,16 @@ const BOTH = 'Send `score` (the course’s 1–5), `rating` (half stars) or both
 const SCORE_UNLESS_RATING = { if: { properties: { rating: {} }, required: ['rating'] }, else: { properties: { score: {} }, required: ['score'] } };
 
 export const ReviewCreate = Type.Object(
-  { movie_id: Id, review: ReviewText, score: Type.Optional(Score), rating: Type.Optional(Rating) },
+  { movie_id: Id, review: ReviewText, score: Type.Optional(Score), rating: Type.Optional(Rating), spoiler: Type.Optional(Spoiler) },
   { title: 'ReviewCreate', description: BOTH, ...SCORE_UNLESS_RATING },
 );
-export const ReviewReplace = Type.Object({ review: ReviewText, score: Type.Optional(Score), rating: Type.Optional(Rating) }, {
+export const ReviewReplace = Type.Object({ review: ReviewText, score: Type.Optional(Score), rating: Type.Optional(Rating), spoiler: Type.Optional(Spoiler) }, {
   title: 'ReviewReplace',
   description: BOTH,
   ...SCORE_UNLESS_RATING,
 });
 export const ReviewPatch = Type.Object(
-  { review: Type.Optional(ReviewText), score: Type.Optional(Score), rating: Type.Optional(Rating) },
+  { review: Type.Optional(ReviewText), score: Type.Optional(Score), rating: Type.Optional(Rating), spoiler: Type.Optional(Spoiler) },
   { title: 'ReviewPatch', description: `Only the fields sent change. ${BOTH}` },
 );
 
@@ -50,6 +51,9 @@ export const Review = Type.Object(
     review: Type.String(),
     score: Type.Integer({ description: 'The rating rounded half up, 1–5 (the course’s field)' }),
     rating: Type.Number({ description: 'The author’s rating of the movie: 0.5–5.0 stars' }),
+    spoiler: Type.Boolean({ description: 'The text gives the film away (hide it until asked)' }),
+    like_count: Type.Integer({ description: 'Members who like it' }),
+    comment_count: Type.Integer({ description: 'Comments under it' }),
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
   },
@@ -57,20 +61,20 @@ export const Review = Type.Object(
 );
 export type Review = Static<typeof Review>;
 
-/** What a review list can be ordered by: id (= the course's order), when written, the rating. */
-export const REVIEW_SORTS = ['id', 'created', 'rating'] as const;
+/** What a review list can be ordered by: id (= the course's order), when written, the rating, the likes. */
+export const REVIEW_SORTS = ['id', 'created', 'rating', 'likes'] as const;
 export type ReviewSort = (typeof REVIEW_SORTS)[number];
 
-/** The sort and order a validated query asks for: id ascending by default, a rating sort best first. */
+/** The sort and order a validated query asks for: id ascending by default, a rating or likes sort best first. */
 export function reviewOrderOf(query: { sort?: ReviewSort; order?: Order }): { sort: ReviewSort; order: Order } {
   const sort = query.sort ?? 'id';
-  return { sort, order: query.order ?? (sort === 'rating' ? 'desc' : 'asc') };
+  return { sort, order: query.order ?? (sort === 'rating' || sort === 'likes' ? 'desc' : 'asc') };
 }
 
 const ReviewSortQuery = SortQuery(
   REVIEW_SORTS,
-  'Sort key; default id, oldest first, as the course lists them. `created` is the time of writing, `rating` the half-star rating (ties by id)',
-  'Default asc, except desc for rating (best first)',
+  'Sort key; default id, oldest first, as the course lists them. `created` is the time of writing, `rating` the half-star rating, `likes` the number of likes (ties by id)',
+  'Default asc, except desc for rating and likes (best and most liked first)',
 );
 
 export const ReviewListQuery = Type.Object({

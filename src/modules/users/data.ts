@@ -29,6 +29,8 @@ function selectUsers(db: Db) {
       'users.display_name',
       'users.bio',
       'users.diary_count',
+      'users.follower_count',
+      'users.following_count',
       'avatars.version as avatar_version',
       eb.selectFrom('reviews').select(eb.fn.countAll<number | string>().as('n')).whereRef('reviews.user_id', '=', 'users.id').as('review_count'),
       eb.selectFrom('ratings').select(eb.fn.countAll<number | string>().as('n')).whereRef('ratings.user_id', '=', 'users.id').as('rating_count'),
@@ -51,6 +53,8 @@ function toUser(row: UserRow): User {
     review_count: Number(row.review_count),
     rating_count: Number(row.rating_count),
     diary_count: row.diary_count,
+    follower_count: row.follower_count,
+    following_count: row.following_count,
   };
 }
 
@@ -61,6 +65,17 @@ const userByName = prepared((db, _shape: 'by name', v: { key: string }) => selec
 export async function findUserById(db: Db, id: number): Promise<User | undefined> {
   const [row] = await userById(db, 'by id', { id });
   return row && toUser(row);
+}
+
+/** These members, in the order of `ids` (those that no longer exist left out). */
+export async function findUsersByIds(db: Db, ids: number[]): Promise<User[]> {
+  if (ids.length === 0) return [];
+  const rows = await selectUsers(db).where('users.id', 'in', [...new Set(ids)]).execute();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => {
+    const row = byId.get(id);
+    return row ? [toUser(row)] : [];
+  });
 }
 
 /** A member by username, ignoring case, through the index the uniqueness rule is on. */

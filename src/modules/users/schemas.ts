@@ -41,6 +41,8 @@ export const User = Type.Object(
     review_count: Type.Integer({ description: 'Reviews written' }),
     rating_count: Type.Integer({ description: 'Movies rated, with or without a review' }),
     diary_count: Type.Integer({ description: 'Diary entries' }),
+    follower_count: Type.Integer({ description: 'Members who follow this one' }),
+    following_count: Type.Integer({ description: 'Members this one follows' }),
   },
   { title: 'User', description: 'A member and their public profile' },
 );

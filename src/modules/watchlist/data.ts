@@ -2,6 +2,8 @@ import type { Db } from '../../db/connect.js';
 import { isForeignKeyViolation } from '../../db/errors.js';
 import { prepared } from '../../db/prepared.js';
 import { nowIso } from '../../db/time.js';
+import { inTransaction } from '../../db/transaction.js';
+import { recordActivity } from '../activity/index.js';
 import { DomainError } from '../../domain/errors.js';
 import { type Page, scanPlan } from '../../http/pagination.js';
 import { type MovieRow, movieExists, selectMovies } from '../movies/index.js';
@@ -11,13 +13,18 @@ const watchlistInsert = prepared((db, _shape: 'add', v: { userId: number; movieI
     .insertInto('watchlist')
     .values({ user_id: v.userId, movie_id: v.movieId, added_at: v.now })
     // Adding what is already there changes nothing, and keeps its place in the list.
-    .onConflict((oc) => oc.columns(['user_id', 'movie_id']).doNothing()),
+    .onConflict((oc) => oc.columns(['user_id', 'movie_id']).doNothing())
+    .returning('id'),
 );
 
-/** Puts a movie on the member's watchlist; idempotent. */
+/** Puts a movie on the member's watchlist, with the activity their followers see; idempotent. */
 export async function addToWatchlist(db: Db, userId: number, movieId: number): Promise<void> {
   try {
-    await watchlistInsert(db, 'add', { userId, movieId, now: nowIso() });
+    await inTransaction(db, async (trx) => {
+      const [added] = await watchlistInsert(trx, 'add', { userId, movieId, now: nowIso() });
+      // Only a movie that was not there yet is news.
+      if (added) await recordActivity(trx, { type: 'watchlist', userId, movieId, watchlistId: added.id });
+    });
   } catch (err) {
     if (!isForeignKeyViolation(err)) throw err;
     throw new DomainError((await movieExists(db, movieId)) ? 'not_authenticated' : 'movie_not_found');

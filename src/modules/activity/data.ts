@@ -1,0 +1,134 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/connect.js';
+import { prepared } from '../../db/prepared.js';
+import { nowIso } from '../../db/time.js';
+import type { ActivityType } from '../../domain/enums.js';
+
+/**
+ * How many of a member's latest activities a new follower's feed is filled with. The feed shows
+ * what people did since they were followed and this much before; a bound, so that following
+ * someone with 100,000 diary entries costs what following anyone does.
+ */
+export const FEED_BACKFILL = 1000;
+
+/** One thing a member did: its type and what it is about (the ids its type needs). */
+export interface NewActivity {
+  type: ActivityType;
+  userId: number;
+  movieId?: number;
+  reviewId?: number;
+  diaryId?: number;
+  watchlistId?: number;
+  listId?: number;
+  followId?: number;
+  followedId?: number;
+}
+
+const fanOut = prepared((db, _shape: 'fan out', v: { activityId: number; actorId: number }) =>
+  db
+    .insertInto('feed_items')
+    .columns(['member_id', 'activity_id', 'actor_id'])
+    .expression(
+      db
+        .selectFrom('follows')
+        .select(['follower_id', sql<number>`cast(${v.activityId} as integer)`.as('activity_id'), sql<number>`cast(${v.actorId} as integer)`.as('actor_id')])
+        .where('followed_id', '=', v.actorId),
+    ),
+);
+
+/**
+ * Records what a member did and puts it in each follower's feed, inside the caller's transaction
+ * (so the thing and its activity are written, or not, together). Two statements whatever the
+ * number of followers.
+ */
+export async function recordActivity(trx: Db, a: NewActivity): Promise<void> {
+  const row = await trx
+    .insertInto('activities')
+    .values({
+      user_id: a.userId,
+      type: a.type,
+      created_at: nowIso(),
+      movie_id: a.movieId ?? null,
+      review_id: a.reviewId ?? null,
+      diary_id: a.diaryId ?? null,
+      watchlist_id: a.watchlistId ?? null,
+      list_id: a.listId ?? null,
+      follow_id: a.followId ?? null,
+      followed_id: a.followedId ?? null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await fanOut(trx, 'fan out', { activityId: row.id, actorId: a.userId });
+}
+
+/** A new follower's feed gets the followed member's latest FEED_BACKFILL activities. */
+export async function feedFollowed(trx: Db, followerId: number, followedId: number): Promise<void> {
+  await trx
+    .insertInto('feed_items')
+    .columns(['member_id', 'activity_id', 'actor_id'])
+    .expression(
+      trx
+        .selectFrom('activities')
+        .select([sql<number>`cast(${followerId} as integer)`.as('member_id'), 'id', 'user_id'])
+        .where('user_id', '=', followedId)
+        .orderBy('id', 'desc')
+        .limit(FEED_BACKFILL),
+    )
+    .onConflict((oc) => oc.columns(['member_id', 'activity_id']).doNothing())
+    .execute();
+}
+
+/** Unfollowing someone takes everything of theirs out of the member's feed. */
+export async function feedUnfollowed(trx: Db, followerId: number, followedId: number): Promise<void> {
+  await trx.deleteFrom('feed_items').where('member_id', '=', followerId).where('actor_id', '=', followedId).execute();
+}
+
+/** An activity as stored, with its author's username: what the feed module makes an Activity of. */
+export interface ActivityRow {
+  id: number;
+  type: ActivityType;
+  created_at: string;
+  user_id: number;
+  username: string;
+  movie_id: number | null;
+  review_id: number | null;
+  diary_id: number | null;
+  list_id: number | null;
+  followed_id: number | null;
+}
+
+const feedPage = prepared((db, shape: { after: boolean }, v: { memberId: number; before: number; limit: number }) =>
+  db
+    .selectFrom('feed_items')
+    .innerJoin('activities', 'activities.id', 'feed_items.activity_id')
+    .innerJoin('users', 'users.id', 'activities.user_id')
+    .leftJoin('lists', 'lists.id', 'activities.list_id')
+    .select([
+      'activities.id',
+      'activities.type',
+      'activities.created_at',
+      'activities.user_id',
+      'users.username',
+      'activities.movie_id',
+      'activities.review_id',
+      'activities.diary_id',
+      'activities.list_id',
+      'activities.followed_id',
+    ])
+    .where('feed_items.member_id', '=', v.memberId)
+    .$if(shape.after, (qb) => qb.where('feed_items.activity_id', '<', v.before))
+    // A private list is never in anyone's feed; one made public later shows up.
+    .where((eb) => eb.or([eb('activities.list_id', 'is', null), eb('lists.public', '=', 1)]))
+    .orderBy('feed_items.activity_id', 'desc')
+    .limit(v.limit),
+);
+
+/**
+ * A page of a member's feed, newest first, strictly before the activity id `before` when given:
+ * a walk down the primary key (member_id, activity_id) of feed_items, whose cost is the page's
+ * size, not the feed's. Ids only grow, so a page that follows a cursor neither repeats nor skips
+ * what it has already passed, however much is added above it meanwhile.
+ */
+export async function readFeed(db: Db, memberId: number, before: number | undefined, limit: number): Promise<ActivityRow[]> {
+  return feedPage(db, { after: before !== undefined }, { memberId, before: before ?? 0, limit });
+}

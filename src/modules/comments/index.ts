@@ -1,0 +1,2 @@
+/** The comments module: members' comments under reviews (the reviews' comment_count is kept by the database). */
+export { default as commentRoutes } from './routes.js';
