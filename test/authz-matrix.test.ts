@@ -109,6 +109,15 @@ describe('authorization matrix', () => {
     return res.json<{ id: number }>().id;
   }
 
+  async function listBy(owner: Principal, isPublic = true): Promise<number> {
+    const res = await as(owner, 'POST', '/api/v1/lists', { title: unique('List '), public: isPublic });
+    return res.json<{ id: number }>().id;
+  }
+
+  async function commentOn(reviewId: number, author: Principal): Promise<number> {
+    return (await as(author, 'POST', `/api/v1/reviews/${reviewId}/comments`, { text: 'Nice' })).json<{ id: number }>().id;
+  }
+
   async function withAvatar(who: Principal): Promise<void> {
     const res = await ctx.app.inject({
       method: 'PUT',
@@ -305,6 +314,73 @@ describe('authorization matrix', () => {
       expect: ANY_USER(200),
       call: async () => ({ method: 'GET', url: `/api/v1/users/me/movie-states?ids=${await movie()}` }),
     },
+
+    // Likes and comments
+    { name: 'PUT /api/v1/reviews/{id}/like', expect: ANY_USER(204), call: async ({ owner }) => ({ method: 'PUT', url: `/api/v1/reviews/${await reviewBy(owner)}/like` }) },
+    { name: 'DELETE /api/v1/reviews/{id}/like', expect: ANY_USER(204), call: async ({ owner }) => ({ method: 'DELETE', url: `/api/v1/reviews/${await reviewBy(owner)}/like` }) },
+    { name: 'GET /api/v1/users/me/likes', expect: ANY_USER(200), call: async () => ({ method: 'GET', url: '/api/v1/users/me/likes' }) },
+    { name: 'GET /api/v1/users/me/review-states', expect: ANY_USER(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/users/me/review-states?ids=${await reviewBy(owner)}` }) },
+    { name: 'GET /api/v1/reviews/{id}/comments', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/reviews/${await reviewBy(owner)}/comments` }) },
+    {
+      name: 'POST /api/v1/reviews/{id}/comments',
+      expect: ANY_USER(201),
+      call: async ({ owner }) => ({ method: 'POST', url: `/api/v1/reviews/${await reviewBy(owner)}/comments`, payload: { text: 'Agreed' } }),
+    },
+    {
+      // The comment's author is the row's user; someone else's review: only its author, the comment's author or an admin.
+      name: 'DELETE /api/v1/comments/{id}',
+      expect: { anonymous: 401, user: 204, other: 403, admin: 204 },
+      call: async ({ owner }) => ({ method: 'DELETE', url: `/api/v1/comments/${await commentOn(await reviewBy(shared.admin), owner)}` }),
+    },
+
+    // Follows and the feed
+    { name: 'PUT /api/v1/users/me/following/{user_id}', expect: ANY_USER(204), call: async () => ({ method: 'PUT', url: `/api/v1/users/me/following/${(await principal('user')).id}` }) },
+    { name: 'DELETE /api/v1/users/me/following/{user_id}', expect: ANY_USER(204), call: async () => ({ method: 'DELETE', url: `/api/v1/users/me/following/${(await principal('user')).id}` }) },
+    { name: 'GET /api/v1/users/me/follow-states', expect: ANY_USER(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/users/me/follow-states?ids=${owner.id}` }) },
+    { name: 'GET /api/v1/users/{id}/followers', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/users/${owner.id}/followers` }) },
+    { name: 'GET /api/v1/users/{id}/following', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/users/${owner.id}/following` }) },
+    { name: 'GET /api/v1/users/me/feed', expect: ANY_USER(200), call: async () => ({ method: 'GET', url: '/api/v1/users/me/feed' }) },
+
+    // Lists: a private list is 404 to everyone but its owner (the row's user)
+    { name: 'POST /api/v1/lists', expect: ANY_USER(201), call: async () => ({ method: 'POST', url: '/api/v1/lists', payload: { title: unique('New list ') } }) },
+    { name: 'GET /api/v1/lists/{id}', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/lists/${await listBy(owner)}` }) },
+    {
+      name: 'GET /api/v1/lists/{id} (private)',
+      expect: { anonymous: 404, user: 200, other: 404, admin: 404 },
+      call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/lists/${await listBy(owner, false)}` }),
+    },
+    {
+      name: 'PATCH /api/v1/lists/{id}',
+      expect: { anonymous: 401, user: 200, other: 403, admin: 403 },
+      call: async ({ owner }) => ({ method: 'PATCH', url: `/api/v1/lists/${await listBy(owner)}`, payload: { title: 'Renamed' } }),
+    },
+    {
+      name: 'DELETE /api/v1/lists/{id}',
+      expect: { anonymous: 401, user: 204, other: 403, admin: 204 },
+      call: async ({ owner }) => ({ method: 'DELETE', url: `/api/v1/lists/${await listBy(owner)}` }),
+    },
+    {
+      name: 'DELETE /api/v1/lists/{id} (private)',
+      expect: { anonymous: 401, user: 204, other: 404, admin: 404 },
+      call: async ({ owner }) => ({ method: 'DELETE', url: `/api/v1/lists/${await listBy(owner, false)}` }),
+    },
+    { name: 'GET /api/v1/lists/{id}/items', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/lists/${await listBy(owner)}/items` }) },
+    {
+      name: 'GET /api/v1/lists/{id}/items (private)',
+      expect: { anonymous: 404, user: 200, other: 404, admin: 404 },
+      call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/lists/${await listBy(owner, false)}/items` }),
+    },
+    {
+      name: 'PUT /api/v1/lists/{id}/items/{movie_id}',
+      expect: { anonymous: 401, user: 200, other: 403, admin: 403 },
+      call: async ({ owner }) => ({ method: 'PUT', url: `/api/v1/lists/${await listBy(owner)}/items/${await movie()}`, payload: { note: 'Watch first' } }),
+    },
+    {
+      name: 'DELETE /api/v1/lists/{id}/items/{movie_id}',
+      expect: { anonymous: 401, user: 204, other: 403, admin: 403 },
+      call: async ({ owner }) => ({ method: 'DELETE', url: `/api/v1/lists/${await listBy(owner)}/items/${await movie()}` }),
+    },
+    { name: 'GET /api/v1/users/{id}/lists', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/users/${owner.id}/lists` }) },
 
     // Posters and trailers
     ...(['poster', 'trailer'] as const).flatMap((kind): Row[] => {

@@ -19,7 +19,7 @@ const REVIEWS_PER_USER = 30;
 /** The diarist's viewings and watchlist: enough that reading them whole would show in the plan. */
 const DIARY_ENTRIES = 10_000;
 const WATCHLIST = 2000;
-const TABLES = 'movies|reviews|diary_entries|watchlist';
+const TABLES = 'movies|reviews|diary_entries|watchlist|feed_items|activities|follows|comments|review_likes|lists|list_items';
 
 /** A catalogue big enough for PostgreSQL's planner to prefer an index, inserted in bulk. */
 async function seed(db: Db): Promise<void> {
@@ -73,6 +73,38 @@ async function seed(db: Db): Promise<void> {
   await sql.raw(db.getExecutor().adapter.constructor.name.startsWith('Postgres') ? 'vacuum analyze' : 'analyze').execute(db);
 }
 
+/**
+ * The reader follows everyone seeded; each of their diary entries is an activity (39,000, all in
+ * the reader's feed), and everyone follows, likes, comments and lists enough that reading a whole
+ * member's share would show.
+ */
+async function seedCommunity(db: Db, readerId: number): Promise<void> {
+  const now = new Date().toISOString();
+  await sql`insert into follows (follower_id, followed_id, created_at) select ${readerId}, id, ${now} from users where username like 'seeded%'`.execute(db);
+  await sql`insert into follows (follower_id, followed_id, created_at) select u.id, ${readerId}, ${now} from users u where u.username like 'seeded%'`.execute(db);
+  // And the seeded follow one another: the reader's share of the table is small, as anyone's is.
+  await sql`insert into follows (follower_id, followed_id, created_at) select a.id, b.id, ${now} from users a, users b
+    where a.username like 'seeded%' and b.username like 'seeded%' and a.id <> b.id`.execute(db);
+  await sql`insert into activities (user_id, type, created_at, movie_id, diary_id)
+    select d.user_id, 'diary', d.created_at, d.movie_id, d.id from diary_entries d order by d.id`.execute(db);
+  await sql`insert into feed_items (member_id, activity_id, actor_id) select ${readerId}, a.id, a.user_id from activities a`.execute(db);
+  await sql`insert into review_likes (user_id, review_id, created_at) select ${readerId}, r.id, ${now} from reviews r where r.id % 4 = 0`.execute(db);
+  await sql`insert into review_likes (user_id, review_id, created_at) select u.id, r.id, ${now} from users u, reviews r
+    where u.username like 'seeded%' and r.id % 10 = u.id % 10`.execute(db);
+  for (let i = 0; i < 3; i++) await sql`insert into comments (review_id, user_id, text, created_at) select r.id, ${readerId}, 'Yes.', ${now} from reviews r`.execute(db);
+  await sql`insert into comments (review_id, user_id, text, created_at) select 1, ${readerId}, 'Again.', ${now} from diary_entries d where d.id <= 30`.execute(db);
+  const lists = await db
+    .insertInto('lists')
+    .values(Array.from({ length: 30 }, (_, i) => ({ user_id: readerId, title: `List ${i}`, description: null, ranked: 1, public: 1, created_at: now, updated_at: now })))
+    .returning('id')
+    .execute();
+  await sql`insert into lists (user_id, title, description, ranked, public, created_at, updated_at)
+    select u.id, 'Theirs', null, 0, 1, ${now}, ${now} from users u, movies m where u.username like 'seeded%' and m.id <= 100`.execute(db);
+  await sql`insert into list_items (list_id, movie_id, sort_key, note, added_at) select ${lists[0]!.id}, m.id, m.id * 1024, null, ${now} from movies m where m.id <= 3000`.execute(db);
+  await sql`insert into list_items (list_id, movie_id, sort_key, note, added_at) select l.id, m.id, m.id * 1024, null, ${now} from lists l, movies m where l.id <> ${lists[0]!.id} and m.id <= 10`.execute(db);
+  await sql.raw(db.getExecutor().adapter.constructor.name.startsWith('Postgres') ? 'vacuum analyze' : 'analyze').execute(db);
+}
+
 describe('query plans of the list endpoints', () => {
   let ctx: TestContext;
   let log: Db;
@@ -89,6 +121,7 @@ describe('query plans of the list endpoints', () => {
       const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/reviews', headers: bearer(token), payload: { movie_id, review: 'Seen it.', score: 4 } });
       assert.equal(res.statusCode, 201, res.body);
     }
+    await seedCommunity(ctx.db, (await ctx.db.selectFrom('users').select('id').where('username', '=', 'reader').executeTakeFirstOrThrow()).id);
     // A second connection to the same database that records every query it runs: the app's
     // data layer is called through it below exactly as the routes call it.
     log = connect(ctx.config.database, { log: (event) => void captured.push(event.query) });
@@ -218,6 +251,25 @@ describe('query plans of the list endpoints', () => {
     const diarist = (await ctx.db.selectFrom('users').select('id').where('username', '=', 'seeded0').executeTakeFirstOrThrow()).id;
     await assertIndexed(`/api/v1/users/${diarist}/watchlist?page=1&limit=10`, /watchlist_user_id_id/);
     await assertIndexed(`/api/v1/users/${diarist}/watchlist?page=${WATCHLIST / 10}&limit=10`, /watchlist_user_id_id/);
+  });
+
+  it('a feed of 39,000 activities is read down the primary key of feed_items, first page and by cursor', async () => {
+    await assertIndexed('/api/v1/users/me/feed?limit=20', /feed_items_pkey|sqlite_autoindex_feed_items/, bearer(token));
+    const first = await ctx.app.inject({ method: 'GET', url: '/api/v1/users/me/feed?limit=20', headers: bearer(token) });
+    const next = /<([^>]+)>; rel="next"/.exec(String(first.headers.link))![1]!;
+    await assertIndexed(next, /feed_items_pkey|sqlite_autoindex_feed_items/, bearer(token));
+  });
+
+  it('followers, following, liked reviews, comments, a member’s lists and a list’s items each walk their index', async () => {
+    const reader = (await ctx.db.selectFrom('users').select('id').where('username', '=', 'reader').executeTakeFirstOrThrow()).id;
+    const [list] = await ctx.db.selectFrom('lists').select('id').where('user_id', '=', reader).orderBy('id').limit(1).execute();
+    await assertIndexed(`/api/v1/users/${reader}/followers`, /follows_followed_id_id/);
+    await assertIndexed(`/api/v1/users/${reader}/following?page=3&limit=10`, /follows_follower_id_id/);
+    await assertIndexed('/api/v1/users/me/likes', /review_likes_user_id_id/, bearer(token));
+    // Only that review's comments are read, through their index; PostgreSQL may sort those few (33) rather than walk in order.
+    await assertIndexed('/api/v1/reviews/1/comments?page=2', /comments_review_id_id/, {}, true);
+    await assertIndexed(`/api/v1/users/${reader}/lists?page=2`, /lists_user_id_id/);
+    for (const page of [1, 300]) await assertIndexed(`/api/v1/lists/${list!.id}/items?page=${page}&limit=10`, /list_items_list_id_sort_key/);
   });
 
   it('a page read from the far end holds the same movies, in the same order, as one read from the start', async () => {

@@ -129,9 +129,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addCheckConstraint('follows_not_self', sql`follower_id <> followed_id`)
     .execute();
   // Who a member follows and who follows them, latest first; the second also finds the followers
-  // an activity is copied to.
-  await db.schema.createIndex('follows_follower_id_id').on('follows').columns(['follower_id', 'id']).execute();
-  await db.schema.createIndex('follows_followed_id_id').on('follows').columns(['followed_id', 'id']).execute();
+  // an activity is copied to. Each also holds the other member's id, so a page is read from the
+  // index alone (and SQLite's planner never prefers skipping through the unique constraint's).
+  await db.schema.createIndex('follows_follower_id_id').on('follows').columns(['follower_id', 'id', 'followed_id']).execute();
+  await db.schema.createIndex('follows_followed_id_id').on('follows').columns(['followed_id', 'id', 'follower_id']).execute();
   if (pg) {
     await sql`create function follows_count_track() returns trigger language plpgsql as $$
       begin
@@ -156,7 +157,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('lists_user_id_id').on('lists').columns(['user_id', 'id']).execute();
+  // A member's lists, newest first; with `public` in it, what others may see is counted and paged
+  // from the index alone.
+  await db.schema.createIndex('lists_user_id_id').on('lists').columns(['user_id', 'id', 'public']).execute();
 
   // An item's position is not stored: it is its rank in (sort_key, movie_id) order, counted as it
   // is read, so positions are 1…n without gaps or repeats whatever removed an item (a movie's

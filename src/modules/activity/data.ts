@@ -100,7 +100,10 @@ export interface ActivityRow {
 const feedPage = prepared((db, shape: { after: boolean }, v: { memberId: number; before: number; limit: number }) =>
   db
     .selectFrom('feed_items')
-    .innerJoin('activities', 'activities.id', 'feed_items.activity_id')
+    // A cross join with the condition in WHERE is an inner join on both databases, and on SQLite
+    // it also fixes the order of the loops: feed_items outermost, walked down its primary key,
+    // where the planner would otherwise start from activities' ids below the cursor.
+    .crossJoin('activities')
     .innerJoin('users', 'users.id', 'activities.user_id')
     .leftJoin('lists', 'lists.id', 'activities.list_id')
     .select([
@@ -115,6 +118,7 @@ const feedPage = prepared((db, shape: { after: boolean }, v: { memberId: number;
       'activities.list_id',
       'activities.followed_id',
     ])
+    .whereRef('activities.id', '=', 'feed_items.activity_id')
     .where('feed_items.member_id', '=', v.memberId)
     .$if(shape.after, (qb) => qb.where('feed_items.activity_id', '<', v.before))
     // A private list is never in anyone's feed; one made public later shows up.

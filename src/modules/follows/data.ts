@@ -59,9 +59,10 @@ const sideCount = prepared((db, shape: FollowSide, v: { userId: number }) =>
 const sidePage = prepared((db, shape: { side: FollowSide; order: 'asc' | 'desc' }, v: { userId: number; limit: number; offset: number }) =>
   db
     .selectFrom('follows')
-    .select(`${SIDES[shape.side].listed} as id`)
+    // Not aliased "id": ORDER BY id would then sort by the alias, not by when the follow was made.
+    .select(`${SIDES[shape.side].listed} as member_id`)
     .where(SIDES[shape.side].of, '=', v.userId)
-    .orderBy('id', shape.order)
+    .orderBy('follows.id', shape.order)
     .limit(v.limit)
     .offset(v.offset),
 );
@@ -78,7 +79,7 @@ export async function listFollows(db: Db, userId: number, side: FollowSide, page
   const plan = scanPlan(page, total);
   if (plan === undefined) return { users: [], total };
   const rows = await sidePage(db, { side, order: plan.reverse ? 'asc' : 'desc' }, { userId, limit: plan.limit, offset: plan.offset });
-  return { users: await findUsersByIds(db, (plan.reverse ? rows.reverse() : rows).map((r) => r.id)), total };
+  return { users: await findUsersByIds(db, (plan.reverse ? rows.reverse() : rows).map((r) => r.member_id)), total };
 }
 
 /** Which of these members the caller follows. */
