@@ -327,6 +327,55 @@ async function prepareDiaries(base: string, movies: number) {
   return { small: ids[0]!, big: ids[1]! };
 }
 
+/**
+ * Two members' feeds in one database: one follows 1,000 members who did 1,000,000 things (a
+ * diary entry each, interleaved in time as members' doings are), the other follows 10 members
+ * who did 2 each. Written straight into the database (through the API it would take hours): the
+ * rows are what the service writes (entries, their activities, follows and the fan-out of
+ * feed_items), made by INSERT … SELECT.
+ */
+async function prepareFeeds(base: string, dataDir: string, movies: number) {
+  const tokens: string[] = [];
+  for (const name of ['feedbig', 'feedsmall']) {
+    await json(base, 'POST', '/api/v1/users', { username: name, password: BENCH_PASSWORD });
+    tokens.push(await tokenFor(base, name, BENCH_PASSWORD));
+  }
+  const db = onPostgres ? connect({ kind: 'postgres', url: runDatabaseUrl!, poolSize: 1, queryTimeout: 0 }) : connect({ kind: 'sqlite', path: path.join(dataDir, 'butaca.db') });
+  const started = Date.now();
+  try {
+    const now = new Date().toISOString();
+    await db.transaction().execute(async (trx) => {
+      const members = await trx.selectFrom('users').select(['id', 'username']).where('username', 'in', ['feedbig', 'feedsmall']).execute();
+      const big = members.find((m) => m.username === 'feedbig')!.id;
+      const small = members.find((m) => m.username === 'feedsmall')!.id;
+      await sql`with recursive n(i) as (select 1 union all select i + 1 from n where i < 1010)
+        insert into users (username, password_hash, role, created_at) select 'feedactor' || i, 'x', 'user', ${now} from n`.execute(trx);
+      const first = (await trx.selectFrom('users').select('id').where('username', '=', 'feedactor1').executeTakeFirstOrThrow()).id;
+      // 1,000 entries by each of the first 1,000 actors, round by round; 2 by each of the last 10.
+      await sql`with recursive n(i) as (select 1 union all select i + 1 from n where i < 1000)
+        insert into diary_entries (user_id, movie_id, watched_on, rewatch, halves, liked, tags, created_at, updated_at)
+        select u.id, 1 + ((u.id * 7 + n.i) % ${movies}), '2020-01-01', 0, null, 0, '[]', ${now}, ${now}
+          from n, users u where u.id between ${first} and ${first + 1009} and (u.id < ${first + 1000} or n.i <= 2)
+         order by n.i, u.id`.execute(trx);
+      await sql`insert into activities (user_id, type, created_at, movie_id, diary_id)
+        select user_id, 'diary', created_at, movie_id, id from diary_entries where user_id between ${first} and ${first + 1009} order by id`.execute(trx);
+      await sql`insert into follows (follower_id, followed_id, created_at)
+        select ${big}, id, ${now} from users where id between ${first} and ${first + 999}
+        union all select ${small}, id, ${now} from users where id between ${first + 1000} and ${first + 1009}`.execute(trx);
+      await sql`insert into feed_items (member_id, activity_id, actor_id)
+        select f.follower_id, a.id, a.user_id from follows f join activities a on a.user_id = f.followed_id where f.follower_id in (${big}, ${small})`.execute(trx);
+    });
+    await sql.raw(onPostgres ? 'vacuum analyze' : 'analyze').execute(db);
+  } finally {
+    await db.destroy();
+  }
+  process.stderr.write(`  feeds written in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  // A cursor half-way down the big feed: a page read after 50,000 "load more".
+  const top = await json<{ id: number }[]>(base, 'GET', '/api/v1/users/me/feed?limit=1', undefined, tokens[0]);
+  const deep = Buffer.from(`f1.${top[0]!.id - 500_000}`).toString('base64url');
+  return { big: tokens[0]!, small: tokens[1]!, deep };
+}
+
 async function benchScale(scale: Scale, only: Set<string> | undefined, cold: number): Promise<ScaleReport> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `butaca-bench-${scale}-`));
   const running: ChildProcess[] = [];
@@ -346,6 +395,8 @@ async function benchScale(scale: Scale, only: Set<string> | undefined, cold: num
     const reviewId = Math.ceil(p.counts.reviews / 2);
     // Made only when a diary scenario runs: 10,000 entries take a while to log.
     const diaries = !only || [...only].some((name) => name.startsWith('diary')) ? await prepareDiaries(server.base, p.movies) : undefined;
+    // Made only when a feed scenario runs: a million activities.
+    const feeds = !only || [...only].some((name) => name.startsWith('feed')) ? await prepareFeeds(server.base, dataDir, p.movies) : undefined;
     const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
     // `cached`: a public read that the read cache (READ_CACHE_MB) answers again from memory while
     // the data is unchanged, as it is during its run. On SQLite each is measured a second time
@@ -377,6 +428,18 @@ async function benchScale(scale: Scale, only: Set<string> | undefined, cold: num
               name: 'diary-10k-last',
               what: 'GET …/diary?page=1000, the last page of 10,000 entries',
               spec: { method: 'GET' as const, path: `/api/v1/users/${diaries.big}/diary?page=1000&limit=10`, headers: {} },
+              limit: 'limit-json',
+            },
+          ]
+        : []),
+      ...(feeds
+        ? [
+            { name: 'feed-small', what: 'GET /api/v1/users/me/feed, following 10 members, 20 activities', spec: { method: 'GET' as const, path: '/api/v1/users/me/feed?limit=20', headers: bearer(feeds.small) }, limit: 'limit-json' },
+            { name: 'feed-1m', what: 'GET /api/v1/users/me/feed, following 1,000 members, 1,000,000 activities', spec: { method: 'GET' as const, path: '/api/v1/users/me/feed?limit=20', headers: bearer(feeds.big) }, limit: 'limit-json' },
+            {
+              name: 'feed-1m-deep',
+              what: 'GET …/feed?before=…, a page half-way down the 1,000,000',
+              spec: { method: 'GET' as const, path: `/api/v1/users/me/feed?limit=20&before=${feeds.deep}`, headers: bearer(feeds.big) },
               limit: 'limit-json',
             },
           ]

@@ -149,7 +149,7 @@ describe('butaca seed --demo', () => {
       const res = await runCli(['seed', '--demo'], { DATA_DIR: dir }, '', SEED_TIMEOUT_MS);
       assert.equal(res.code, 0, res.stderr);
       assert.equal(res.stderr, '');
-      assert.match(res.stdout, /24 movies, 24 posters, 4 trailers, 6 users, \d+ reviews\n\s+\d+ ratings, \d+ diary entries, \d+ watchlist entries, 4 avatars/);
+      assert.match(res.stdout, /24 movies, 24 posters, 4 trailers, 6 users, \d+ reviews\n\s+\d+ ratings, \d+ diary entries, \d+ watchlist entries, 4 avatars\n\s+\d+ follows, \d+ likes, \d+ comments, 4 lists/);
       assert.match(res.stdout, /demo credentials/);
       assert.match(res.stdout, /admin\s+admin-password/);
       assert.match(res.stdout, /demo\s+demo-password/);
@@ -271,6 +271,30 @@ describe('butaca seed --demo', () => {
       const days = new Set(reviews.map((r) => r.created_at.slice(0, 10)));
       assert.ok(days.size >= 30, `reviews written on only ${days.size} days`);
       assert.ok(reviews.every((r) => r.created_at.slice(0, 10) >= yearAgo));
+    });
+
+    it('makes a community: follows, likes, comments, lists (one private), and a feed in the order things were done', async () => {
+      const demo = await accessToken(ctx.app, 'demo', 'demo-password');
+      const me = (await ctx.app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(demo) })).json<{ id: number; follower_count: number; following_count: number }>();
+      assert.ok(me.following_count >= 2 && me.follower_count >= 2, JSON.stringify(me));
+      const reviews = (await ctx.app.inject({ method: 'GET', url: '/api/v1/reviews?sort=likes&limit=100' })).json<{ id: number; like_count: number; comment_count: number }[]>();
+      assert.ok(reviews[0]!.like_count >= 2, 'no review is liked');
+      const commented = (await ctx.app.inject({ method: 'GET', url: '/api/v1/reviews?limit=100' })).json<{ id: number; comment_count: number }[]>().filter((r) => r.comment_count > 0);
+      assert.ok(commented.length >= 5, `only ${commented.length} reviews have comments`);
+      const lists = (await ctx.app.inject({ method: 'GET', url: `/api/v1/users/${me.id}/lists`, headers: bearer(demo) })).json<{ id: number; public: boolean; item_count: number }[]>();
+      assert.deepEqual(lists.map((l) => l.public).sort(), [false, true]);
+      assert.ok(lists.every((l) => l.item_count > 0));
+      const seen = (await ctx.app.inject({ method: 'GET', url: `/api/v1/users/${me.id}/lists` })).json<unknown[]>();
+      assert.equal(seen.length, 1, 'the private list is shown to others');
+      const feed = await ctx.app.inject({ method: 'GET', url: '/api/v1/users/me/feed?limit=50', headers: bearer(demo) });
+      const activities = feed.json<{ type: string; created_at: string; user: { id: number } }[]>();
+      assert.equal(activities.length, 50);
+      assert.match(String(feed.headers.link), /rel="next"/);
+      assert.deepEqual(new Set(activities.map((a) => a.type)).size >= 3, true, JSON.stringify([...new Set(activities.map((a) => a.type))]));
+      const dates = activities.map((a) => a.created_at);
+      assert.deepEqual(dates, [...dates].sort().reverse(), 'the feed is not newest first by date');
+      assert.ok(activities.every((a) => a.user.id !== me.id));
+      assert.deepEqual(await dbProblemsOf(ctx), []);
     });
 
     it('lets the demo users log in: demo is a reviewer, admin may edit the catalogue', async () => {

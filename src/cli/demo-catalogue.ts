@@ -206,3 +206,29 @@ export const DEMO_TAGS: Record<'en' | 'es', readonly string[]> = {
   en: ['cinema', 'home', 'with friends', 'rewatch night', 'film club'],
   es: ['cine', 'en casa', 'con amigos', 'filmoteca', 'verano'],
 };
+
+/** What the demo's members say under each other's reviews, in the language they write in. */
+export const DEMO_COMMENTS: Record<'en' | 'es', readonly string[]> = {
+  en: [
+    'Completely agree, the ending stayed with me for days.',
+    'I liked it more than you did, but I see your point.',
+    'Adding it to my watchlist after reading this.',
+    'The score alone is worth it.',
+    'Saw it again last month: it holds up.',
+  ],
+  es: [
+    'Totalmente de acuerdo, el final me duró días.',
+    'A mí me gustó más, pero entiendo lo que dices.',
+    'Me la apunto después de leer esto.',
+    'Solo por la música ya merece la pena.',
+    'La volví a ver el mes pasado y sigue igual de bien.',
+  ],
+};
+
+/** The demo's lists: whose, what, ranked or not, public or not, and how many of the catalogue's films. */
+export const DEMO_LISTS: readonly { owner: (typeof DEMO_REVIEWERS)[number]; title: string; description: string | null; ranked: boolean; public: boolean; films: number }[] = [
+  { owner: 'demo', title: 'Friday night favourites', description: 'What I put on when the week is over.', ranked: true, public: true, films: 6 },
+  { owner: 'lucia', title: 'Para un domingo de lluvia', description: 'Películas para ver con manta y sin prisa.', ranked: false, public: true, films: 5 },
+  { owner: 'marcos', title: 'Clásicos que todo el mundo debería ver', description: null, ranked: true, public: true, films: 8 },
+  { owner: 'demo', title: 'To watch with my parents', description: 'Private: only I can see this one.', ranked: false, public: false, films: 3 },
+];

@@ -149,7 +149,8 @@ async function seed(config: Config, args: string[]): Promise<void> {
   process.stdout.write(
     `Loaded the demo catalogue into ${where}:\n` +
       `  ${done.movies} movies, ${done.posters} posters, ${done.trailers} trailers, ${done.users} users, ${done.reviews} reviews\n` +
-      `  ${done.ratings} ratings, ${done.diary} diary entries, ${done.watchlist} watchlist entries, ${done.avatars} avatars\n\n` +
+      `  ${done.ratings} ratings, ${done.diary} diary entries, ${done.watchlist} watchlist entries, ${done.avatars} avatars\n` +
+      `  ${done.follows} follows, ${done.likes} likes, ${done.comments} comments, ${done.lists} lists\n\n` +
       `Demo logins. These are demo credentials, printed here for anyone to read: change the passwords\n` +
       `(PUT /api/v1/users/me/password) or delete the users before this server is reachable by others.\n` +
       `  ${DEMO_ADMIN.padEnd(8)} ${DEMO_ADMIN_PASSWORD.padEnd(16)} administrator: can edit the catalogue, posters and trailers\n` +

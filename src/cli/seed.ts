@@ -8,14 +8,31 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import type { MediaKind } from '../domain/enums.js';
 import { AVATAR_INSPECT, type WarnLog, inspectOptions, inspectStream, removeFiles, saveAvatar, saveMedia, storeAvatar, storeMedia } from '../modules/media/index.js';
+import { rebuildActivities } from '../modules/activity/index.js';
+import { createComment } from '../modules/comments/index.js';
 import { createEntry } from '../modules/diary/index.js';
+import { follow } from '../modules/follows/index.js';
+import { likeReview } from '../modules/likes/index.js';
+import { createList, putItem } from '../modules/lists/index.js';
 import { insertMovie } from '../modules/movies/index.js';
 import { createReview, writeRating } from '../modules/reviews/index.js';
 import { insertUser, updateProfile } from '../modules/users/index.js';
 import { addToWatchlist } from '../modules/watchlist/index.js';
 import { hashPassword } from '../security/passwords.js';
 import { createStore } from '../storage/index.js';
-import { DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_MOVIES, DEMO_PASSWORD, DEMO_PROFILES, DEMO_REVIEWERS, DEMO_TAGS, REVIEW_ASIDES, REVIEW_TEXTS } from './demo-catalogue.js';
+import {
+  DEMO_ADMIN,
+  DEMO_ADMIN_PASSWORD,
+  DEMO_COMMENTS,
+  DEMO_LISTS,
+  DEMO_MOVIES,
+  DEMO_PASSWORD,
+  DEMO_PROFILES,
+  DEMO_REVIEWERS,
+  DEMO_TAGS,
+  REVIEW_ASIDES,
+  REVIEW_TEXTS,
+} from './demo-catalogue.js';
 
 /** Two levels up from both src/cli/ and dist/cli/. */
 export const DEMO_TRAILER = fileURLToPath(new URL('../../assets/demo/trailer.mp4', import.meta.url));
@@ -29,6 +46,10 @@ export interface SeedSummary {
   reviews: number;
   ratings: number;
   diary: number;
+  follows: number;
+  likes: number;
+  comments: number;
+  lists: number;
   watchlist: number;
   avatars: number;
   posters: number;
@@ -173,6 +194,17 @@ async function spreadOverPastYear(trx: Db): Promise<void> {
     await trx.updateTable('ratings').set({ created_at: at, updated_at: at }).where('user_id', '=', r.user_id).where('movie_id', '=', r.movie_id).execute();
     await trx.updateTable('reviews').set({ created_at: at, updated_at: at }).where('user_id', '=', r.user_id).where('movie_id', '=', r.movie_id).execute();
   }
+  // Comments a day or two after their review; follows, likes and lists over the last months.
+  for (const c of await trx.selectFrom('comments').innerJoin('reviews', 'reviews.id', 'comments.review_id').select(['comments.id', 'reviews.created_at']).execute()) {
+    await trx.updateTable('comments').set({ created_at: new Date(Date.parse(c.created_at) + (1 + (c.id % 2)) * DAY_MS).toISOString() }).where('id', '=', c.id).execute();
+  }
+  for (const f of await trx.selectFrom('follows').select('id').execute()) {
+    await trx.updateTable('follows').set({ created_at: evening(dayAgo(300 - ((f.id * 37) % 280)), f.id) }).where('id', '=', f.id).execute();
+  }
+  for (const l of await trx.selectFrom('lists').select('id').execute()) {
+    const at = evening(dayAgo(20 + l.id * 9), l.id);
+    await trx.updateTable('lists').set({ created_at: at, updated_at: at }).where('id', '=', l.id).execute();
+  }
   // Added over the last months, in the order added (the list shows the last added first).
   const added = await trx.selectFrom('watchlist').select('id').orderBy('id').execute();
   for (const [i, w] of added.entries()) {
@@ -194,7 +226,7 @@ export async function seedDemo(db: Db, config: Config, opts: { force?: boolean }
   const target = { store, stagingDir: path.join(config.dataDir, 'tmp'), log };
   const options = inspectOptions(config);
   const written: string[] = [];
-  const summary: SeedSummary = { movies: 0, users: 0, reviews: 0, ratings: 0, diary: 0, watchlist: 0, avatars: 0, posters: 0, trailers: 0 };
+  const summary: SeedSummary = { movies: 0, users: 0, reviews: 0, ratings: 0, diary: 0, watchlist: 0, follows: 0, likes: 0, comments: 0, lists: 0, avatars: 0, posters: 0, trailers: 0 };
 
   // Hashing is the slow part of making users; done before the transaction holds the write lock.
   const [adminHash, reviewerHash] = await Promise.all([hashPassword(DEMO_ADMIN_PASSWORD), hashPassword(DEMO_PASSWORD)]);
@@ -326,8 +358,39 @@ export async function seedDemo(db: Db, config: Config, opts: { force?: boolean }
           summary.watchlist += 1;
         }
       }
-      // What was written is dated now: spread it over the past year as a real community's would be.
+      // Everyone follows most of the others; they like and answer each other's reviews.
+      for (const [i, reviewer] of reviewers.entries()) {
+        for (const [j, other] of reviewers.entries()) {
+          if (i === j || (i + j) % 4 === 3) continue;
+          await follow(trx, reviewer.id, other.id);
+          summary.follows += 1;
+        }
+      }
+      const allReviews = await trx.selectFrom('reviews').select(['id', 'user_id']).orderBy('id').execute();
+      for (const review of allReviews) {
+        for (const reviewer of reviewers) {
+          if (reviewer.id === review.user_id || rand() > 0.4) continue;
+          await likeReview(trx, reviewer.id, review.id);
+          summary.likes += 1;
+        }
+        if (rand() < 0.25) {
+          const others = reviewers.filter((r) => r.id !== review.user_id);
+          const commenter = pick(others);
+          const profile = DEMO_PROFILES[commenter.username as (typeof DEMO_REVIEWERS)[number]];
+          await createComment(trx, commenter.id, review.id, pick(DEMO_COMMENTS[profile.language]));
+          summary.comments += 1;
+        }
+      }
+      for (const [n, spec] of DEMO_LISTS.entries()) {
+        const owner = reviewers.find((r) => r.username === spec.owner)!;
+        const list = await createList(trx, owner.id, { title: spec.title, description: spec.description, ranked: spec.ranked, public: spec.public });
+        for (let k = 0; k < spec.films; k += 1) await putItem(trx, list.id, movieIds[(n * 7 + k * 3) % movieIds.length]!, undefined, k === 0 ? 'Start here.' : null);
+        summary.lists += 1;
+      }
+      // What was written is dated now: spread it over the past year as a real community's would be,
+      // and the feeds made again in the order things were done.
       await spreadOverPastYear(trx);
+      await rebuildActivities(trx);
     });
   } catch (err) {
     if (err instanceof SeedRefused) throw err;

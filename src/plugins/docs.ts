@@ -177,6 +177,10 @@ function describeOperation(method: Method, op: Operation, facts: RouteFacts, app
     addHeader(r['200'], 'X-Total-Count', { description: 'Items in the whole list, all pages', required: true, schema: { type: 'integer', minimum: 0 } });
     addHeader(r['200'], 'Link', { description: 'RFC 8288 links to the first, prev, next and last pages', required: true, schema: { type: 'string' } });
   }
+  // Cursor lists (the feed): only a next link, absent on the last page.
+  if ((op.parameters ?? []).some((p) => p.in === 'query' && p.name === 'before')) {
+    addHeader(r['200'], 'Link', { description: 'RFC 8288 `rel="next"` link to the next page; absent on the last one', required: false, schema: { type: 'string' } });
+  }
 }
 
 /**

@@ -7,12 +7,17 @@ import { NoticeProvider } from './notice';
 import { AccountPage } from './pages/AccountPage';
 import { DiaryPage } from './pages/DiaryPage';
 import { EditProfilePage } from './pages/EditProfilePage';
+import { FeedPage } from './pages/FeedPage';
+import { FollowsPage } from './pages/FollowsPage';
+import { ListFormPage } from './pages/ListFormPage';
+import { ListPage } from './pages/ListPage';
 import { HomePage } from './pages/HomePage';
 import { MovieFormPage } from './pages/MovieFormPage';
 import { MoviePage } from './pages/MoviePage';
 import { MyReviewsPage } from './pages/MyReviewsPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { ProfilePage } from './pages/ProfilePage';
+import { UserListsPage } from './pages/UserListsPage';
 import { WatchlistPage } from './pages/WatchlistPage';
 import { idParam } from './pages/query';
 import { RouterProvider, match, useLocation } from './router';
@@ -36,6 +41,13 @@ const PAGES: Record<ClientRoute, (params: Params) => VNode | null> = {
   '/u/:username': ({ username }) => <ProfilePage key={username} username={username!} />,
   '/u/:username/diary': ({ username }) => <DiaryPage key={username} username={username!} />,
   '/u/:username/watchlist': ({ username }) => <WatchlistPage key={username} username={username!} />,
+  '/u/:username/lists': ({ username }) => <UserListsPage key={username} username={username!} />,
+  '/u/:username/followers': ({ username }) => <FollowsPage key={`${username}:followers`} username={username!} side="followers" />,
+  '/u/:username/following': ({ username }) => <FollowsPage key={`${username}:following`} username={username!} side="following" />,
+  '/feed': () => <FeedPage />,
+  '/lists/new': () => <ListFormPage key="new" />,
+  '/lists/:id': ({ id }) => withId(id, (n) => <ListPage key={n} id={n} />),
+  '/lists/:id/edit': ({ id }) => withId(id, (n) => <ListFormPage key={`edit:${n}`} id={n} />),
 };
 
 function withId(raw: string | undefined, page: (id: number) => VNode): VNode | null {

@@ -18,6 +18,13 @@ export const CLIENT_ROUTES = [
   '/u/:username',
   '/u/:username/diary',
   '/u/:username/watchlist',
+  '/u/:username/lists',
+  '/u/:username/followers',
+  '/u/:username/following',
+  '/feed',
+  '/lists/new',
+  '/lists/:id',
+  '/lists/:id/edit',
 ] as const;
 
 export type ClientRoute = (typeof CLIENT_ROUTES)[number];

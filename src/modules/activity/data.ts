@@ -83,6 +83,27 @@ export async function feedUnfollowed(trx: Db, followerId: number, followedId: nu
   await trx.deleteFrom('feed_items').where('member_id', '=', followerId).where('actor_id', '=', followedId).execute();
 }
 
+/**
+ * Remakes every activity, and every feed, from what they are about, numbered in the order things
+ * were done (their dates): for data loaded in bulk and dated afterwards (`seed --demo`), whose
+ * activities were written in loading order. The follows decide who sees what, as on a write.
+ */
+export async function rebuildActivities(trx: Db): Promise<void> {
+  await trx.deleteFrom('feed_items').execute();
+  await trx.deleteFrom('activities').execute();
+  await sql`insert into activities (user_id, type, created_at, movie_id, review_id, diary_id, watchlist_id, list_id, follow_id, followed_id)
+    select user_id, type, created_at, movie_id, review_id, diary_id, watchlist_id, list_id, follow_id, followed_id from (
+      select user_id, 'review' as type, created_at, movie_id, id as review_id, cast(null as integer) as diary_id, cast(null as integer) as watchlist_id,
+        cast(null as integer) as list_id, cast(null as integer) as follow_id, cast(null as integer) as followed_id from reviews
+      union all select user_id, 'diary', created_at, movie_id, null, id, null, null, null, null from diary_entries
+      union all select user_id, 'watchlist', added_at, movie_id, null, null, id, null, null, null from watchlist
+      union all select user_id, 'list', created_at, cast(null as integer), null, null, null, id, null, null from lists
+      union all select follower_id, 'follow', created_at, cast(null as integer), null, null, null, null, id, followed_id from follows
+    ) done order by created_at, type, user_id`.execute(trx);
+  await sql`insert into feed_items (member_id, activity_id, actor_id)
+    select f.follower_id, a.id, a.user_id from activities a join follows f on f.followed_id = a.user_id`.execute(trx);
+}
+
 /** An activity as stored, with its author's username: what the feed module makes an Activity of. */
 export interface ActivityRow {
   id: number;

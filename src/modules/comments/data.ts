@@ -2,6 +2,7 @@ import type { Db } from '../../db/connect.js';
 import { isForeignKeyViolation } from '../../db/errors.js';
 import { prepared } from '../../db/prepared.js';
 import { nowIso } from '../../db/time.js';
+import { inTransaction } from '../../db/transaction.js';
 import { DomainError } from '../../domain/errors.js';
 import { type Page, scanPlan } from '../../http/pagination.js';
 import { findReviewOwner } from '../reviews/index.js';
@@ -34,7 +35,7 @@ export async function listComments(db: Db, reviewId: number, page: Page): Promis
 /** Posts a comment; the review's comment_count follows by trigger. */
 export async function createComment(db: Db, userId: number, reviewId: number, text: string): Promise<Comment> {
   try {
-    return await db.transaction().execute(async (trx) => {
+    return await inTransaction(db, async (trx) => {
       const row = await trx.insertInto('comments').values({ review_id: reviewId, user_id: userId, text, created_at: nowIso() }).returning('id').executeTakeFirstOrThrow();
       return (await selectComments(trx).where('comments.id', '=', row.id).executeTakeFirst())!;
     });

@@ -20,6 +20,10 @@ export type Entry = JsonOf<paths['/api/v1/diary/{id}']['get']['responses'][200]>
 export type EntryInput = paths['/api/v1/diary']['post']['requestBody']['content']['application/json'];
 export type MovieState = JsonOf<paths['/api/v1/users/me/movie-states']['get']['responses'][200]>[number];
 export type Avatar = JsonOf<paths['/api/v1/users/me/avatar']['put']['responses'][201]>;
+export type Comment = JsonOf<paths['/api/v1/reviews/{id}/comments']['post']['responses'][201]>;
+export type List = JsonOf<paths['/api/v1/lists/{id}']['get']['responses'][200]>;
+export type ListItem = JsonOf<paths['/api/v1/lists/{id}/items/{movie_id}']['put']['responses'][200]>;
+export type Activity = JsonOf<paths['/api/v1/users/me/feed']['get']['responses'][200]>[number];
 export type MovieSort = NonNullable<NonNullable<paths['/api/v1/movies']['get']['parameters']['query']>['sort']>;
 
 // openapi-fetch answers { data } on success and { error } otherwise; DataOf picks the success body.
@@ -53,4 +57,17 @@ export async function page<R extends Outcome>(request: Promise<R>): Promise<Page
   const items = data as ItemOf<R>[];
   const header = response.headers.get('x-total-count');
   return { items, total: header !== null && /^\d+$/.test(header) ? Number(header) : items.length };
+}
+
+/** A page of a cursor list (the feed): its items, and the cursor of the next page from `Link: rel="next"`. */
+export interface CursorPage<T> {
+  items: T[];
+  next: string | undefined;
+}
+
+export async function cursorPage<R extends Outcome>(request: Promise<R>): Promise<CursorPage<ItemOf<R>>> {
+  const { data, response } = await call(request);
+  const link = /<([^>]*)>;\s*rel="next"/.exec(response.headers.get('link') ?? '');
+  const next = link ? (new URL(link[1]!, location.href).searchParams.get('before') ?? undefined) : undefined;
+  return { items: data as ItemOf<R>[], next };
 }

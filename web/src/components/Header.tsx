@@ -7,7 +7,7 @@ import { useNotice } from '../notice';
 import { useSession } from '../session';
 import { Alert } from './Alert';
 import { Avatar } from './Avatar';
-import { profilePath } from './ReviewList';
+import { profilePath } from './UserLink';
 
 // Pages that make no sense once logged out; logging out there goes to the catalogue.
 const PRIVATE = /^\/(?:account|my-reviews|admin\/)|\/edit$/;

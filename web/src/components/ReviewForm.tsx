@@ -25,6 +25,7 @@ export function ReviewForm({ movieId, own, rating: rated, onChanged }: ReviewFor
   const action = useAction(FIELDS);
   const [rating, setRating] = useState<number | null>(own?.rating ?? rated);
   const [text, setText] = useState(own?.review ?? '');
+  const [spoiler, setSpoiler] = useState(own?.spoiler ?? false);
   const [status, setStatus] = useState<string | null>(null);
   const [unrated, setUnrated] = useState(false);
   const labelId = useId();
@@ -34,6 +35,7 @@ export function ReviewForm({ movieId, own, rating: rated, onChanged }: ReviewFor
   // A review written, changed or deleted (here or elsewhere) resets the fields to what is stored.
   // The rating also follows the member's rating set beside the movie, without touching the text being written.
   useEffect(() => setText(own?.review ?? ''), [own?.id, own?.review]);
+  useEffect(() => setSpoiler(own?.spoiler ?? false), [own?.id, own?.spoiler]);
   useEffect(() => setRating(own?.rating ?? rated), [own?.id, own?.rating, rated]);
 
   const publish = () => {
@@ -45,7 +47,7 @@ export function ReviewForm({ movieId, own, rating: rated, onChanged }: ReviewFor
     }
     return action.run(async () => {
       setStatus(null);
-      const body = { rating, review: text };
+      const body = { rating, review: text, spoiler };
       if (own) {
         await call(api.PUT('/api/v1/reviews/{id}', { params: { path: { id: own.id } }, body }));
         setStatus(t.reviewSaved);
@@ -95,6 +97,14 @@ export function ReviewForm({ movieId, own, rating: rated, onChanged }: ReviewFor
         <Field label={t.review} error={action.problem.fields.review}>
           {(control) => <textarea {...control} rows={5} required value={text} onInput={(e) => setText(e.currentTarget.value)} />}
         </Field>
+        <div class="field field--check">
+          <label>
+            <input type="checkbox" checked={spoiler} aria-describedby={`${labelId}-spoiler`} onChange={(e) => setSpoiler(e.currentTarget.checked)} /> {t.spoiler}
+          </label>
+          <p class="field__hint" id={`${labelId}-spoiler`}>
+            {t.spoilerHint}
+          </p>
+        </div>
         <div class="form__actions">
           <button type="submit" class="button">
             {own ? t.save : t.publishReview}

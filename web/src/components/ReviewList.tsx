@@ -1,24 +1,30 @@
 import { type Review, api, call } from '../api/client';
 import { useAction } from '../hooks/action';
 import { useI18n } from '../i18n';
+import { useReviewStates } from '../hooks/states';
 import { Link } from '../router';
 import { useSession } from '../session';
 import { Alert } from './Alert';
+import { Comments } from './Comments';
 import { ConfirmButton } from './ConfirmButton';
+import { LikeButton } from './LikeButton';
+import { SpoilerText } from './SpoilerText';
 import { Stars } from './Stars';
+import { UserLink } from './UserLink';
 
-export const profilePath = (username: string): string => `/u/${encodeURIComponent(username)}`;
+export { UserLink, profilePath } from './UserLink';
 
-/** A member's name as shown everywhere: a link to their profile. */
-export function UserLink({ username }: { username: string }) {
-  return (
-    <Link class="user-link" href={profilePath(username)}>
-      {username}
-    </Link>
-  );
+interface ReviewItemProps {
+  review: Review;
+  own: boolean;
+  showMovie: boolean;
+  /** Whether the signed-in member likes it (undefined: nobody signed in, or not known yet). */
+  liked: boolean | undefined;
+  onChanged?: (() => Promise<void>) | undefined;
 }
 
-function ReviewItem({ review, own, showMovie, onChanged }: { review: Review; own: boolean; showMovie: boolean; onChanged?: (() => Promise<void>) | undefined }) {
+/** One review: who, which film, the rating and when; its text (behind a warning when it gives the film away), its likes and comments. */
+export function ReviewItem({ review, own, showMovie, liked, onChanged }: ReviewItemProps) {
   const { t, date, stars } = useI18n();
   const { user } = useSession();
   const action = useAction();
@@ -45,7 +51,11 @@ function ReviewItem({ review, own, showMovie, onChanged }: { review: Review; own
           </time>
           {review.updated_at !== review.created_at && <span class="review__date">({t.editedOn(date(review.updated_at))})</span>}
         </header>
-        <p class="review__text">{review.review}</p>
+        {review.spoiler && !own ? <SpoilerText text={review.review} /> : <p class="review__text">{review.review}</p>}
+        <div class="review__social">
+          <LikeButton reviewId={review.id} username={review.username} count={review.like_count} liked={own ? undefined : liked} signedIn={!!user && !own} />
+          <Comments review={review} />
+        </div>
         {moderate && (
           <div class="review__moderation">
             <ConfirmButton label={t.deleteReviewOf(review.username)} question={t.moderateQuestion} confirm={t.deleteReviewConfirm} onConfirm={remove} />
@@ -69,10 +79,11 @@ export function ReviewList({
   showMovie?: boolean;
   onChanged?: () => Promise<void>;
 }) {
+  const liked = useReviewStates(reviews.map((r) => r.id));
   return (
     <ol class="reviews">
       {reviews.map((review) => (
-        <ReviewItem key={review.id} review={review} own={review.user_id === ownId} showMovie={showMovie} onChanged={onChanged} />
+        <ReviewItem key={review.id} review={review} own={review.user_id === ownId} showMovie={showMovie} liked={liked?.get(review.id)} onChanged={onChanged} />
       ))}
     </ol>
   );

@@ -8,7 +8,7 @@ import { useResource } from '../hooks/resource';
 import { useTitle } from '../hooks/title';
 import { useI18n } from '../i18n';
 import { Link, useLocation, withQuery } from '../router';
-import { profilePath } from '../components/ReviewList';
+import { profilePath } from '../components/UserLink';
 import { useProfile } from './profile';
 import { diaryPath } from './ProfilePage';
 import { pageCount, pageParam } from './query';

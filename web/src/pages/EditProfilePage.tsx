@@ -7,7 +7,7 @@ import { Field } from '../components/Field';
 import { Form } from '../components/Form';
 import { RequireUser } from '../components/RequireUser';
 import { UploadProgress } from '../components/UploadProgress';
-import { profilePath } from '../components/ReviewList';
+import { profilePath } from '../components/UserLink';
 import { useAction } from '../hooks/action';
 import { useUpload } from '../hooks/upload';
 import { forget } from '../hooks/resource';

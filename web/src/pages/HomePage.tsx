@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type MovieSort, api, page } from '../api/client';
 import { Field } from '../components/Field';
+import { HomeTabs } from '../components/HomeTabs';
 import { LoadError } from '../components/LoadError';
 import { MovieCard } from '../components/MovieCard';
 import { Pagination } from '../components/Pagination';
@@ -64,6 +65,7 @@ export function HomePage() {
 
   return (
     <>
+      <HomeTabs current="films" />
       <div class="page-head">
         <h1 ref={heading} tabIndex={-1}>
           {t.moviesTitle}

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useRef } from 'preact/hooks';
 import { type Movie, api, call, page } from '../api/client';
+import { AddToList } from '../components/AddToList';
 import { LoadError } from '../components/LoadError';
 import { Pagination } from '../components/Pagination';
 import { Poster, posterAt } from '../components/Poster';
@@ -93,6 +94,7 @@ export function MoviePage({ id }: { id: number }) {
     <>
       <Details movie={movie.data}>
         {user && state.state === 'ready' && <MovieActions movieId={id} title={movie.data.title} state={state.data} onChanged={refresh} />}
+        {user && <AddToList movieId={id} title={movie.data.title} />}
       </Details>
       <section class="reviews-section">
         <h2 ref={reviewsHeading} tabIndex={-1}>

@@ -1,6 +1,8 @@
 import { type User, api, page } from '../api/client';
 import { Avatar } from '../components/Avatar';
 import { DiaryList } from '../components/DiaryList';
+import { FollowButton } from '../components/FollowButton';
+import { ListCard } from '../components/ListCard';
 import { LoadError } from '../components/LoadError';
 import { MovieCard } from '../components/MovieCard';
 import { ReviewList } from '../components/ReviewList';
@@ -11,15 +13,17 @@ import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { useSession } from '../session';
 import { useProfile } from './profile';
+import { listsPath } from './UserListsPage';
 
 const RECENT = 5;
+const LISTS_PREVIEW = 4;
 const WATCHLIST_PREVIEW = 6;
 
 export const diaryPath = (username: string): string => `/u/${encodeURIComponent(username)}/diary`;
 export const watchlistPath = (username: string): string => `/u/${encodeURIComponent(username)}/watchlist`;
 
 /** The name, avatar, bio and counts at the top of a member's pages. */
-export function ProfileHead({ user, level = 1 }: { user: User; level?: 1 | 2 }) {
+export function ProfileHead({ user, level = 1, onChanged }: { user: User; level?: 1 | 2; onChanged?: () => Promise<void> }) {
   const { t, date } = useI18n();
   const { user: me } = useSession();
   const Heading = level === 1 ? 'h1' : 'h2';
@@ -37,7 +41,14 @@ export function ProfileHead({ user, level = 1 }: { user: User; level?: 1 | 2 }) 
           <li>{t.reviewCount(user.review_count)}</li>
           <li>{t.ratingCount(user.rating_count)}</li>
           <li>{t.diaryCount(user.diary_count)}</li>
+          <li>
+            <Link href={`/u/${encodeURIComponent(user.username)}/followers`}>{t.followerCount(user.follower_count)}</Link>
+          </li>
+          <li>
+            <Link href={`/u/${encodeURIComponent(user.username)}/following`}>{t.followingCount(user.following_count)}</Link>
+          </li>
         </ul>
+        {level === 1 && onChanged && <FollowButton user={user} onChanged={onChanged} />}
         {level === 1 && me?.id === user.id && (
           <p>
             <Link class="button button--secondary" href="/account/profile">
@@ -50,8 +61,9 @@ export function ProfileHead({ user, level = 1 }: { user: User; level?: 1 | 2 }) 
   );
 }
 
-function Profile({ user }: { user: User }) {
+function Profile({ user, reload }: { user: User; reload: () => Promise<void> }) {
   const { t } = useI18n();
+  const { user: me } = useSession();
   useTitle(user.display_name ?? user.username);
   const diary = useResource(`diary:${user.id}:recent`, (signal) =>
     page(api.GET('/api/v1/users/{id}/diary', { params: { path: { id: user.id }, query: { limit: RECENT } }, signal })),
@@ -59,13 +71,16 @@ function Profile({ user }: { user: User }) {
   const reviews = useResource(`reviews:${user.id}:recent`, (signal) =>
     page(api.GET('/api/v1/reviews', { params: { query: { user_id: user.id, sort: 'created', order: 'desc', limit: RECENT } }, signal })),
   );
+  const lists = useResource(`lists:${user.id}:${me?.id ?? 0}:preview`, (signal) =>
+    page(api.GET('/api/v1/users/{id}/lists', { params: { path: { id: user.id }, query: { limit: LISTS_PREVIEW } }, signal })),
+  );
   const watchlist = useResource(`watchlist:${user.id}:preview`, (signal) =>
     page(api.GET('/api/v1/users/{id}/watchlist', { params: { path: { id: user.id }, query: { limit: WATCHLIST_PREVIEW } }, signal })),
   );
 
   return (
     <>
-      <ProfileHead user={user} />
+      <ProfileHead user={user} onChanged={reload} />
       <section class="profile-section" aria-labelledby="recent-diary">
         <h2 id="recent-diary">{t.recentDiary}</h2>
         {diary.state === 'loading' && <LinesSkeleton label={t.loading} />}
@@ -78,6 +93,31 @@ function Profile({ user }: { user: User }) {
         {reviews.state === 'loading' && <LinesSkeleton label={t.loading} />}
         {reviews.state === 'failed' && <LoadError error={reviews.error} onRetry={reviews.reload} />}
         {reviews.state === 'ready' && (reviews.data.items.length === 0 ? <p class="empty">{t.noReviewsBy}</p> : <ReviewList reviews={reviews.data.items} showMovie />)}
+      </section>
+      <section class="profile-section" aria-labelledby="lists-preview">
+        <h2 id="lists-preview">{t.lists}</h2>
+        {me?.id === user.id && (
+          <p>
+            <Link class="button button--secondary" href="/lists/new">
+              {t.newList}
+            </Link>
+          </p>
+        )}
+        {lists.state === 'loading' && <LinesSkeleton label={t.loading} />}
+        {lists.state === 'failed' && <LoadError error={lists.error} onRetry={lists.reload} />}
+        {lists.state === 'ready' &&
+          (lists.data.items.length === 0 ? (
+            <p class="empty">{t.noLists}</p>
+          ) : (
+            <ul class="lists">
+              {lists.data.items.map((list) => (
+                <li key={list.id}>
+                  <ListCard list={list} />
+                </li>
+              ))}
+            </ul>
+          ))}
+        {lists.state === 'ready' && lists.data.total > 0 && <Link href={listsPath(user.username)}>{t.allLists(lists.data.total)}</Link>}
       </section>
       <section class="profile-section" aria-labelledby="watchlist-preview">
         <h2 id="watchlist-preview">{t.watchlistTitle}</h2>
@@ -107,5 +147,5 @@ export function ProfilePage({ username }: { username: string }) {
   const profile = useProfile(username);
   if (profile.state === 'loading') return <LinesSkeleton lines={6} label={t.loading} />;
   if (profile.state === 'failed') return <LoadError error={profile.error} onRetry={profile.reload} />;
-  return <Profile user={profile.data} />;
+  return <Profile user={profile.data} reload={profile.reload} />;
 }

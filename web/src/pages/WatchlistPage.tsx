@@ -3,7 +3,7 @@ import { type User, api, page } from '../api/client';
 import { LoadError } from '../components/LoadError';
 import { MovieCard } from '../components/MovieCard';
 import { Pagination } from '../components/Pagination';
-import { profilePath } from '../components/ReviewList';
+import { profilePath } from '../components/UserLink';
 import { CardsSkeleton, LinesSkeleton } from '../components/Skeleton';
 import { useResource } from '../hooks/resource';
 import { useMovieStates } from '../hooks/states';
