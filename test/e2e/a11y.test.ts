@@ -1,7 +1,8 @@
 /**
  * axe-core's WCAG 2.2 A/AA rules on every page of the web client (every route of
  * web/src/routes.ts, with data in it, signed in where the page needs it), in English at a
- * desktop's width and in Spanish at 320 px, plus the open "Log" dialog and the not-found page:
+ * desktop's width and in Spanish at 320 px, plus the open "Log" dialog, the open comments of a
+ * review, a revealed spoiler, the "Add to list" form and the not-found page:
  * 0 violations, nothing allow-listed.
  */
 import assert from 'node:assert/strict';
@@ -55,6 +56,13 @@ e2eSuite('e2e: every page passes axe', { seed: true }, (h) => {
     await api(url(`/api/v1/users/me/watchlist/${third}`), { method: 'PUT', headers: { authorization: `Bearer ${token}` } });
     await api(url('/api/v1/users/me'), { method: 'PATCH', headers: auth, body: JSON.stringify({ display_name: 'Axe Tester', bio: 'Checks every page.' }) });
     await api(url('/api/v1/users/me/avatar'), { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: readFileSync(fixture('poster.png')) });
+    // The community: a ranked list with notes, a follow of the demo's members (a feed full of their doings), a comment and a like.
+    const list = await api<{ id: number }>(url('/api/v1/lists'), { method: 'POST', headers: auth, body: JSON.stringify({ title: 'Axe’s ranking', description: 'Three films.', ranked: true }) });
+    for (const [i, movie] of [first, second, third].entries()) {
+      await api(url(`/api/v1/lists/${list.id}/items/${movie}`), { method: 'PUT', headers: auth, body: JSON.stringify(i === 0 ? { note: 'The best.' } : {}) });
+    }
+    const demo = await api<{ id: number }>(url('/api/v1/profiles/demo'));
+    await api(url(`/api/v1/users/me/following/${demo.id}`), { method: 'PUT', headers: { authorization: `Bearer ${token}` } });
 
     const pages: Record<(typeof CLIENT_ROUTES)[number], string> = {
       '/': '/',
@@ -69,6 +77,13 @@ e2eSuite('e2e: every page passes axe', { seed: true }, (h) => {
       '/u/:username': `/u/${username}`,
       '/u/:username/diary': `/u/${username}/diary`,
       '/u/:username/watchlist': `/u/${username}/watchlist`,
+      '/u/:username/lists': `/u/${username}/lists`,
+      '/u/:username/followers': '/u/demo/followers',
+      '/u/:username/following': `/u/${username}/following`,
+      '/feed': '/feed',
+      '/lists/new': '/lists/new',
+      '/lists/:id': `/lists/${list.id}`,
+      '/lists/:id/edit': `/lists/${list.id}/edit`,
     };
     const ADMIN_ONLY = new Set(['/admin/movies/new', '/movies/:id/edit']);
     const SIGNED_OUT = new Set(['/login', '/signup']);
@@ -104,6 +119,14 @@ e2eSuite('e2e: every page passes axe', { seed: true }, (h) => {
         await visible(page.getByRole('dialog'));
         for (const v of await violations(page)) found.push(`${lang} ${width}px the Log dialog: ${v}`);
         await page.keyboard.press('Escape');
+        // The disclosures of a movie page, open: a review's comments and "Add to list".
+        await page.goto(`/movies/${first}`);
+        await settled(page);
+        await page.locator('.comments > button').first().click();
+        await page.locator('.add-to-list > button').click();
+        await visible(page.locator('.add-to-list select'));
+        await settled(page);
+        for (const v of await violations(page)) found.push(`${lang} ${width}px a movie page, comments and Add to list open: ${v}`);
       });
       await withPage(h(), `a11y-${lang}-admin`, { width, locale }, async (page) => {
         await signIn(page, ADMIN.username, ADMIN.password);

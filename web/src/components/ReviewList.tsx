@@ -21,10 +21,12 @@ interface ReviewItemProps {
   /** Whether the signed-in member likes it (undefined: nobody signed in, or not known yet). */
   liked: boolean | undefined;
   onChanged?: (() => Promise<void>) | undefined;
+  /** Inside a feed's activity, which already says who and when: only the rating, the text and the rest. */
+  compact?: boolean;
 }
 
 /** One review: who, which film, the rating and when; its text (behind a warning when it gives the film away), its likes and comments. */
-export function ReviewItem({ review, own, showMovie, liked, onChanged }: ReviewItemProps) {
+export function ReviewItem({ review, own, showMovie, liked, onChanged, compact = false }: ReviewItemProps) {
   const { t, date, stars } = useI18n();
   const { user } = useSession();
   const action = useAction();
@@ -36,19 +38,21 @@ export function ReviewItem({ review, own, showMovie, liked, onChanged }: ReviewI
       await onChanged?.();
     });
   return (
-    <li class={own ? 'review review--own' : 'review'}>
+    <li class={`review${own ? ' review--own' : ''}${compact ? ' review--compact' : ''}`}>
       <article>
         <header class="review__header">
-          <UserLink username={review.username} />
+          {!compact && <UserLink username={review.username} />}
           {showMovie && (
             <Link class="review__movie" href={`/movies/${review.movie.id}`}>
               {review.movie.title}
             </Link>
           )}
           <Stars value={review.rating} label={t.ratingLabel(stars(review.rating))} size="sm" />
-          <time class="review__date" dateTime={review.created_at}>
-            {date(review.created_at)}
-          </time>
+          {!compact && (
+            <time class="review__date" dateTime={review.created_at}>
+              {date(review.created_at)}
+            </time>
+          )}
           {review.updated_at !== review.created_at && <span class="review__date">({t.editedOn(date(review.updated_at))})</span>}
         </header>
         {review.spoiler && !own ? <SpoilerText text={review.review} /> : <p class="review__text">{review.review}</p>}

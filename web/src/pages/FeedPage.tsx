@@ -3,7 +3,7 @@ import { type Activity, type CursorPage, api, cursorPage } from '../api/client';
 import { Alert } from '../components/Alert';
 import { HomeTabs } from '../components/HomeTabs';
 import { LoadError } from '../components/LoadError';
-import { MovieCard } from '../components/MovieCard';
+import { Poster } from '../components/Poster';
 import { RequireUser } from '../components/RequireUser';
 import { ReviewItem } from '../components/ReviewList';
 import { LinesSkeleton } from '../components/Skeleton';
@@ -34,24 +34,27 @@ function ActivityItem({ activity, liked }: { activity: Activity; liked: boolean 
       : [`/movies/${activity.movie?.id ?? 0}`, activity.movie?.title ?? ''];
   return (
     <li class="activity">
-      <article aria-label={`${who} ${verb} ${name}`} tabIndex={-1}>
-        <p class="activity__line">
-          <UserLink username={who} /> {verb} <Link href={href}>{name}</Link>{' '}
-          <time class="muted" dateTime={activity.created_at}>
-            {date(activity.created_at)}
-          </time>
-        </p>
-        {activity.type === 'diary' && activity.diary && activity.diary.rating !== null && <Stars value={activity.diary.rating} label={t.ratingLabel(stars(activity.diary.rating))} size="sm" />}
-        {activity.type === 'review' && activity.review && (
-          <ol class="reviews">
-            <ReviewItem review={activity.review} own={false} showMovie={false} liked={liked} />
-          </ol>
-        )}
-        {activity.type === 'watchlist' && activity.movie && (
-          <div class="activity__movie">
-            <MovieCard movie={activity.movie} />
+      <article aria-label={`${who} ${verb} ${name}`} tabIndex={-1} class={activity.movie ? 'activity__card activity__card--movie' : 'activity__card'}>
+        {activity.movie && (
+          <div class="activity__poster">
+            <Poster movie={activity.movie} sizes="64px" alt="" lazy />
           </div>
         )}
+        <div class="activity__body">
+          <p class="activity__line">
+            <UserLink username={who} /> {verb} <Link href={href}>{name}</Link>{' '}
+            <time class="muted" dateTime={activity.created_at}>
+              {date(activity.created_at)}
+            </time>
+          </p>
+          {activity.type === 'diary' && activity.diary && activity.diary.rating !== null && <Stars value={activity.diary.rating} label={t.ratingLabel(stars(activity.diary.rating))} size="sm" />}
+          {activity.type === 'review' && activity.review && (
+            <ol class="reviews">
+              <ReviewItem review={activity.review} own={false} showMovie={false} liked={liked} compact />
+            </ol>
+          )}
+          {activity.type === 'list' && activity.list && <p class="muted">{t.filmCount(activity.list.item_count)}</p>}
+        </div>
       </article>
     </li>
   );
