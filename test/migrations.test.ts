@@ -13,8 +13,8 @@ import { createTestDatabase, testDatabaseKind, type TestPgDatabase } from './sup
 import { DRIFT_SQL } from './support/recount.js';
 
 /*
- * Migration 0007 (ratings, diary, watchlist, profiles) on a database as the previous release left
- * it: migrated to 0006 and filled with what `seed --demo` made at that release
+ * Migrations 0007 (ratings, diary, watchlist, profiles) and 0008 (likes, comments, follows, lists,
+ * the feed) on a database as an earlier release left it: migrated to 0006 and filled with what `seed --demo` made at that release
  * (test/fixtures/previous-release/demo.json), then opened by today's app. On SQLite, and on
  * PostgreSQL under npm run test:pg.
  */
@@ -108,6 +108,26 @@ describe('migration 0007 on the previous release’s demo data', () => {
     assert.equal((await ctx.app.inject({ method: 'DELETE', url: `/api/v1/reviews/${reviews.length + 1}`, headers: bearer(token) })).statusCode, 204);
   });
 
+  it('then 0008 (the community): existing reviews have no likes, comments or spoiler, members no follows; all of it works at once', async () => {
+    const listed = (await ctx.app.inject({ method: 'GET', url: '/api/v1/reviews?limit=100' })).json<{ id: number; user_id: number; like_count: number; comment_count: number; spoiler: boolean }[]>();
+    assert.ok(listed.length > 0 && listed.every((r) => r.like_count === 0 && r.comment_count === 0 && r.spoiler === false));
+    const login = await ctx.app.inject({ method: 'POST', url: '/auth', payload: { username: 'demo', password: DEMO_PASSWORD } });
+    const auth = bearer(login.json<{ access_token: string }>().access_token);
+    const demo = users.find((u) => u.username === 'demo') as { id: number };
+    const theirs = listed.find((r) => r.user_id !== demo.id)!;
+    assert.equal((await ctx.app.inject({ method: 'PUT', url: `/api/v1/reviews/${theirs.id}/like`, headers: auth })).statusCode, 204);
+    assert.equal((await ctx.app.inject({ method: 'POST', url: `/api/v1/reviews/${theirs.id}/comments`, headers: auth, payload: { text: 'Still true.' } })).statusCode, 201);
+    assert.equal((await ctx.app.inject({ method: 'PUT', url: `/api/v1/users/me/following/${theirs.user_id}`, headers: auth })).statusCode, 204);
+    const list = await ctx.app.inject({ method: 'POST', url: '/api/v1/lists', headers: auth, payload: { title: 'After the upgrade' } });
+    assert.equal(list.statusCode, 201, list.body);
+    const feed = (await ctx.app.inject({ method: 'GET', url: '/api/v1/users/me/feed', headers: auth })).json<{ type: string }[]>();
+    // The followed member's reviews made before 0008 have no activity: the feed starts with the upgrade.
+    assert.deepEqual(feed, []);
+    const review = (await ctx.app.inject({ method: 'GET', url: `/api/v1/reviews/${theirs.id}` })).json<{ like_count: number; comment_count: number }>();
+    assert.deepEqual([review.like_count, review.comment_count], [1, 1]);
+    assert.deepEqual((await sql<{ what: string }>`${sql.raw(DRIFT_SQL)}`.execute(ctx.db)).rows, []);
+  });
+
   it('goes back down to 0006 with each movie’s average of its reviews, and up again to the same data', async () => {
     await ctx.close();
     const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', ...env });
@@ -121,6 +141,8 @@ describe('migration 0007 on the previous release’s demo data', () => {
       );
       await migrateToLatest(database.db);
       assert.equal(Number((await sql<{ n: number }>`select count(*) as n from ratings`.execute(database.db)).rows[0]!.n), reviews.length);
+      // Down and up again drops what 0008 made, and makes its tables again, empty.
+      assert.equal(Number((await sql<{ n: number }>`select count(*) as n from lists`.execute(database.db)).rows[0]!.n), 0);
     } finally {
       await database.close();
     }

@@ -19,8 +19,8 @@ import {
   hasAttribute,
   hasText,
   logInAt,
+  newMember,
   screenshot,
-  uniqueName,
   visible,
   waitUntil,
   withPage,
@@ -29,19 +29,8 @@ import {
 const PASSWORD = 'community-password-1';
 const json = fetchJson;
 
-interface Member {
-  username: string;
-  password: string;
-  token: string;
-  id: number;
-}
-
-async function member(base: (p: string) => string, prefix: string): Promise<Member> {
-  const username = uniqueName(prefix);
-  const made = await json<{ id: number }>(base('/api/v1/users'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
-  const { access_token } = await json<{ access_token: string }>(base('/auth'), { method: 'POST', body: new URLSearchParams({ username, password: PASSWORD }) });
-  return { username, password: PASSWORD, token: access_token, id: made.id };
-}
+type Member = Awaited<ReturnType<typeof newMember>>;
+const member = (base: (p: string) => string, prefix: string): Promise<Member> => newMember(base, prefix, PASSWORD);
 
 const authed = (who: Member) => ({ authorization: `Bearer ${who.token}`, 'content-type': 'application/json' });
 
@@ -66,7 +55,7 @@ e2eSuite('e2e: likes, comments, follows, the feed and lists', { seed: true }, (h
       assert.doesNotMatch(JSON.stringify(await page.locator('main').ariaSnapshot()), /narrator was a ghost/);
       await show.click();
       await visible(page.getByText(spoilerText));
-      assert.equal(await page.evaluate(() => document.activeElement?.textContent ?? ''), spoilerText);
+      assert.equal(await page.evaluate(`document.activeElement?.textContent ?? ''`), spoilerText);
 
       const reviews = await json<{ id: number; username: string; like_count: number }[]>(url(`/api/v1/movies/${movie!.id}/reviews?order=desc&limit=10`));
       const target = reviews.find((r) => r.username !== author.username)!;
@@ -138,7 +127,7 @@ e2eSuite('e2e: likes, comments, follows, the feed and lists', { seed: true }, (h
       await page.getByRole('button', { name: 'Load more' }).click();
       await waitUntil('the second page', async () => ({ ok: (await items.count()) > 20, seen: await items.count() }));
       // The focus is on the first activity of the new page, and nothing is shown twice.
-      assert.equal(await page.evaluate(() => [...document.querySelectorAll('.activity > article')].indexOf(document.activeElement as Element)), 20);
+      assert.equal(await page.evaluate(`[...document.querySelectorAll('.activity > article')].indexOf(document.activeElement)`), 20);
       const labels = await items.locator(':scope > article').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
       const api = await json<{ id: number }[]>(url(`/api/v1/users/me/feed?limit=${labels.length}`), { headers: authed(me) });
       assert.equal(api.length, labels.length);
@@ -188,7 +177,7 @@ e2eSuite('e2e: likes, comments, follows, the feed and lists', { seed: true }, (h
       await page.keyboard.press('Enter');
       await visible(page.getByRole('status').filter({ hasText: `${titles[0]} is now number 2.` }));
       assert.deepEqual(await shownOrder(page), [titles[1], titles[0], titles[2], titles[3]]);
-      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), `Move ${titles[0]} down`);
+      assert.equal(await page.evaluate(`document.activeElement?.getAttribute('aria-label')`), `Move ${titles[0]} down`);
       await page.keyboard.press('Enter');
       await visible(page.getByRole('status').filter({ hasText: `${titles[0]} is now number 3.` }));
 
@@ -206,10 +195,21 @@ e2eSuite('e2e: likes, comments, follows, the feed and lists', { seed: true }, (h
       await visible(page.getByRole('status').filter({ hasText: `${titles[2]} is off the list.` }));
       assert.equal((await json<unknown[]>(url(`/api/v1/lists/${listId}/items`))).length, 3);
 
+      // Edit: a new title, and private.
+      await page.getByRole('link', { name: 'Edit list' }).click();
+      await page.getByLabel('Title').fill('Desert island films, final cut');
+      await page.getByLabel('Public (anyone can see it)').uncheck();
+      await page.getByRole('button', { name: 'Save' }).click();
+      await visible(page.getByRole('heading', { level: 1, name: 'Desert island films, final cut' }));
+      await visible(page.getByText('The list is saved.'));
+      const saved = await json<{ title: string; public: boolean }>(url(`/api/v1/lists/${listId}`), { headers: authed(me) });
+      assert.deepEqual([saved.title, saved.public], ['Desert island films, final cut', false]);
+
       await page.goto(`/u/${me.username}`);
       const lists = page.getByRole('region', { name: 'Lists' });
-      await visible(lists.getByRole('link', { name: 'Desert island films' }));
+      await visible(lists.getByRole('link', { name: 'Desert island films, final cut' }));
       await visible(lists.getByText('3 films'));
+      await visible(lists.getByText('Private'));
     });
   });
 

@@ -21,8 +21,8 @@ import {
   hasAttribute,
   hasText,
   logInAt,
+  newMember,
   screenshot,
-  uniqueName,
   visible,
   waitUntil,
   withPage,
@@ -37,14 +37,7 @@ const PASSWORD = 'diary-password-1';
 
 const json = fetchJson;
 
-/** A member made through the API, with a bearer token for checking what the page did. */
-async function member(base: (p: string) => string, prefix: string): Promise<{ username: string; password: string; token: string; id: number }> {
-  const username = uniqueName(prefix);
-  const made = await json<{ id: number }>(base('/api/v1/users'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
-  const form = new URLSearchParams({ username, password: PASSWORD });
-  const { access_token } = await json<{ access_token: string }>(base('/auth'), { method: 'POST', body: form });
-  return { username, password: PASSWORD, token: access_token, id: made.id };
-}
+const member = (base: (p: string) => string, prefix: string) => newMember(base, prefix, PASSWORD);
 
 /** Clicks (or taps) a star control at a fraction of its row of stars, as a pointer would. */
 async function pointAt(control: Locator, fraction: number, pointerType: 'mouse' | 'touch'): Promise<void> {

@@ -481,6 +481,14 @@ export async function fetchJson<T>(url: string, init: RequestInit = {}): Promise
 }
 
 /** A username no other test (or run) uses: 3–50 letters, digits, _ . - */
+/** A member made through the API (a unique name from `prefix`), with a bearer token for checking what a page did. */
+export async function newMember(base: (p: string) => string, prefix: string, password: string): Promise<{ username: string; password: string; token: string; id: number }> {
+  const username = uniqueName(prefix);
+  const made = await fetchJson<{ id: number }>(base('/api/v1/users'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const { access_token } = await fetchJson<{ access_token: string }>(base('/auth'), { method: 'POST', body: new URLSearchParams({ username, password }) });
+  return { username, password, token: access_token, id: made.id };
+}
+
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 }

@@ -18,3 +18,18 @@ export function ListCard({ list }: { list: List }) {
     </article>
   );
 }
+
+/** A member's lists as cards, or "No lists yet." */
+export function ListCards({ lists }: { lists: List[] }) {
+  const { t } = useI18n();
+  if (lists.length === 0) return <p class="empty">{t.noLists}</p>;
+  return (
+    <ul class="lists">
+      {lists.map((list) => (
+        <li key={list.id}>
+          <ListCard list={list} />
+        </li>
+      ))}
+    </ul>
+  );
+}

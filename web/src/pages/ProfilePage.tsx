@@ -2,7 +2,7 @@ import { type User, api, page } from '../api/client';
 import { Avatar } from '../components/Avatar';
 import { DiaryList } from '../components/DiaryList';
 import { FollowButton } from '../components/FollowButton';
-import { ListCard } from '../components/ListCard';
+import { ListCards } from '../components/ListCard';
 import { LoadError } from '../components/LoadError';
 import { MovieCard } from '../components/MovieCard';
 import { ReviewList } from '../components/ReviewList';
@@ -105,18 +105,7 @@ function Profile({ user, reload }: { user: User; reload: () => Promise<void> }) 
         )}
         {lists.state === 'loading' && <LinesSkeleton label={t.loading} />}
         {lists.state === 'failed' && <LoadError error={lists.error} onRetry={lists.reload} />}
-        {lists.state === 'ready' &&
-          (lists.data.items.length === 0 ? (
-            <p class="empty">{t.noLists}</p>
-          ) : (
-            <ul class="lists">
-              {lists.data.items.map((list) => (
-                <li key={list.id}>
-                  <ListCard list={list} />
-                </li>
-              ))}
-            </ul>
-          ))}
+        {lists.state === 'ready' && <ListCards lists={lists.data.items} />}
         {lists.state === 'ready' && lists.data.total > 0 && <Link href={listsPath(user.username)}>{t.allLists(lists.data.total)}</Link>}
       </section>
       <section class="profile-section" aria-labelledby="watchlist-preview">

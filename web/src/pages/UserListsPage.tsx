@@ -1,6 +1,6 @@
 import { useRef } from 'preact/hooks';
 import { type User, api, page } from '../api/client';
-import { ListCard } from '../components/ListCard';
+import { ListCards } from '../components/ListCard';
 import { LoadError } from '../components/LoadError';
 import { Pagination } from '../components/Pagination';
 import { LinesSkeleton } from '../components/Skeleton';
@@ -45,21 +45,14 @@ function Lists({ user }: { user: User }) {
       </p>
       {lists.state === 'loading' && <LinesSkeleton lines={4} label={t.loading} />}
       {lists.state === 'failed' && <LoadError error={lists.error} onRetry={lists.reload} />}
-      {lists.state === 'ready' &&
-        (lists.data.items.length === 0 ? (
-          <p class="empty">{t.noLists}</p>
-        ) : (
-          <>
-            <ul class="lists">
-              {lists.data.items.map((list) => (
-                <li key={list.id}>
-                  <ListCard list={list} />
-                </li>
-              ))}
-            </ul>
+      {lists.state === 'ready' && (
+        <>
+          <ListCards lists={lists.data.items} />
+          {lists.data.items.length > 0 && (
             <Pagination page={current} pages={pageCount(lists.data.total, PER_PAGE)} href={(n) => withQuery(listsPath(user.username), { page: n > 1 ? n : undefined })} onNavigate={() => heading.current?.focus()} />
-          </>
-        ))}
+          )}
+        </>
+      )}
     </>
   );
 }
