@@ -37,3 +37,10 @@ export function prepared<Shape extends string | number | boolean | Record<string
     return (await db.executeQuery<Row>({ ...query, parameters })).rows;
   };
 }
+
+/**
+ * An IN list of `n` values in a prepared query: placeholders named id0 … id(n-1), so each length
+ * is one shape, compiled once (a page asks for up to 100 ids). `idValues` gives them their values.
+ */
+export const idSlots = (values: Record<string, unknown>, n: number): number[] => Array.from({ length: n }, (_, i) => values[`id${i}`] as number);
+export const idValues = (ids: readonly number[]): Record<string, number> => Object.fromEntries(ids.map((id, i) => [`id${i}`, id]));

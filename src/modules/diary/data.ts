@@ -1,6 +1,6 @@
 import type { Db } from '../../db/connect.js';
 import { locksRows } from '../../db/locks.js';
-import { prepared } from '../../db/prepared.js';
+import { idSlots, idValues, prepared } from '../../db/prepared.js';
 import { inTransaction } from '../../db/transaction.js';
 import { nowIso } from '../../db/time.js';
 import { DomainError } from '../../domain/errors.js';
@@ -63,10 +63,13 @@ export async function findEntry(db: Db, id: number): Promise<Entry | undefined> 
   return row && toEntry(row);
 }
 
+const entriesByIds = prepared((db, n: number, v: Record<string, number>) => selectEntries(db).where('diary_entries.id', 'in', idSlots(v, n)));
+
 /** These entries, in the order of `ids` (those that no longer exist left out). */
 export async function findEntriesByIds(db: Db, ids: number[]): Promise<Entry[]> {
   if (ids.length === 0) return [];
-  const rows = await selectEntries(db).where('diary_entries.id', 'in', [...new Set(ids)]).execute();
+  const wanted = [...new Set(ids)];
+  const rows = await entriesByIds(db, wanted.length, idValues(wanted));
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.flatMap((id) => {
     const row = byId.get(id);

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
 import { isForeignKeyViolation } from '../../db/errors.js';
 import { locksRows } from '../../db/locks.js';
-import { prepared } from '../../db/prepared.js';
+import { idSlots, idValues, prepared } from '../../db/prepared.js';
 import { nowIso } from '../../db/time.js';
 import { inTransaction } from '../../db/transaction.js';
 import { DomainError } from '../../domain/errors.js';
@@ -44,10 +44,13 @@ export async function findList(db: Db, id: number): Promise<List | undefined> {
   return row && toList(row);
 }
 
+const publicListsByIds = prepared((db, n: number, v: Record<string, number>) => db.selectFrom('lists').select(LIST_COLUMNS).where('id', 'in', idSlots(v, n)).where('public', '=', 1));
+
 /** These lists, in the order of `ids`, public ones only (the feed never shows a private list). */
 export async function findPublicListsByIds(db: Db, ids: number[]): Promise<List[]> {
   if (ids.length === 0) return [];
-  const rows = await db.selectFrom('lists').select(LIST_COLUMNS).where('id', 'in', [...new Set(ids)]).where('public', '=', 1).execute();
+  const wanted = [...new Set(ids)];
+  const rows = await publicListsByIds(db, wanted.length, idValues(wanted));
   const byId = new Map(rows.map((r) => [r.id, toList(r)]));
   return ids.flatMap((id) => byId.get(id) ?? []);
 }

@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../db/errors.js';
 import type { MoviesTable } from '../../db/schema.js';
 import { DomainError } from '../../domain/errors.js';
 import { type Page, scanPlan } from '../../http/pagination.js';
-import { prepared } from '../../db/prepared.js';
+import { idSlots, idValues, prepared } from '../../db/prepared.js';
 import { rowCount } from '../../db/row-counts.js';
 import type { MovieFields, MovieSort } from './schemas.js';
 import { PRIOR_MEAN, PRIOR_WEIGHT } from '../../domain/ratings.js';
@@ -130,10 +130,13 @@ export async function findMovie(db: Db, id: number): Promise<MovieRow | undefine
 
 const movieIdById = prepared((db, _shape: 'by id', v: { id: number }) => db.selectFrom('movies').select('id').where('id', '=', v.id));
 
+const moviesByIds = prepared((db, n: number, v: Record<string, number>) => selectMovies(db).where('movies.id', 'in', idSlots(v, n)));
+
 /** These movies' rows (those that no longer exist left out). */
 export async function findMovieRows(db: Db, ids: number[]): Promise<MovieRow[]> {
   if (ids.length === 0) return [];
-  return selectMovies(db).where('movies.id', 'in', [...new Set(ids)]).execute();
+  const wanted = [...new Set(ids)];
+  return moviesByIds(db, wanted.length, idValues(wanted));
 }
 
 export async function movieExists(db: Db, id: number): Promise<boolean> {

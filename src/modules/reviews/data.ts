@@ -4,7 +4,7 @@ import { locksRows } from '../../db/locks.js';
 import { nowIso } from '../../db/time.js';
 import { DomainError } from '../../domain/errors.js';
 import { type Page, scanPlan } from '../../http/pagination.js';
-import { prepared } from '../../db/prepared.js';
+import { idSlots, idValues, prepared } from '../../db/prepared.js';
 import { rowCount } from '../../db/row-counts.js';
 import { scoreOfHalves } from '../../domain/ratings.js';
 import { adjustReviewCount, movieExists } from '../movies/index.js';
@@ -124,10 +124,13 @@ export async function findReview(db: Db, id: number): Promise<Review | undefined
   return row && toReview(row);
 }
 
+const reviewsByIds = prepared((db, n: number, v: Record<string, number>) => joined(db).where('reviews.id', 'in', idSlots(v, n)));
+
 /** These reviews, in the order of `ids` (those that no longer exist left out). */
 export async function findReviewsByIds(db: Db, ids: number[]): Promise<Review[]> {
   if (ids.length === 0) return [];
-  const rows = await joined(db).where('reviews.id', 'in', [...new Set(ids)]).execute();
+  const wanted = [...new Set(ids)];
+  const rows = await reviewsByIds(db, wanted.length, idValues(wanted));
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.flatMap((id) => {
     const row = byId.get(id);

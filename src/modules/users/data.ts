@@ -5,7 +5,7 @@ import { locksRows } from '../../db/locks.js';
 import { nowIso } from '../../db/time.js';
 import type { Role } from '../../domain/enums.js';
 import { DomainError } from '../../domain/errors.js';
-import { prepared } from '../../db/prepared.js';
+import { idSlots, idValues, prepared } from '../../db/prepared.js';
 import { avatarUrl } from '../media/index.js';
 import type { Account, ProfileChanges, User } from './schemas.js';
 
@@ -67,10 +67,13 @@ export async function findUserById(db: Db, id: number): Promise<User | undefined
   return row && toUser(row);
 }
 
+const usersByIds = prepared((db, n: number, v: Record<string, number>) => selectUsers(db).where('users.id', 'in', idSlots(v, n)));
+
 /** These members, in the order of `ids` (those that no longer exist left out). */
 export async function findUsersByIds(db: Db, ids: number[]): Promise<User[]> {
   if (ids.length === 0) return [];
-  const rows = await selectUsers(db).where('users.id', 'in', [...new Set(ids)]).execute();
+  const wanted = [...new Set(ids)];
+  const rows = await usersByIds(db, wanted.length, idValues(wanted));
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.flatMap((id) => {
     const row = byId.get(id);
