@@ -80,6 +80,26 @@ describe('answers to public reads served again from memory', () => {
     assert.equal((await queriesOf(url)).res.statusCode, 401, 'nor is anyone without a session');
   });
 
+  it("keeps answers that depend on who asks per caller: a private list, a member's lists, the feed", async () => {
+    const owner = await userToken(ctx.app, 'carol-lists');
+    const other = await userToken(ctx.app, 'dave-lists');
+    const made = await ctx.app.inject({ method: 'POST', url: '/api/v1/lists', headers: bearer(owner), payload: { title: 'Secreta', public: false } });
+    const list = made.json<{ id: number; user_id: number }>();
+    for (let i = 0; i < 2; i++) assert.equal((await queriesOf(`/api/v1/lists/${list.id}`, bearer(owner))).res.statusCode, 200);
+    assert.equal((await queriesOf(`/api/v1/lists/${list.id}`, bearer(other))).res.statusCode, 404);
+    assert.equal((await queriesOf(`/api/v1/lists/${list.id}`)).res.statusCode, 404);
+    const mine = await queriesOf(`/api/v1/users/${list.user_id}/lists`, bearer(owner));
+    assert.equal(mine.res.json<unknown[]>().length, 1);
+    assert.deepEqual((await queriesOf(`/api/v1/users/${list.user_id}/lists`)).res.json(), []);
+    // The feed: remembered for its member, and a new activity of someone they follow shows at once.
+    const ownerId = list.user_id;
+    assert.equal((await ctx.app.inject({ method: 'PUT', url: `/api/v1/users/me/following/${ownerId}`, headers: bearer(other) })).statusCode, 204);
+    const before = (await queriesOf('/api/v1/users/me/feed', bearer(other))).res.json<unknown[]>().length;
+    assert.equal((await queriesOf('/api/v1/users/me/feed', bearer(other))).res.json<unknown[]>().length, before);
+    await ctx.app.inject({ method: 'POST', url: '/api/v1/lists', headers: bearer(owner), payload: { title: 'Pública' } });
+    assert.equal((await queriesOf('/api/v1/users/me/feed', bearer(other))).res.json<unknown[]>().length, before + 1);
+  });
+
   it('answers 304 to the ETag of a remembered answer, and 200 with a new ETag once the data changed', async () => {
     const url = `/api/v1/movies/${movieId}`;
     const { etag } = (await ctx.app.inject({ method: 'GET', url })).headers;

@@ -15,6 +15,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v1/reviews/:id/comments',
     {
+      config: { readCache: true },
       schema: {
         tags: ['comments'],
         summary: 'A review’s comments, oldest first',

@@ -11,7 +11,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v1/users/me/feed',
     {
-      config: { auth: 'user' },
+      config: { auth: 'user', readCache: true },
       schema: {
         tags: ['feed'],
         summary: 'What the members you follow did, newest first',

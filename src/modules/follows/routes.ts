@@ -75,7 +75,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const side = (typed: FastifyInstance, path: string, which: FollowSide, summary: string) =>
     typed.withTypeProvider<TypeBoxTypeProvider>().get(
       path,
-      { schema: { tags: ['follows'], summary, params: IdParams, querystring: Type.Object({ ...PageQuery }), response: { 200: UserPage, ...errors(404, 422) } } },
+      { config: { readCache: true }, schema: { tags: ['follows'], summary, params: IdParams, querystring: Type.Object({ ...PageQuery }), response: { 200: UserPage, ...errors(404, 422) } } },
       async (request, reply) => {
         const page = pageOf(request.query);
         const found = await listFollows(app.db, request.params.id, which, page);

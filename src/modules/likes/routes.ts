@@ -41,7 +41,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v1/users/me/likes',
     {
-      config: { auth: 'user' },
+      config: { auth: 'user', readCache: true },
       schema: {
         tags: ['likes'],
         summary: 'The reviews you liked, last liked first',

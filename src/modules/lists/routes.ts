@@ -35,7 +35,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v1/lists/:id',
     {
-      config: { auth: 'optional' },
+      config: { auth: 'optional', readCache: true },
       schema: { tags: ['lists'], summary: 'A list (a private one: its owner only, 404 to others)', params: IdParams, response: { 200: List, ...errors(404, 422) } },
     },
     async (request) => visibleList(app.db, request.params.id, callerOf(request)),
@@ -73,7 +73,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v1/lists/:id/items',
     {
-      config: { auth: 'optional' },
+      config: { auth: 'optional', readCache: true },
       schema: {
         tags: ['lists'],
         summary: 'A list’s movies, by position',
@@ -134,7 +134,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v1/users/:id/lists',
     {
-      config: { auth: 'optional' },
+      config: { auth: 'optional', readCache: true },
       schema: {
         tags: ['lists'],
         summary: 'A member’s lists, newest first (the private ones only to their owner)',
