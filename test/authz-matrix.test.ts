@@ -320,6 +320,7 @@ describe('authorization matrix', () => {
     { name: 'DELETE /api/v1/reviews/{id}/like', expect: ANY_USER(204), call: async ({ owner }) => ({ method: 'DELETE', url: `/api/v1/reviews/${await reviewBy(owner)}/like` }) },
     { name: 'GET /api/v1/users/me/likes', expect: ANY_USER(200), call: async () => ({ method: 'GET', url: '/api/v1/users/me/likes' }) },
     { name: 'GET /api/v1/users/me/review-states', expect: ANY_USER(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/users/me/review-states?ids=${await reviewBy(owner)}` }) },
+    { name: 'GET /api/v1/comments/{id}', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/comments/${await commentOn(await reviewBy(shared.admin), owner)}` }) },
     { name: 'GET /api/v1/reviews/{id}/comments', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/reviews/${await reviewBy(owner)}/comments` }) },
     {
       name: 'POST /api/v1/reviews/{id}/comments',
@@ -339,6 +340,9 @@ describe('authorization matrix', () => {
     { name: 'GET /api/v1/users/me/follow-states', expect: ANY_USER(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/users/me/follow-states?ids=${owner.id}` }) },
     { name: 'GET /api/v1/users/{id}/followers', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/users/${owner.id}/followers` }) },
     { name: 'GET /api/v1/users/{id}/following', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/users/${owner.id}/following` }) },
+    { name: 'GET /api/v1/users/me/followers', expect: ANY_USER(200), call: async () => ({ method: 'GET', url: '/api/v1/users/me/followers' }) },
+    { name: 'GET /api/v1/users/me/following', expect: ANY_USER(200), call: async () => ({ method: 'GET', url: '/api/v1/users/me/following' }) },
+    { name: 'GET /api/v1/users/me/lists', expect: ANY_USER(200), call: async () => ({ method: 'GET', url: '/api/v1/users/me/lists' }) },
     { name: 'GET /api/v1/users/me/feed', expect: ANY_USER(200), call: async () => ({ method: 'GET', url: '/api/v1/users/me/feed' }) },
 
     // Lists: a private list is 404 to everyone but its owner (the row's user)

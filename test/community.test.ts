@@ -14,6 +14,8 @@ import {
   manyMembers,
   startApp,
 } from './support/app.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { addToWatchlist } from '../src/modules/watchlist/index.js';
 import { REVIEW_KEYS } from './support/fields.js';
 
 /*
@@ -121,6 +123,10 @@ describe('likes', () => {
       { review_id: 99999999, liked: false },
     ]);
     assertInvalid(await call('GET', '/api/v1/users/me/review-states?ids=a,b', { token: me.token }), [['query', 'ids']]);
+    // An id past the 32-bit columns is a 422, on PostgreSQL too (not a database error).
+    for (const url of ['/api/v1/users/me/review-states', '/api/v1/users/me/follow-states', '/api/v1/users/me/movie-states']) {
+      assertInvalid(await call('GET', `${url}?ids=1,9999999999`, { token: me.token }), [['query', 'ids']]);
+    }
   });
 
   it('order review lists by likes (most liked first, ties by id in the same direction), on all, a movie’s and a member’s reviews', async () => {
@@ -146,6 +152,7 @@ describe('comments', () => {
     const res = await expect(201, 'POST', `/api/v1/reviews/${r.id}/comments`, { token: people[1]!.token, payload: { text: '  So true.  ' } });
     const first = res.json<Comment>();
     assert.equal(res.headers.location, `/api/v1/comments/${first.id}`);
+    assert.deepEqual((await expect(200, 'GET', res.headers.location)).json(), first);
     assert.deepEqual(Object.keys(first).sort(), ['created_at', 'id', 'review_id', 'text', 'user_id', 'username']);
     assert.deepEqual({ ...first, id: 0, created_at: '' }, { id: 0, review_id: r.id, user_id: people[1]!.id, username: people[1]!.username, text: 'So true.', created_at: '' });
     for (let i = 0; i < 3; i++) await expect(201, 'POST', `/api/v1/reviews/${r.id}/comments`, { token: people[2 + i]!.token, payload: { text: `reply ${i}` } });
@@ -256,6 +263,9 @@ describe('follows', () => {
       { user_id: b!.id, following: true },
       { user_id: a!.id, following: false },
     ]);
+    // The caller's own, at /users/me/…, as the diary and watchlist are.
+    assert.deepEqual((await expect(200, 'GET', '/api/v1/users/me/following', { token: a!.token })).json<UserCounts[]>().map((u) => u.id), [c!.id, b!.id]);
+    assert.deepEqual((await expect(200, 'GET', '/api/v1/users/me/followers', { token: b!.token })).json<UserCounts[]>().map((u) => u.id), [c!.id, a!.id]);
     for (let i = 0; i < 2; i++) await expect(204, 'DELETE', `/api/v1/users/me/following/${b!.id}`, { token: a!.token });
     assert.equal((await userOf(b!.id)).follower_count, 1);
     await expect(404, 'GET', '/api/v1/users/99999999/followers');
@@ -387,5 +397,77 @@ describe('the feed', () => {
     for (let i = 0; i < 3; i++) await review(old!, await newMovie());
     await expect(204, 'PUT', `/api/v1/users/me/following/${old!.id}`, { token: me!.token });
     assert.deepEqual((await feed(me!)).activities.map((a) => a.type), ['review', 'review', 'review']);
+  });
+});
+
+describe('writes at the same moment', () => {
+  const feedOf = async (who: Member) => (await callAs(ctx.app, 'GET', '/api/v1/users/me/feed?limit=100', { token: who.token })).json<{ type: string; user: { id: number } }[]>();
+
+  /** Runs `during` while a transaction that put a film on `who`'s watchlist (and its activity) is still open, then commits it. */
+  async function whileWatchlisting(who: Member, during: () => Promise<unknown>): Promise<unknown> {
+    let result: Promise<unknown> | undefined;
+    const movie = await newMovie();
+    await ctx.db.transaction().execute(async (trx) => {
+      await addToWatchlist(trx, who.id, movie);
+      result = during();
+      // Long enough for the other request to reach the database and, unless it waits, finish.
+      await sleep(300);
+    });
+    return result;
+  }
+
+  it('an unfollow while the followed member’s activity is being written still takes it out of the feed', async () => {
+    const [me, them] = await manyMembers(ctx, 'racer', 2);
+    await expect(204, 'PUT', `/api/v1/users/me/following/${them!.id}`, { token: me!.token });
+    const unfollowed = (await whileWatchlisting(them!, () => call('DELETE', `/api/v1/users/me/following/${them!.id}`, { token: me!.token }))) as { statusCode: number };
+    assert.equal(unfollowed.statusCode, 204);
+    assert.deepEqual(await feedOf(me!), []);
+  });
+
+  it('a follow while the followed member’s activity is being written still brings it into the feed', async () => {
+    const [me, them] = await manyMembers(ctx, 'latefollow', 2);
+    const followed = (await whileWatchlisting(them!, () => call('PUT', `/api/v1/users/me/following/${them!.id}`, { token: me!.token }))) as { statusCode: number };
+    assert.equal(followed.statusCode, 204);
+    assert.deepEqual((await feedOf(me!)).map((a) => a.type), ['watchlist']);
+  });
+
+  it('members who like, comment on and follow each other can all delete their accounts at once', async () => {
+    const members = await manyMembers(ctx, 'leaver', 16);
+    const reviews = new Map<number, number[]>();
+    for (const m of members) {
+      const mine = [];
+      for (let k = 0; k < 2; k++) mine.push((await review(m, await newMovie())).id);
+      reviews.set(m.id, mine);
+    }
+    // Each likes and comments on the others' reviews in a different order, and follows them.
+    for (const [i, m] of members.entries()) {
+      const others = members.filter((o) => o !== m);
+      const order = i % 2 ? others : [...others].reverse();
+      for (const o of order.slice(0, 6)) {
+        for (const id of reviews.get(o.id)!) await expect(204, 'PUT', `/api/v1/reviews/${id}/like`, { token: m.token });
+        await expect(201, 'POST', `/api/v1/reviews/${reviews.get(o.id)![0]!}/comments`, { token: m.token, payload: { text: 'Bye' } });
+        await expect(204, 'PUT', `/api/v1/users/me/following/${o.id}`, { token: m.token });
+      }
+    }
+    const gone = await Promise.all(members.map((m) => call('DELETE', '/api/v1/users/me', { token: m.token, payload: { password: PASSWORD } })));
+    assert.deepEqual(gone.map((r) => r.statusCode), members.map(() => 204), gone.map((r) => r.body).join(' '));
+    assert.deepEqual(await dbProblemsOf(ctx), []);
+  });
+
+  it('a movie deleted while one of its lists is being rearranged waits its turn', async () => {
+    const [owner] = await manyMembers(ctx, 'arranger', 1);
+    const doomed = await newMovie();
+    const list = (await expect(201, 'POST', '/api/v1/lists', { token: owner!.token, payload: { title: 'Shifting' } })).json<{ id: number }>();
+    for (const m of [await newMovie(), doomed, await newMovie()]) await expect(200, 'PUT', `/api/v1/lists/${list.id}/items/${m}`, { token: owner!.token, payload: {} });
+    let deleted: Promise<{ statusCode: number }> | undefined;
+    // As a list write does (lists/data.ts): the list's row first, then its items' keys.
+    await ctx.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('lists').select('id').where('id', '=', list.id).$if(ctx.config.database.kind === 'postgres', (qb) => qb.forNoKeyUpdate()).execute();
+      deleted = call('DELETE', `/api/v1/movies/${doomed}`, { token: admin });
+      await sleep(300);
+      await trx.updateTable('list_items').set({ sort_key: 1 }).where('list_id', '=', list.id).execute();
+    });
+    assert.equal((await deleted!).statusCode, 204);
+    assert.equal((await expect(200, 'GET', `/api/v1/lists/${list.id}`)).json<{ item_count: number }>().item_count, 2);
   });
 });

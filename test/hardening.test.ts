@@ -349,9 +349,21 @@ describe('request body limits', () => {
   it('keeps the parser’s other refusals: prototype poisoning, invalid and empty JSON', async () => {
     const poisoned = await post('{"username":"eve","password":"correct-horse-battery","__proto__":{"role":"admin"}}');
     assert.equal(poisoned.statusCode, 400);
-    assert.equal(typeof poisoned.json<{ detail: unknown }>().detail, 'string');
+    // Valid JSON with a refused key is told apart from a syntax error.
+    assert.equal(poisoned.json<{ code: string }>().code, 'body_forbidden_key');
+    const constructed = await post('{"username":"eve","password":"correct-horse-battery","constructor":{"prototype":{"role":"admin"}}}');
+    assert.equal(constructed.json<{ code: string }>().code, 'body_forbidden_key');
     assert.deepEqual((await post('{"username": ')).json(), { detail: 'Request body is not valid JSON', code: 'body_not_json' });
     assert.equal((await post('')).statusCode, 400);
+  });
+
+  it('refuses a JSON body that is not UTF-8 (400), rather than storing U+FFFD in its place', async () => {
+    const latin1 = Buffer.concat([Buffer.from('{"username":"caf'), Buffer.from([0xe9]), Buffer.from('","password":"correct-horse-battery"}')]);
+    const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/users', headers: { 'content-type': 'application/json' }, payload: latin1 });
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json(), { detail: 'Request body is not valid UTF-8, which JSON must be', code: 'body_not_utf8' });
+    const utf8 = await post(JSON.stringify({ username: 'cafe_ok', password: 'correct-horse-battery', extra: 'café ☕' }));
+    assert.equal(utf8.statusCode, 201, utf8.body);
   });
 
   it('applies to JSON at /auth too (its own scope)', async () => {

@@ -1096,7 +1096,7 @@ describe('HTTP conventions', () => {
 
         it('documents the headers the server sends: X-Total-Count and Link on lists, Location on creation, WWW-Authenticate on 401', () => {
           const paged = all().filter(({ op }) => (op.parameters ?? []).some((q) => q.in === 'query' && q.name === 'page'));
-          assert.equal(paged.length, 14, paged.map((p) => p.path).join(", "));
+          assert.equal(paged.length, 17, paged.map((p) => p.path).join(", "));
           for (const { path: p, op } of paged) {
             assert.equal(header(op.responses['200'], 'X-Total-Count')?.schema?.type, 'integer', `GET ${p}`);
             assert.ok(header(op.responses['200'], 'Link')?.required, `GET ${p}`);

@@ -129,6 +129,8 @@ describe('lists', () => {
     }
     await expect(200, 'GET', `/api/v1/lists/${secret.id}`, { token: owner.token });
     assert.equal((await items(owner, secret.id)).length, 1);
+    const own = await expect(200, 'GET', '/api/v1/users/me/lists', { token: owner.token });
+    assert.deepEqual(own.json<List[]>().map((l) => l.id), [open.id, secret.id]);
     const theirs = await expect(200, 'GET', `/api/v1/users/${owner.id}/lists`, { token: other.token });
     assert.deepEqual(theirs.json<List[]>().map((l) => l.id), [open.id]);
     assert.equal(theirs.headers['x-total-count'], '1');
@@ -167,7 +169,10 @@ describe('list items', () => {
     const first = (await put(m1!, { note: '  The one  ' })).json<Item>();
     assert.deepEqual(Object.keys(first).sort(), ['movie', 'note', 'position']);
     assert.deepEqual([first.position, first.movie.id, first.note], [1, m1, 'The one']);
-    assert.equal((await put(m2!)).json<Item>().position, 2);
+    // No body at all (no Content-Type): the same as {}.
+    const bare = await ctx.app.inject({ method: 'PUT', url: `/api/v1/lists/${list.id}/items/${m2!}`, headers: { authorization: `Bearer ${me.token}` } });
+    assert.equal(bare.statusCode, 200, bare.body);
+    assert.equal(bare.json<Item>().position, 2);
     assert.equal((await put(m3!, { position: 1 })).json<Item>().position, 1);
     assert.deepEqual(await order(me, list.id), [m3, m1, m2]);
     // Past the end means last; a PUT without a position keeps the place and changes the note.

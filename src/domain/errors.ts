@@ -50,6 +50,8 @@ export const ERRORS = define({
   chunk_extensions_too_large: fixed('too_large', 'Chunk extensions of the request body are too large'),
   bad_request: { kind: 'bad_request', detail: (c) => String(c.reason ?? 'Bad Request') },
   body_not_json: fixed('bad_request', 'Request body is not valid JSON'),
+  body_not_utf8: fixed('bad_request', 'Request body is not valid UTF-8, which JSON must be'),
+  body_forbidden_key: fixed('bad_request', 'Request body has a key that is refused: __proto__, or constructor with prototype'),
   body_empty: fixed('bad_request', 'Request body is empty but Content-Type is application/json'),
   body_too_deep: { kind: 'bad_request', detail: (c) => `Request body nests arrays or objects deeper than ${c.max_depth} levels` },
   body_too_large: { kind: 'too_large', detail: (c) => `Request body is larger than the limit of ${c.limit} bytes` },

@@ -1,6 +1,6 @@
 import { type Static, Type, type TSchema } from 'typebox';
 import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
-import { ISSUE_TYPES, type IssueType } from '../domain/issues.js';
+import { ISSUE_TYPES, type IssueType, invalidField } from '../domain/issues.js';
 
 /** The values an error's text is made from (a limit, a type, seconds to wait), for a client that words it itself. */
 const Context = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), { description: 'The values in the text (src/domain/errors.ts)' });
@@ -36,10 +36,17 @@ export const IdParams = Type.Object({
 
 /** `?ids=1,2,3`: up to 100 ids of `what`, comma-separated (one request for a page of cards). */
 export const IdsQuery = (what: string) =>
-  Type.Object({ ids: Type.String({ pattern: '^[1-9][0-9]{0,9}(,[1-9][0-9]{0,9}){0,99}$', description: `Up to 100 ${what} ids, comma-separated` }) });
+  Type.Object({ ids: Type.String({ pattern: '^[1-9][0-9]{0,9}(,[1-9][0-9]{0,9}){0,99}$', description: `Up to 100 ${what} ids, comma-separated (each answered once, in the order asked)` }) });
 
-/** The ids of a validated IdsQuery. */
-export const idsOf = (query: { ids: string }): number[] => [...new Set(query.ids.split(',').map(Number))];
+/** The largest id a row may have (a 32-bit integer column on PostgreSQL). */
+export const MAX_ID = 2147483647;
+
+/** The ids of a validated IdsQuery, each once, in the order asked; one past MAX_ID is a 422 (not a database error). */
+export function idsOf(query: { ids: string }): number[] {
+  const ids = [...new Set(query.ids.split(',').map(Number))];
+  if (ids.some((id) => id > MAX_ID)) throw invalidField(['query', 'ids'], 'less_than_equal', { le: MAX_ID });
+  return ids;
+}
 
 /** A nullable value, as one JSON Schema `type` list: Ajv then reports one clean error per field. */
 export function Nullable<T extends TSchema>(schema: T) {

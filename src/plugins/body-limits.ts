@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { DomainError } from '../domain/errors.js';
@@ -29,6 +30,15 @@ export function nestsDeeperThan(text: string, max: number): boolean {
   return false;
 }
 
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Replaces Fastify's JSON parser with one that first refuses bodies nested deeper than `maxDepth`
  * (400), then parses with Fastify's own parser, which keeps its protection against `__proto__` and
@@ -42,13 +52,26 @@ export default fp(
     const maxDepth = JSON_MAX_DEPTH;
     const parse = app.getDefaultJsonParser('error', 'error');
     app.removeContentTypeParser('application/json');
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+      // JSON is UTF-8 (RFC 8259): bytes that are not would be stored as U+FFFD, silently.
+      if (typeof body !== 'string' && !isUtf8(body)) {
+        done(new DomainError('body_not_utf8'), undefined);
+        return;
+      }
       const text = typeof body === 'string' ? body : body.toString('utf8');
       if (nestsDeeperThan(text, maxDepth)) {
         done(new DomainError('body_too_deep', { max_depth: maxDepth }), undefined);
         return;
       }
-      parse(request, text, done);
+      parse(request, text, (err, parsed) => {
+        // Fastify's parser says "not valid JSON" for prototype poisoning too; JSON that parses
+        // is told apart, so the client looks for the refused key, not for a syntax error.
+        if (err && (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY' && parsesAsJson(text)) {
+          done(new DomainError('body_forbidden_key'), undefined);
+          return;
+        }
+        done(err, parsed);
+      });
     });
   },
   { name: 'body-limits' },

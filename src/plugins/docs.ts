@@ -65,6 +65,21 @@ const NAMES: Record<string, string> = {
   'delete /api/v1/users/me': 'deleteCurrentUser',
   'put /api/v1/users/me/password': 'changePassword',
   'get /api/v1/users/reviews': 'listMyReviews',
+  'put /api/v1/reviews/{id}/like': 'likeReview',
+  'delete /api/v1/reviews/{id}/like': 'unlikeReview',
+  'get /api/v1/users/me/likes': 'listMyLikedReviews',
+  'get /api/v1/users/me/review-states': 'getMyReviewStates',
+  'get /api/v1/users/me/movie-states': 'getMyMovieStates',
+  'get /api/v1/users/me/follow-states': 'getMyFollowStates',
+  'put /api/v1/users/me/following/{user_id}': 'followUser',
+  'delete /api/v1/users/me/following/{user_id}': 'unfollowUser',
+  'get /api/v1/users/{id}/followers': 'listUserFollowers',
+  'get /api/v1/users/{id}/following': 'listUserFollowing',
+  'get /api/v1/users/me/followers': 'listMyFollowers',
+  'get /api/v1/users/me/following': 'listMyFollowing',
+  'get /api/v1/users/me/feed': 'getMyFeed',
+  'get /api/v1/users/me/lists': 'listMyLists',
+  'put /api/v1/lists/{id}/items/{movie_id}': 'putListItem',
 };
 
 const capitalize = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);

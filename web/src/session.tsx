@@ -1,6 +1,7 @@
 import { type ComponentChildren, createContext } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
 import { type User, api, call } from './api/client';
+import { forget } from './hooks/resource';
 
 /**
  * Who is logged in. The session itself is an HttpOnly cookie the page cannot read, so the client
@@ -30,7 +31,14 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
     };
   }, []);
 
-  const setUser = useCallback((next: User | null) => setUserState(next), []);
+  const setUser = useCallback((next: User | null) => {
+    // What was loaded for one member (their private lists, their feed) is not for the next one,
+    // nor for nobody: a change of who is signed in forgets every remembered answer.
+    setUserState((current) => {
+      if ((current?.id ?? null) !== (next?.id ?? null)) forget('');
+      return next;
+    });
+  }, []);
   const value = useMemo(() => ({ user, setUser }), [user, setUser]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -71,9 +71,13 @@ async function dropCounter(db: Kysely<any>, c: Counter): Promise<void> {
 }
 
 /**
- * Both members' counts in one UPDATE, so the two rows are locked in the order of the primary key
- * whoever follows whom: A following B while B follows A cannot deadlock.
+ * Both members' counts in one UPDATE. On PostgreSQL the two rows are first locked in id order
+ * (`FOLLOW_LOCKS`), whoever follows whom, so A following B while B follows A cannot deadlock; the
+ * UPDATE alone would lock them in the order it finds them, which is the table's physical order and
+ * changes as rows are rewritten.
  */
+const FOLLOW_LOCKS = (row: 'new' | 'old') =>
+  sql.raw(`perform 1 from users where id in (${row}.follower_id, ${row}.followed_id) order by id for no key update`);
 const FOLLOW_COUNTS = (row: 'new' | 'old', delta: '+ 1' | '- 1') => sql.raw(`update users set
     following_count = following_count + case when id = ${row}.follower_id then (0 ${delta}) else 0 end,
     follower_count = follower_count + case when id = ${row}.followed_id then (0 ${delta}) else 0 end
@@ -136,7 +140,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   if (pg) {
     await sql`create function follows_count_track() returns trigger language plpgsql as $$
       begin
-        if tg_op = 'INSERT' then ${FOLLOW_COUNTS('new', '+ 1')}; else ${FOLLOW_COUNTS('old', '- 1')}; end if;
+        if tg_op = 'INSERT' then ${FOLLOW_LOCKS('new')}; ${FOLLOW_COUNTS('new', '+ 1')};
+        else ${FOLLOW_LOCKS('old')}; ${FOLLOW_COUNTS('old', '- 1')}; end if;
         return null;
       end $$`.execute(db);
     await sql`create trigger follows_count after insert or delete on follows for each row execute function follows_count_track()`.execute(db);
@@ -179,6 +184,18 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('list_items_movie_id').on('list_items').column('movie_id').execute();
 
   for (const counter of COUNTERS) await createCounter(db, counter);
+  if (pg) {
+    // A movie's deletion takes its items off every list, and each item's trigger then updates its
+    // list's count: the list's row would be locked after the item's, the reverse of a list write
+    // (lists/data.ts locks the list, then moves items). Locking those lists first, in id order,
+    // before the cascade starts keeps one order, so the two cannot deadlock.
+    await sql`create function movies_lock_lists() returns trigger language plpgsql as $$
+      begin
+        perform 1 from lists where id in (select list_id from list_items where movie_id = old.id) order by id for no key update;
+        return old;
+      end $$`.execute(db);
+    await sql`create trigger movies_lock_lists before delete on movies for each row execute function movies_lock_lists()`.execute(db);
+  }
 
   // What members did, for their followers' feeds: one row per thing done, pointing at it. Each
   // pointer cascades, so what is deleted leaves every feed with it.
@@ -219,6 +236,10 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('feed_items').execute();
   await db.schema.dropTable('activities').execute();
+  if (isPostgres(db)) {
+    await sql`drop trigger movies_lock_lists on movies`.execute(db);
+    await sql`drop function movies_lock_lists()`.execute(db);
+  }
   for (const counter of COUNTERS) await dropCounter(db, counter);
   await db.schema.dropTable('list_items').execute();
   await db.schema.dropTable('lists').execute();

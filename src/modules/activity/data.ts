@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
+import { locksRows } from '../../db/locks.js';
 import { prepared } from '../../db/prepared.js';
 import { nowIso } from '../../db/time.js';
 import type { ActivityType } from '../../domain/enums.js';
@@ -36,12 +37,21 @@ const fanOut = prepared((db, _shape: 'fan out', v: { activityId: number; actorId
     ),
 );
 
+const actorShare = prepared((db, _shape: 'share', v: { userId: number }) => db.selectFrom('users').select('id').where('id', '=', v.userId).forShare());
+
 /**
  * Records what a member did and puts it in each follower's feed, inside the caller's transaction
  * (so the thing and its activity are written, or not, together). Two statements whatever the
  * number of followers.
+ *
+ * On PostgreSQL the member's row is first held in SHARE mode until the transaction ends. A follow
+ * or unfollow of them updates that row (the counts' trigger), so the two wait for each other
+ * instead of interleaving: otherwise a follow made meanwhile would miss this activity (neither its
+ * backfill nor this fan-out sees the other's uncommitted row), and an unfollow made meanwhile
+ * would leave it in the feed for good. Two activities of one member share the lock freely.
  */
 export async function recordActivity(trx: Db, a: NewActivity): Promise<void> {
+  if (locksRows(trx)) await actorShare(trx, 'share', { userId: a.userId });
   const row = await trx
     .insertInto('activities')
     .values({

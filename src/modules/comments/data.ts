@@ -32,6 +32,10 @@ export async function listComments(db: Db, reviewId: number, page: Page): Promis
   return { comments: plan.reverse ? rows.reverse() : rows, total };
 }
 
+export async function findComment(db: Db, id: number): Promise<Comment | undefined> {
+  return selectComments(db).where('comments.id', '=', id).executeTakeFirst();
+}
+
 /** Posts a comment; the review's comment_count follows by trigger. */
 export async function createComment(db: Db, userId: number, reviewId: number, text: string): Promise<Comment> {
   try {

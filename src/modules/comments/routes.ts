@@ -6,7 +6,7 @@ import { PageQuery, pageOf, setPageHeaders } from '../../http/pagination.js';
 import { principalOf } from '../../http/principal.js';
 import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
 import { trimBodyFields } from '../../http/trim.js';
-import { createComment, deleteComment, listComments } from './data.js';
+import { createComment, deleteComment, findComment, listComments } from './data.js';
 import { Comment, CommentCreate } from './schemas.js';
 import { authorizeCommentDeletion, throttleComments } from './service.js';
 
@@ -52,6 +52,19 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       await throttleComments(app.counters, userId);
       const comment = await createComment(app.db, userId, request.params.id, request.body.text);
       return reply.code(201).header('location', `/api/v1/comments/${comment.id}`).send(comment);
+    },
+  );
+
+  app.get(
+    '/api/v1/comments/:id',
+    {
+      config: { readCache: true },
+      schema: { tags: ['comments'], summary: 'One comment (where a new comment’s Location points)', params: IdParams, response: { 200: Comment, ...errors(404, 422) } },
+    },
+    async (request) => {
+      const comment = await findComment(app.db, request.params.id);
+      if (!comment) throw new DomainError('comment_not_found');
+      return comment;
     },
   );
 

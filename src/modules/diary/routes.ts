@@ -5,7 +5,7 @@ import { DomainError } from '../../domain/errors.js';
 import { feature } from '../../http/feature.js';
 import { pageOf, setPageHeaders } from '../../http/pagination.js';
 import { principalOf } from '../../http/principal.js';
-import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
+import { BODY_ERRORS, IdParams, NoContent, errors, idsOf } from '../../http/schemas.js';
 import { type EntryUpdate, createEntry, deleteEntry, findEntry, listDiary, movieStates, updateEntry } from './data.js';
 import { DiaryQuery, Entry, EntryCreate, EntryPatch, MovieState, MovieStatesQuery } from './schemas.js';
 import { authorizeEntry, halvesOrNull, normalTags } from './service.js';
@@ -135,7 +135,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Array(MovieState), ...errors(422) },
       },
     },
-    async (request) => movieStates(app.db, principalOf(request).userId, request.query.ids.split(',').map(Number)),
+    async (request) => movieStates(app.db, principalOf(request).userId, idsOf(request.query)),
   );
 };
 

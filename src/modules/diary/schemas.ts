@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { EARLIEST_DATE } from '../../domain/dates.js';
-import { Nullable } from '../../http/schemas.js';
+import { IdsQuery, Nullable } from '../../http/schemas.js';
 import { PageQuery } from '../../http/pagination.js';
 import { Rating } from '../reviews/index.js';
 
@@ -61,12 +61,7 @@ export type Entry = Static<typeof Entry>;
 
 export const DiaryQuery = Type.Object({ ...PageQuery });
 
-export const MovieStatesQuery = Type.Object({
-  ids: Type.String({
-    pattern: '^[1-9][0-9]{0,9}(,[1-9][0-9]{0,9}){0,99}$',
-    description: 'Up to 100 movie ids, comma-separated',
-  }),
-});
+export const MovieStatesQuery = IdsQuery('movie');
 
 export const MovieState = Type.Object(
   {

@@ -22,7 +22,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const limit = request.query.limit ?? 20;
+      const limit = request.query.limit ?? 10;
       const before = request.query.before === undefined ? undefined : activityIdOf(request.query.before);
       const { activities, next } = await feedPage(app.db, principalOf(request).userId, before, limit);
       if (next !== undefined) {

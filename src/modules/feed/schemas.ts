@@ -26,6 +26,6 @@ export const Activity = Type.Object(
 export type Activity = Static<typeof Activity>;
 
 export const FeedQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 20, description: `Activities per page, 1–${MAX_LIMIT}` })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 10, description: `Activities per page, 1–${MAX_LIMIT}` })),
   before: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'The cursor of the page to read, from the `Link: rel="next"` of the previous one' })),
 });

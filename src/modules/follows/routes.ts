@@ -86,6 +86,28 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     );
   side(app, '/api/v1/users/:id/followers', 'followers', 'A member’s followers, latest first');
   side(app, '/api/v1/users/:id/following', 'following', 'Whom a member follows, latest first');
+
+  // The caller's own, as /users/me/diary and /users/me/watchlist are.
+  for (const which of ['followers', 'following'] as const) {
+    app.get(
+      `/api/v1/users/me/${which}`,
+      {
+        config: { auth: 'user', readCache: true },
+        schema: {
+          tags: ['follows'],
+          summary: which === 'followers' ? 'Your followers, latest first' : 'Whom you follow, latest first',
+          querystring: Type.Object({ ...PageQuery }),
+          response: { 200: UserPage, ...errors(422) },
+        },
+      },
+      async (request, reply) => {
+        const page = pageOf(request.query);
+        const found = (await listFollows(app.db, principalOf(request).userId, which, page))!;
+        setPageHeaders(request, reply, page, found.total);
+        return found.users;
+      },
+    );
+  }
 };
 
 export default feature('follows', routes);

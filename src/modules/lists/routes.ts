@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { DomainError } from '../../domain/errors.js';
 import { feature } from '../../http/feature.js';
@@ -15,6 +16,15 @@ import { authorizeList, visibleList } from './service.js';
 const blankToNull = (value: string | null | undefined): string | null | undefined => (value === undefined ? undefined : value === null || value === '' ? null : value);
 const trimList = trimBodyFields('title', 'description');
 const PageOnly = Type.Object({ ...PageQuery });
+
+/**
+ * A PUT of an item with no body at all (no Content-Type either) is `{}`: add the film last, or
+ * leave it where it is; the watchlist's PUT takes no body, and a client adding a film need not
+ * send one here either.
+ */
+async function emptyBodyIsNothingToChange(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined && request.headers['content-type'] === undefined) request.body = {};
+}
 
 /** Members' lists of movies: public or private, ranked or not, with notes on their items. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -95,11 +105,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/lists/:id/items/:movie_id',
     {
       config: { auth: 'user' },
-      preValidation: trimBodyFields('note'),
+      preValidation: [emptyBodyIsNothingToChange, trimBodyFields('note')],
       schema: {
         tags: ['lists'],
         summary: 'Add a movie to your list, or move it, or change its note',
-        description: 'Moving an item shifts the others: positions stay 1…n. The body may be empty (`{}`): the movie goes last, or stays where it is.',
+        description:
+          'Moving an item shifts the others: positions stay 1…n. The body may be `{}` or absent (no Content-Type): the movie goes last, or stays where it is (its note too).',
         params: MovieIdParams,
         body: ItemPut,
         response: { 200: Item, ...errors(403, 404, ...BODY_ERRORS) },
@@ -128,6 +139,20 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       await authorizeList(app.db, request.params.id, principalOf(request), 'change');
       await removeItem(app.db, request.params.id, request.params.movie_id);
       return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/api/v1/users/me/lists',
+    {
+      config: { auth: 'user', readCache: true },
+      schema: { tags: ['lists'], summary: 'Your lists, newest first, private ones too', querystring: PageOnly, response: { 200: Type.Array(List, { description: 'A page of lists' }), ...errors(422) } },
+    },
+    async (request, reply) => {
+      const page = pageOf(request.query);
+      const { lists, total } = await listUserLists(app.db, principalOf(request).userId, true, page);
+      setPageHeaders(request, reply, page, total);
+      return lists;
     },
   );
 

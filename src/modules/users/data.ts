@@ -140,16 +140,26 @@ export async function setRole(db: Db, username: string, role: Role): Promise<Acc
 }
 
 /**
- * Locks the user's row until the transaction ends (PostgreSQL; SQLite runs one writer at a time),
- * so that nothing of theirs can be written, and then silently cascaded away, while the account goes.
+ * Locks, before an account's deletion (PostgreSQL), every row its cascade will update, each table
+ * in id order: the member and everyone on either side of their follows (the follow counts), then
+ * the member's reviews and the reviews they liked or commented on (the like and comment counts).
+ * Each deletion's triggers would otherwise update them in the order of the member's likes and
+ * follows, and two members who liked each other's reviews, deleting their accounts at once, would
+ * wait for each other for ever (PostgreSQL would abort one). FOR UPDATE: nothing new may point at
+ * these rows (no review, like or follow of theirs) while the account goes, to be cascaded away unseen.
  */
-export async function lockUser(trx: Db, userId: number): Promise<void> {
-  await trx
-    .selectFrom('users')
-    .select('id')
-    .where('id', '=', userId)
-    .$if(locksRows(trx), (qb) => qb.forUpdate())
-    .execute();
+export async function lockAccountRows(trx: Db, userId: number): Promise<void> {
+  if (!locksRows(trx)) return;
+  await sql`select id from users
+    where id = ${userId}
+       or id in (select followed_id from follows where follower_id = ${userId})
+       or id in (select follower_id from follows where followed_id = ${userId})
+    order by id for update`.execute(trx);
+  await sql`select id from reviews
+    where user_id = ${userId}
+       or id in (select review_id from review_likes where user_id = ${userId})
+       or id in (select review_id from comments where user_id = ${userId})
+    order by id for update`.execute(trx);
 }
 
 /** Deletes the row; the cascade takes what the database ties to it (sessions, and whatever else is left). */

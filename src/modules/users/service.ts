@@ -4,7 +4,7 @@ import { hashPassword } from '../../security/passwords.js';
 import type { MediaStore } from '../../storage/store.js';
 import { type WarnLog, deleteAvatar, removeFiles } from '../media/index.js';
 import { deleteRatingsOfUser } from '../reviews/index.js';
-import { deleteUserRow, findUserById, insertUser, lockUser, updateProfile } from './data.js';
+import { deleteUserRow, findUserById, insertUser, lockAccountRows, updateProfile } from './data.js';
 import type { ProfileChanges, User } from './schemas.js';
 
 /** Registers a user (the API) or makes one (the command line, an administrator too): argon2id first, then the row. */
@@ -30,13 +30,15 @@ export async function changeProfile(db: Db, userId: number, body: ProfileChanges
 
 /**
  * Deletes an account and everything of it, in one transaction: the user's row is locked first
- * (no new review of theirs can slip in), their ratings and reviews go through the reviews module,
+ * with its neighbours' (no new review of theirs can slip in), their ratings and reviews go through the reviews module,
  * which keeps each movie's aggregates exact, and the cascade takes the rest (sessions, diary,
- * watchlist). The avatar's files go once the rows are gone.
+ * watchlist, likes, comments, follows, lists, activity), its counts' rows locked first in one order
+ * (`lockAccountRows`). The avatar's files go once the rows are gone.
  */
 export async function deleteAccount(db: Db, store: MediaStore, log: WarnLog, userId: number): Promise<void> {
   const avatar = await db.transaction().execute(async (trx) => {
-    await lockUser(trx, userId);
+    // The member's row among the others, in id order (not first): see lockAccountRows.
+    await lockAccountRows(trx, userId);
     await deleteRatingsOfUser(trx, userId);
     const prefix = await deleteAvatar(trx, userId);
     await deleteUserRow(trx, userId);

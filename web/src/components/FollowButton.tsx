@@ -22,9 +22,10 @@ export function FollowButton({ user, onChanged }: { user: User; onChanged: () =>
   if (!me || me.id === user.id || following === undefined) return null;
 
   const toggle = () => {
+    if (action.pending) return;
     const next = !on;
-    setOn(next);
     void action.run(async () => {
+      setOn(next);
       try {
         const path = { params: { path: { user_id: user.id } } };
         if (next) await call(api.PUT('/api/v1/users/me/following/{user_id}', path));

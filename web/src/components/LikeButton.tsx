@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, call } from '../api/client';
 import { useAction } from '../hooks/action';
 import { forget } from '../hooks/resource';
@@ -14,15 +14,25 @@ export function LikeButton({ reviewId, username, count, liked, signedIn }: { rev
   const { t } = useI18n();
   const [state, setState] = useState({ on: liked ?? false, count });
   const action = useAction();
-  useEffect(() => setState({ on: liked ?? false, count }), [liked, count]);
+  // Once pressed, the button is the truth: a later copy of the review (its count as loaded before
+  // the press) must not take it back.
+  const touched = useRef(false);
+  useEffect(() => {
+    if (!touched.current) setState({ on: liked ?? false, count });
+  }, [liked, count]);
 
-  if (!signedIn || liked === undefined) return <span class="likes">{t.likeCount(count)}</span>;
+  if (!signedIn || (liked === undefined && !touched.current)) return <span class="likes">{t.likeCount(count)}</span>;
 
   const toggle = () => {
+    // One write at a time: a second press while the first is on its way would be dropped by the
+    // action, and the heart would show what the server never got.
+    if (action.pending) return;
     const before = state;
     const next = { on: !before.on, count: before.count + (before.on ? -1 : 1) };
-    setState(next);
+    touched.current = true;
     void action.run(async () => {
+      // Inside the work, so that Retry shows the change again too.
+      setState(next);
       try {
         const path = { params: { path: { id: reviewId } } };
         if (next.on) await call(api.PUT('/api/v1/reviews/{id}/like', path));

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useI18n } from '../i18n';
 
 /**
@@ -9,9 +9,14 @@ import { useI18n } from '../i18n';
 export function SpoilerText({ text }: { text: string }) {
   const { t } = useI18n();
   const [shown, setShown] = useState(false);
+  const body = useRef<HTMLParagraphElement>(null);
+  // Once, when it is revealed: not on every later render (a "Load more" would pull the focus back).
+  useEffect(() => {
+    if (shown) body.current?.focus();
+  }, [shown]);
   if (shown) {
     return (
-      <p class="review__text" tabIndex={-1} ref={(el) => el?.focus()}>
+      <p class="review__text" tabIndex={-1} ref={body}>
         {text}
       </p>
     );

@@ -1,4 +1,5 @@
 import { type MovieState, api, call } from '../api/client';
+import { useRef } from 'preact/hooks';
 import { useSession } from '../session';
 import { useResource } from './resource';
 
@@ -19,12 +20,15 @@ export function useMovieStates(ids: number[] | null): Map<number, MovieState> | 
 /** Which of these reviews the signed-in member likes (one request for a page of reviews). */
 export function useReviewStates(ids: number[] | null): Map<number, boolean> | undefined {
   const { user } = useSession();
+  // While a longer page's states load ("Load more"), the ones already known stay shown.
+  const last = useRef<Map<number, boolean> | undefined>(undefined);
   const key = user && ids && ids.length > 0 ? `review-states:${user.id}:${ids.join(',')}` : null;
   const states = useResource(key, async (signal) => {
     const { data } = await call(api.GET('/api/v1/users/me/review-states', { params: { query: { ids: ids!.join(',') } }, signal }));
     return new Map(data.map((s) => [s.review_id, s.liked]));
   });
-  return states.state === 'ready' ? states.data : undefined;
+  if (states.state === 'ready') last.current = states.data;
+  return states.state === 'ready' ? states.data : user ? last.current : undefined;
 }
 
 /** Whether the signed-in member follows this one; undefined while unknown (or nobody is signed in). */

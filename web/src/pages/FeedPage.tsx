@@ -15,6 +15,7 @@ import { useReviewStates } from '../hooks/states';
 import { useTitle } from '../hooks/title';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
+import { useSession } from '../session';
 
 const PAGE_SIZE = 20;
 
@@ -63,7 +64,8 @@ function ActivityItem({ activity, liked }: { activity: Activity; liked: boolean 
 function Feed() {
   const { t } = useI18n();
   useTitle(t.feedTitle);
-  const first = useResource('feed:first', (signal) => fetchFeed(undefined, signal));
+  const { user } = useSession();
+  const first = useResource(`feed:${user?.id ?? 0}`, (signal) => fetchFeed(undefined, signal));
   // Pages past the first, as "Load more" brought them: each follows the cursor of the one before.
   const [more, setMore] = useState<CursorPage<Activity>[]>([]);
   const loading = useAction();

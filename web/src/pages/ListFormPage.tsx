@@ -81,7 +81,7 @@ function ListForm({ user, list }: { user: User; list: List | null }) {
 
 function EditList({ user, id }: { user: User; id: number }) {
   const { t } = useI18n();
-  const list = useResource(`list:${id}`, async (signal) => (await call(api.GET('/api/v1/lists/{id}', { params: { path: { id } }, signal }))).data);
+  const list = useResource(`list:${id}:${user.id}`, async (signal) => (await call(api.GET('/api/v1/lists/{id}', { params: { path: { id } }, signal }))).data);
   const [shown, setShown] = useState<List | null>(null);
   useEffect(() => {
     if (list.state === 'ready') setShown(list.data);

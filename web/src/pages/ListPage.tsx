@@ -24,7 +24,9 @@ function Items({ list, owned }: { list: List; owned: boolean }) {
   const { t } = useI18n();
   const action = useAction();
   const [status, setStatus] = useState<string | null>(null);
-  const loaded = useResource(`list-items:${list.id}`, (signal) =>
+  const { user } = useSession();
+  // Keyed by who asks too: a private list's items are its owner's alone.
+  const loaded = useResource(`list-items:${list.id}:${user?.id ?? 0}`, (signal) =>
     page(api.GET('/api/v1/lists/{id}/items', { params: { path: { id: list.id }, query: { limit: SHOWN } }, signal })),
   );
   const [items, setItems] = useState<ListItem[]>([]);
@@ -45,15 +47,16 @@ function Items({ list, owned }: { list: List; owned: boolean }) {
   if (items.length === 0) return <p class="empty">{t.emptyList}</p>;
 
   const move = (from: number, to: number, focus?: string) => {
-    if (to < 0 || to >= items.length || to === from) return;
+    // One write at a time: the next move starts from the order the last one left.
+    if (action.pending || to < 0 || to >= items.length || to === from) return;
     const before = items;
     const moving = before[from]!;
     const next = [...before];
     next.splice(from, 1);
     next.splice(to, 0, moving);
-    setItems(next.map((item, i) => ({ ...item, position: i + 1 })));
     if (focus) focusAfter.current = `${focus}-${moving.movie.id}`;
     void action.run(async () => {
+      setItems(next.map((item, i) => ({ ...item, position: i + 1 })));
       try {
         setStatus(null);
         await call(api.PUT('/api/v1/lists/{id}/items/{movie_id}', { params: { path: { id: list.id, movie_id: moving.movie.id } }, body: { position: to + 1 } }));
@@ -66,10 +69,11 @@ function Items({ list, owned }: { list: List; owned: boolean }) {
     });
   };
   const remove = (index: number) => {
+    if (action.pending) return;
     const before = items;
     const gone = before[index]!;
-    setItems(before.filter((_, i) => i !== index).map((item, i) => ({ ...item, position: i + 1 })));
     void action.run(async () => {
+      setItems(before.filter((_, i) => i !== index).map((item, i) => ({ ...item, position: i + 1 })));
       try {
         setStatus(null);
         await call(api.DELETE('/api/v1/lists/{id}/items/{movie_id}', { params: { path: { id: list.id, movie_id: gone.movie.id } } }));
@@ -147,7 +151,7 @@ function Items({ list, owned }: { list: List; owned: boolean }) {
 export function ListPage({ id }: { id: number }) {
   const { t } = useI18n();
   const { user } = useSession();
-  const list = useResource(`list:${id}`, async (signal) => (await call(api.GET('/api/v1/lists/{id}', { params: { path: { id } }, signal }))).data);
+  const list = useResource(`list:${id}:${user?.id ?? 0}`, async (signal) => (await call(api.GET('/api/v1/lists/{id}', { params: { path: { id } }, signal }))).data);
   const owner = useResource(list.state === 'ready' ? `user:${list.data.user_id}` : null, async (signal) =>
     (await call(api.GET('/api/v1/users/{id}', { params: { path: { id: list.data!.user_id } }, signal }))).data,
   );
@@ -161,7 +165,7 @@ export function ListPage({ id }: { id: number }) {
       <p class="muted">
         {owner.state === 'ready' && (
           <>
-            {t.listBy} 
+            {`${t.listBy} `}
             <UserLink username={owner.data.username} /> ·{' '}
           </>
         )}
