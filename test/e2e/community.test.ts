@@ -136,6 +136,8 @@ e2eSuite('e2e: likes, comments, follows, the feed and lists', { seed: true }, (h
       await page.goto('/u/demo');
       await page.getByRole('button', { name: 'Follow Demo Member' }).click();
       await hasAttribute(page.getByRole('button', { name: 'Follow Demo Member' }), 'aria-pressed', 'false');
+      // The count follows once the API has the unfollow: only then is the feed opened.
+      await visible(page.getByRole('link', { name: `${demo.follower_count} followers` }));
       await page.goto('/feed');
       await visible(page.getByText('Nothing here yet'));
     });
