@@ -37,21 +37,43 @@ const fanOut = prepared((db, _shape: 'fan out', v: { activityId: number; actorId
     ),
 );
 
-const actorShare = prepared((db, _shape: 'share', v: { userId: number }) => db.selectFrom('users').select('id').where('id', '=', v.userId).forShare());
+/** The class of the advisory locks that order fan-out against follows ("FEED"). */
+const FEED_LOCKS = 0x46454544;
+
+/**
+ * On PostgreSQL, a transaction-long advisory lock on a member's feeds: shared while one of their
+ * activities is written and fanned out, exclusive while someone follows or unfollows them. The two
+ * then wait for each other instead of interleaving: otherwise a follow made meanwhile would miss
+ * the activity (neither its backfill nor the fan-out sees the other's uncommitted row), and an
+ * unfollow made meanwhile would leave it in the feed for good. An advisory lock, not the member's
+ * row: a row lock taken this late in a write would be an upgrade of the foreign-key check's, and
+ * deadlock with an account deletion waiting on that row.
+ */
+async function lockFeedsOf(trx: Db, userId: number, mode: 'shared' | 'exclusive'): Promise<void> {
+  if (!locksRows(trx)) return;
+  await (mode === 'shared' ? sql`select pg_advisory_xact_lock_shared(${FEED_LOCKS}, ${userId})` : sql`select pg_advisory_xact_lock(${FEED_LOCKS}, ${userId})`).execute(trx);
+}
+
+/**
+ * Before a follow or unfollow (PostgreSQL): the followed member's feeds exclusively and the
+ * follower's shared (the follow is an activity of theirs), in id order, before any other lock, so
+ * that A following B while B follows A cannot deadlock.
+ */
+export async function lockFeedsForFollow(trx: Db, followerId: number, followedId: number): Promise<void> {
+  const locks: [number, 'shared' | 'exclusive'][] = [
+    [followerId, 'shared'],
+    [followedId, 'exclusive'],
+  ];
+  for (const [userId, mode] of locks.sort((a, b) => a[0] - b[0])) await lockFeedsOf(trx, userId, mode);
+}
 
 /**
  * Records what a member did and puts it in each follower's feed, inside the caller's transaction
  * (so the thing and its activity are written, or not, together). Two statements whatever the
- * number of followers.
- *
- * On PostgreSQL the member's row is first held in SHARE mode until the transaction ends. A follow
- * or unfollow of them updates that row (the counts' trigger), so the two wait for each other
- * instead of interleaving: otherwise a follow made meanwhile would miss this activity (neither its
- * backfill nor this fan-out sees the other's uncommitted row), and an unfollow made meanwhile
- * would leave it in the feed for good. Two activities of one member share the lock freely.
+ * number of followers, under the shared lock of the member's feeds (`lockFeedsOf`).
  */
 export async function recordActivity(trx: Db, a: NewActivity): Promise<void> {
-  if (locksRows(trx)) await actorShare(trx, 'share', { userId: a.userId });
+  await lockFeedsOf(trx, a.userId, 'shared');
   const row = await trx
     .insertInto('activities')
     .values({

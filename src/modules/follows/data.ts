@@ -5,7 +5,7 @@ import { nowIso } from '../../db/time.js';
 import { inTransaction } from '../../db/transaction.js';
 import { DomainError } from '../../domain/errors.js';
 import { type Page, scanPlan } from '../../http/pagination.js';
-import { feedFollowed, feedUnfollowed, recordActivity } from '../activity/index.js';
+import { feedFollowed, feedUnfollowed, lockFeedsForFollow, recordActivity } from '../activity/index.js';
 import { type User, findUsersByIds, userExists } from '../users/index.js';
 
 const followInsert = prepared((db, _shape: 'follow', v: { followerId: number; followedId: number; now: string }) =>
@@ -24,6 +24,7 @@ const followInsert = prepared((db, _shape: 'follow', v: { followerId: number; fo
 export async function follow(db: Db, followerId: number, followedId: number): Promise<void> {
   try {
     await inTransaction(db, async (trx) => {
+      await lockFeedsForFollow(trx, followerId, followedId);
       const [made] = await followInsert(trx, 'follow', { followerId, followedId, now: nowIso() });
       if (!made) return; // already following
       await feedFollowed(trx, followerId, followedId);
@@ -38,6 +39,7 @@ export async function follow(db: Db, followerId: number, followedId: number): Pr
 /** Stops following, idempotently; their activity leaves the member's feed, and the follow's own activity goes with it (cascade). */
 export async function unfollow(db: Db, followerId: number, followedId: number): Promise<void> {
   await inTransaction(db, async (trx) => {
+    await lockFeedsForFollow(trx, followerId, followedId);
     const gone = await trx.deleteFrom('follows').where('follower_id', '=', followerId).where('followed_id', '=', followedId).executeTakeFirst();
     if (Number(gone.numDeletedRows) > 0) await feedUnfollowed(trx, followerId, followedId);
   });

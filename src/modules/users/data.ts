@@ -141,8 +141,9 @@ export async function setRole(db: Db, username: string, role: Role): Promise<Acc
 
 /**
  * Locks, before an account's deletion (PostgreSQL), every row its cascade will update, each table
- * in id order: the member and everyone on either side of their follows (the follow counts), then
- * the member's reviews and the reviews they liked or commented on (the like and comment counts).
+ * in id order: the member and everyone on either side of their follows (the follow counts), the
+ * member's ratings, then the member's reviews and the reviews they liked or commented on (the like
+ * and comment counts).
  * Each deletion's triggers would otherwise update them in the order of the member's likes and
  * follows, and two members who liked each other's reviews, deleting their accounts at once, would
  * wait for each other for ever (PostgreSQL would abort one). FOR UPDATE: nothing new may point at
@@ -155,6 +156,9 @@ export async function lockAccountRows(trx: Db, userId: number): Promise<void> {
        or id in (select followed_id from follows where follower_id = ${userId})
        or id in (select follower_id from follows where followed_id = ${userId})
     order by id for update`.execute(trx);
+  // The reviews module's order is a member's rating row, then the review, then the movie
+  // (reviews/ratings.ts): the member's ratings are locked before any review.
+  await sql`select movie_id from ratings where user_id = ${userId} order by movie_id for update`.execute(trx);
   await sql`select id from reviews
     where user_id = ${userId}
        or id in (select review_id from review_likes where user_id = ${userId})
