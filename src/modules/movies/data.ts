@@ -1,5 +1,6 @@
 import { type SqlBool, sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
+import { locksRows } from '../../db/locks.js';
 import { nowIso } from '../../db/time.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { MoviesTable } from '../../db/schema.js';
@@ -232,4 +233,21 @@ export async function adjustRatings(trx: Tx, movieId: number, change: RatingChan
   const count = (change.to === null ? 0 : 1) - (change.from === null ? 0 : 1);
   const sum = (change.to ?? 0) - (change.from ?? 0);
   await ratingsUpdate(trx, { from: change.from ?? 0, to: change.to ?? 0 }, { movieId, count, sum });
+}
+
+/**
+ * Locks these movies' rows (PostgreSQL), in id order, for a write that will change their
+ * aggregates after it has deleted reviews: a review's deletion also moves the reviews' row count
+ * (a shard of row_counts, by trigger), and a new review takes the movie's row before that shard.
+ * Taking the movies first here keeps that one order, so the two cannot deadlock.
+ */
+export async function lockMovies(trx: Tx, ids: number[]): Promise<void> {
+  if (!locksRows(trx) || ids.length === 0) return;
+  await trx
+    .selectFrom('movies')
+    .select('id')
+    .where('id', 'in', [...new Set(ids)])
+    .orderBy('id')
+    .forNoKeyUpdate()
+    .execute();
 }

@@ -7,7 +7,7 @@ import { type Page, scanPlan } from '../../http/pagination.js';
 import { idSlots, idValues, prepared } from '../../db/prepared.js';
 import { rowCount } from '../../db/row-counts.js';
 import { scoreOfHalves } from '../../domain/ratings.js';
-import { adjustReviewCount, movieExists } from '../movies/index.js';
+import { adjustReviewCount, lockMovies, movieExists } from '../movies/index.js';
 import { eraseRating, foreignKeyError, lockRating, writeRating } from './ratings.js';
 import { inTransaction } from '../../db/transaction.js';
 import { recordActivity } from '../activity/index.js';
@@ -215,6 +215,8 @@ export async function deleteReview(db: Db, id: number): Promise<boolean> {
     const [found] = await reviewToUpdate(trx, { lock: false }, { id });
     if (!found) return false;
     await lockRating(trx, found.user_id, found.movie_id);
+    // The movie before the review's row goes (and with it a row count's shard): createReview's order.
+    await lockMovies(trx, [found.movie_id]);
     const gone = await trx.deleteFrom('reviews').where('id', '=', id).returning(['user_id', 'movie_id']).executeTakeFirst();
     if (!gone) return false;
     await eraseRating(trx, gone.user_id, gone.movie_id);

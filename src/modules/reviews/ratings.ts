@@ -6,7 +6,7 @@ import { prepared } from '../../db/prepared.js';
 import { nowIso } from '../../db/time.js';
 import { DomainError } from '../../domain/errors.js';
 import { scoreOfHalves } from '../../domain/ratings.js';
-import { adjustRatings, adjustReviewCount, movieExists } from '../movies/index.js';
+import { adjustRatings, adjustReviewCount, lockMovies, movieExists } from '../movies/index.js';
 
 /**
  * A member's rating of a movie (the `ratings` table): set by a review, by PUT …/rating, by a
@@ -140,6 +140,9 @@ export async function deleteRating(db: Db, userId: number, movieId: number): Pro
  * order, as every other multi-movie writer does, so two account deletions cannot deadlock.
  */
 export async function deleteRatingsOfUser(trx: Db, userId: number): Promise<void> {
+  // The movies first, in id order, before the reviews (and a row count's shard) go.
+  const rated = await trx.selectFrom('ratings').select('movie_id').where('user_id', '=', userId).execute();
+  await lockMovies(trx, rated.map((r) => r.movie_id));
   const ratings = await trx.deleteFrom('ratings').where('user_id', '=', userId).returning(['movie_id', 'halves']).execute();
   const reviews = await trx.deleteFrom('reviews').where('user_id', '=', userId).returning('movie_id').execute();
   const reviewed = new Set(reviews.map((r) => r.movie_id));
