@@ -8,6 +8,7 @@
  */
 import { random } from '../src/cli/seed.js';
 import type { Db } from '../src/db/connect.js';
+import { GENRES } from '../src/domain/enums.js';
 import { insertMovie } from '../src/modules/movies/index.js';
 import { createReview } from '../src/modules/reviews/index.js';
 import { insertUser } from '../src/modules/users/index.js';
@@ -40,6 +41,9 @@ const PHRASES = [
   'Funny, sharp and over before you want it to be.',
 ];
 
+const FIRST_NAMES = ['Agnès', 'Pedro', 'Akira', 'Lucía', 'Víctor', 'Ridley', 'Hayao', 'Icíar', 'Jean', 'María', 'Bong', 'Chantal'];
+const LAST_NAMES = ['Varda', 'Almodóvar', 'Kurosawa', 'Martel', 'Erice', 'Scott', 'Miyazaki', 'Bollaín', 'Renoir', 'Novaro', 'Joon', 'Akerman'];
+
 const pick = <T>(items: readonly T[], r: () => number): T => items[Math.floor(r() * items.length)]!;
 
 function title(i: number, r: () => number): string {
@@ -70,7 +74,17 @@ export async function seedCatalogue(db: Db, scale: Scale, progress: (what: strin
   for (let start = 0; start < movies; start += BATCH) {
     await db.transaction().execute(async (trx) => {
       for (let i = start; i < Math.min(movies, start + BATCH); i++) {
-        await insertMovie(trx, { title: title(i, r), year: 1930 + Math.floor(r() * 96), synopsis: `${pick(PHRASES, r)} ${pick(PHRASES, r)}` });
+        const genres = [...new Set([pick(GENRES, r), pick(GENRES, r)])];
+        await insertMovie(trx, {
+          title: title(i, r),
+          year: 1930 + Math.floor(r() * 96),
+          synopsis: `${pick(PHRASES, r)} ${pick(PHRASES, r)}`,
+          original_title: r() < 0.2 ? `${pick(WORDS, r)} ${pick(LAST_NAMES, r)}` : null,
+          directors: [`${pick(FIRST_NAMES, r)} ${pick(LAST_NAMES, r)} ${i % 97}`],
+          genres,
+          runtime: 80 + Math.floor(r() * 80),
+          imdb_id: `tt${String(i + 1).padStart(7, '0')}`,
+        });
       }
     });
     progress(`movies ${Math.min(movies, start + BATCH)}/${movies}`);

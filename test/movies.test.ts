@@ -83,6 +83,11 @@ describe('GET /api/v1/movies/{id}', () => {
         title: 'Get One',
         year: 1999,
         synopsis: 'A movie to read.',
+        original_title: null,
+        directors: [],
+        genres: [],
+        runtime: null,
+        imdb_id: null,
         average_score: null,
         review_count: 0,
         rating_count: 0,
@@ -610,13 +615,16 @@ describe('GET /api/v1/movies: search and sort', () => {
     assert.equal(bravo.review_count, 0);
   });
 
-  it('q is a case-insensitive substring of the title', async () => {
-    assert.deepEqual(titles(await list('q=sortcat')), byId);
-    assert.deepEqual(titles(await list('q=SORTCAT')), byId);
-    assert.deepEqual(titles(await list('q=ORTc')), byId);
-    assert.deepEqual(titles(await list('q=cat%20ch')), ['sortcat Charlie']);
-    assert.deepEqual(titles(await list('q=LTA')), ['Sortcat delta']);
-    assert.deepEqual(titles(await list(`q=${encodeURIComponent('AMÉL')}`)), ['Amélie']); // beyond ASCII
+  it('q finds every word as the start of a word of the title, ignoring case and accents', async () => {
+    const q = (text: string) => list(`q=${encodeURIComponent(text)}&sort=id`).then(titles);
+    assert.deepEqual(await q('sortcat'), byId);
+    assert.deepEqual(await q('SORTCAT'), byId);
+    assert.deepEqual(await q('SORTc'), byId);
+    assert.deepEqual(await q('cat'), []); // not the start of a word
+    assert.deepEqual(await q('ch sortcat'), ['sortcat Charlie']); // any order
+    assert.deepEqual(await q('DEL'), ['Sortcat delta']);
+    assert.deepEqual(await q('AMÉL'), ['Amélie']); // beyond ASCII
+    assert.deepEqual(await q('amel'), ['Amélie']); // without its accent
     const none = await list('q=no-such-title-anywhere');
     assert.deepEqual(none.json(), []);
     assert.equal(none.headers['x-total-count'], '0');
@@ -630,26 +638,37 @@ describe('GET /api/v1/movies: search and sort', () => {
     assert.equal(empty.headers['x-total-count'], all.headers['x-total-count']);
   });
 
-  it('q takes % and _ literally, not as wildcards', async () => {
+  it('q reads punctuation and search operators as text: only its words are searched', async () => {
     for (const title of ['Wild 100% Cat', 'Wild 1000 Cat', 'Wild snake_case', 'Wild snakeXcase', 'Wild back\\slash', 'Wild backXslash']) {
       await createMovie(ctx.app, admin, { title });
     }
-    const q = (text: string) => list(`q=${encodeURIComponent(text)}`).then(titles);
-    assert.deepEqual(await q('100%'), ['Wild 100% Cat']);
-    assert.deepEqual(await q('0% c'), ['Wild 100% Cat']);
-    assert.deepEqual(await q('%'), ['Wild 100% Cat']);
-    assert.deepEqual(await q('e_c'), ['Wild snake_case']);
-    assert.deepEqual(await q('_'), ['Wild snake_case']);
-    assert.deepEqual(await q('k\\s'), ['Wild back\\slash']);
-    assert.deepEqual(await q('wild%cat'), []);
+    const q = (text: string) => list(`q=${encodeURIComponent(text)}&sort=id`).then(titles);
+    assert.deepEqual(await q('100%'), ['Wild 100% Cat', 'Wild 1000 Cat']); // the word 100, as a prefix
+    assert.deepEqual(await q('snake_case'), ['Wild snake_case']);
+    assert.deepEqual(await q('back\\slash'), ['Wild back\\slash']);
+    assert.deepEqual(await q('"wild" (cat*) OR'), []); // OR is a word to find, as the others
+    assert.deepEqual(await q('"wild" AND:(cat*)'), []);
+    assert.deepEqual(await q('"wild" (cat*)'), ['Wild 100% Cat', 'Wild 1000 Cat']);
+    assert.deepEqual(await q('NEAR(wild cat)'), []);
+    assert.deepEqual(await q('wild%cat'), ['Wild 100% Cat', 'Wild 1000 Cat']);
+    for (const only of ['%', '_', '"', '*', ':', '&', '|', '!', '()', '"*:&|!()-^~\\']) {
+      const res = await list(`q=${encodeURIComponent(only)}`);
+      assert.equal(res.statusCode, 200, only);
+      assert.deepEqual(res.json(), [], only); // no word, nothing to find
+      assert.equal(res.headers['x-total-count'], '0');
+    }
     assert.deepEqual(await q('Wild'), ['Wild 100% Cat', 'Wild 1000 Cat', 'Wild snake_case', 'Wild snakeXcase', 'Wild back\\slash', 'Wild backXslash']);
   });
 
-  it('sorts by id by default, ascending; order=desc reverses', async () => {
+  it('sort=id is ascending by default; order=desc reverses', async () => {
     assert.deepEqual(titles(await list('q=sortcat&sort=id')), byId);
-    assert.deepEqual(titles(await list('q=sortcat&order=asc')), byId);
-    assert.deepEqual(titles(await list('q=sortcat&order=desc')), [...byId].reverse());
+    assert.deepEqual(titles(await list('q=sortcat&sort=id&order=asc')), byId);
     assert.deepEqual(titles(await list('q=sortcat&sort=id&order=desc')), [...byId].reverse());
+  });
+
+  it('with q and no sort: best match first, then the most rated, then by id', async () => {
+    // All match in the title alike: the most rated first (4, 3, 2, 1, 0 ratings).
+    assert.deepEqual(titles(await list('q=sortcat')), ['Sortcat alpha', 'sortcat Echo', 'sortcat Charlie', 'Sortcat delta', 'SORTCAT Bravo']);
   });
 
   it('sort=title is alphabetical ignoring case, ascending by default', async () => {

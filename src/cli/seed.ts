@@ -298,7 +298,16 @@ export async function seedDemo(db: Db, config: Config, opts: { force?: boolean }
       const seen = new Map<number, Set<number>>(reviewers.map((r) => [r.id, new Set<number>()]));
       const movieIds: number[] = [];
       for (const [index, entry] of DEMO_MOVIES.entries()) {
-        const movie = await insertMovie(trx, { title: entry.title, year: entry.year, synopsis: entry.synopsis });
+        const movie = await insertMovie(trx, {
+          title: entry.title,
+          year: entry.year,
+          synopsis: entry.synopsis,
+          original_title: entry.original_title,
+          directors: [...entry.directors],
+          genres: [...entry.genres],
+          runtime: entry.runtime,
+          imdb_id: null,
+        });
         movieIds.push(movie.id);
         summary.movies += 1;
 

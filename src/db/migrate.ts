@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005_movies_year_desc.js';
 import * as m0006 from './migrations/0006_review_sorts.js';
 import * as m0007 from './migrations/0007_film_diary.js';
 import * as m0008 from './migrations/0008_community.js';
+import * as m0009 from './migrations/0009_search_catalogue.js';
 
 // Listed here rather than read from a folder, so the same list works from sources and from dist/.
 const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0006_review_sorts': m0006,
   '0007_film_diary': m0007,
   '0008_community': m0008,
+  '0009_search_catalogue': m0009,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -35,6 +35,15 @@ export interface MoviesTable {
   title_key: string;
   year: number | null;
   synopsis: string | null;
+  original_title: string | null;
+  /** JSON array of names, as shown; each is also a row of movie_directors, for the filter. */
+  directors: Generated<string>;
+  /** JSON array of genre ids (src/domain/enums.ts); each is also a row of movie_genres. */
+  genres: Generated<string>;
+  /** Minutes. */
+  runtime: number | null;
+  /** `tt` and 7–9 digits; unique. */
+  imdb_id: string | null;
   review_count: Generated<number>;
   /** Members who rated it, with or without a review. */
   rating_count: Generated<number>;
@@ -55,6 +64,18 @@ export interface MoviesTable {
   weighted_rating: Generated<number>;
   created_at: string;
   updated_at: string;
+}
+
+/** One genre of a movie: the genre filter's index (migration 0009). */
+export interface MovieGenresTable {
+  genre: string;
+  movie_id: number;
+}
+
+/** One director of a movie, by a key that ignores case and accents: the director filter's index. */
+export interface MovieDirectorsTable {
+  name_key: string;
+  movie_id: number;
 }
 
 export interface ReviewsTable {
@@ -222,6 +243,8 @@ export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   movies: MoviesTable;
+  movie_genres: MovieGenresTable;
+  movie_directors: MovieDirectorsTable;
   reviews: ReviewsTable;
   media: MediaTable;
   ratings: RatingsTable;

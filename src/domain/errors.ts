@@ -88,6 +88,7 @@ export const ERRORS = define({
   // Movies
   movie_not_found: fixed('not_found', 'Movie not found'),
   movie_exists: fixed('conflict', 'A movie with this title and year already exists'),
+  imdb_id_exists: fixed('conflict', 'A movie with this IMDb id already exists'),
 
   // Reviews
   review_not_found: fixed('not_found', 'Review not found'),

@@ -189,7 +189,7 @@ export async function adminToken(ctx: TestContext, username = 'admin'): Promise<
 export async function createMovie(
   app: FastifyInstance,
   adminBearer: string,
-  body: { title: string; year?: number | null; synopsis?: string | null },
+  body: { title: string; year?: number | null; synopsis?: string | null } & Record<string, unknown>,
 ): Promise<{ id: number; title: string }> {
   const res = await app.inject({ method: 'POST', url: '/api/v1/movies', headers: bearer(adminBearer), payload: body });
   if (res.statusCode !== 201) throw new Error(`create movie: ${res.statusCode} ${res.body}`);

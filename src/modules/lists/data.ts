@@ -11,6 +11,7 @@ import { type Page, scanPlan } from '../../http/pagination.js';
 import { recordActivity } from '../activity/index.js';
 import { movieExists, selectMovies, toMovie } from '../movies/index.js';
 import { type Item, type List, type ListFields, MAX_ITEMS, MAX_LISTS } from './schemas.js';
+import { type FullText, type SearchValues, matches, searchValues, tierOf } from '../../db/fulltext.js';
 
 /**
  * The gap between the sort keys of neighbouring items as they are first laid out: an item moved
@@ -267,4 +268,32 @@ export async function removeItem(db: Db, listId: number, movieId: number): Promi
     if (Number(gone.numDeletedRows) > 0) await trx.updateTable('lists').set({ updated_at: nowIso() }).where('id', '=', listId).execute();
     else if (!(await movieExists(trx, movieId))) throw new DomainError('movie_not_found');
   });
+}
+
+/** The lists' full-text search: the title first, then the description (migration 0009). */
+const LISTS_FULL_TEXT: FullText = {
+  fts: 'lists_fts',
+  table: 'lists',
+  tiers: [
+    { columns: ['title'], weight: 'A' },
+    { columns: ['description'], weight: 'B' },
+  ],
+};
+
+const listSearch = prepared((db, _shape: 'search', v: SearchValues & { limit: number }) =>
+  db
+    .selectFrom('lists')
+    .select('lists.id')
+    .where(matches(locksRows(db), LISTS_FULL_TEXT, 'lists.id', v))
+    .where('lists.public', '=', 1)
+    .orderBy(tierOf(locksRows(db), LISTS_FULL_TEXT, 'lists.id', v))
+    .orderBy('lists.item_count', 'desc')
+    .orderBy('lists.id')
+    .limit(v.limit),
+);
+
+/** The public lists whose title or description has every word: title matches first, then the longest, then by id. */
+export async function searchPublicListIds(db: Db, words: readonly string[], limit: number): Promise<number[]> {
+  const rows = await listSearch(db, 'search', { ...searchValues(locksRows(db), LISTS_FULL_TEXT, words), limit });
+  return rows.map((r) => r.id);
 }

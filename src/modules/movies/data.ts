@@ -1,4 +1,4 @@
-import { type SqlBool, sql } from 'kysely';
+import { type Insertable, type SqlBool, sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
 import { locksRows } from '../../db/locks.js';
 import { nowIso } from '../../db/time.js';
@@ -10,8 +10,13 @@ import { idSlots, idValues, prepared } from '../../db/prepared.js';
 import { rowCount } from '../../db/row-counts.js';
 import type { MovieFields, MovieSort } from './schemas.js';
 import { PRIOR_MEAN, PRIOR_WEIGHT } from '../../domain/ratings.js';
+import type { Genre } from '../../domain/enums.js';
+import { foldText, searchWords } from '../../domain/text.js';
+import { type FullText, NO_SEARCH, type SearchValues, matches, searchValues, tierOf } from '../../db/fulltext.js';
+import { inTransaction } from '../../db/transaction.js';
 
 type Tx = Db; // a transaction has the same query API
+type MoviesInsert = Insertable<MoviesTable>;
 
 /** movies.hist_1 … hist_10: the ratings of 1 … 10 half stars. */
 export const HISTOGRAM_COLUMNS = [
@@ -38,6 +43,11 @@ export function selectMovies(db: Db) {
       'movies.title',
       'movies.year',
       'movies.synopsis',
+      'movies.original_title',
+      'movies.directors',
+      'movies.genres',
+      'movies.runtime',
+      'movies.imdb_id',
       'movies.review_count',
       'movies.rating_count',
       'movies.rating_sum',
@@ -52,13 +62,18 @@ export function selectMovies(db: Db) {
 /** A movie as stored, with the content versions of its current poster and trailer (null when none), for their URLs. */
 export type MovieRow = Awaited<ReturnType<ReturnType<typeof selectMovies>['executeTakeFirstOrThrow']>>;
 
-/** The title+year rule (a unique index) decides between two writers; a clash is `movie_exists`. */
+/**
+ * The unique indexes decide between two writers: the IMDb id's (`imdb_id_exists`), or the
+ * title+year rule's for movies without one (`movie_exists`).
+ */
 async function orConflict<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (err) {
-    if (isUniqueViolation(err)) throw new DomainError('movie_exists');
-    throw err;
+    if (!isUniqueViolation(err)) throw err;
+    // SQLite names the column in its message, PostgreSQL the index in `constraint`.
+    const e = err as { message?: unknown; constraint?: unknown };
+    throw new DomainError(/imdb_id/.test(`${String(e.constraint)} ${String(e.message)}`) ? 'imdb_id_exists' : 'movie_exists');
   }
 }
 
@@ -71,35 +86,88 @@ const SORT_COLUMN = {
   created: 'movies.created_at',
 } as const satisfies Record<MovieSort, `movies.${keyof MoviesTable}`>;
 
-/** `LIKE` pattern for a substring, with the user's own % and _ taken literally. */
-function containsPattern(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** The movies' full-text search: titles first, then directors, then the synopsis (migration 0009). */
+export const MOVIES_FULL_TEXT: FullText = {
+  fts: 'movies_fts',
+  table: 'movies',
+  tiers: [
+    { columns: ['title', 'original_title'], weight: 'A' },
+    { columns: ['directors'], weight: 'B' },
+    { columns: ['synopsis'], weight: 'C' },
+  ],
+};
+
+/** What the movie list is narrowed to; each filter walks an index (test/query-plans.test.ts). */
+export interface MovieFilters {
+  q?: string | undefined;
+  genre?: Genre | undefined;
+  /** The first year of a decade: 1990 for 1990–1999. */
+  decade?: number | undefined;
+  year?: number | undefined;
+  director?: string | undefined;
 }
 
-export interface MovieListOptions extends Page {
-  q?: string | undefined;
-  sort: MovieSort;
+export interface MovieListOptions extends Page, MovieFilters {
+  /** Undefined with `q`: best match first. */
+  sort: MovieSort | undefined;
   order: 'asc' | 'desc';
 }
 
-const searchedMovieCount = prepared((db, _shape: 'search', v: { pattern: string }) =>
-  db
-    .selectFrom('movies')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where(sql<SqlBool>`title_key like ${v.pattern} escape '\\'`),
+/** Which filters a query has: its shape, each compiled once. */
+interface FilterShape extends Record<string, string | boolean> {
+  search: boolean;
+  genre: boolean;
+  decade: boolean;
+  year: boolean;
+  director: boolean;
+}
+
+// Flat: each property is one placeholder of a prepared query (src/db/prepared.ts).
+type FilterValues = SearchValues & {
+  genre: string;
+  from: number;
+  to: number;
+  year: number;
+  director: string;
+};
+
+// Typed loosely: the same filters apply to the count's query and to the page's.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function filtered<Q extends { where: (...args: any[]) => Q }>(db: Db, query: Q, shape: FilterShape, v: FilterValues): Q {
+  const postgres = locksRows(db);
+  let q = query;
+  if (shape.search) q = q.where(matches(postgres, MOVIES_FULL_TEXT, 'movies.id', v));
+  if (shape.genre) q = q.where(sql<SqlBool>`movies.id in (select movie_id from movie_genres where genre = ${v.genre})`);
+  if (shape.director) q = q.where(sql<SqlBool>`movies.id in (select movie_id from movie_directors where name_key = ${v.director})`);
+  if (shape.decade) q = q.where(sql<SqlBool>`movies.year >= ${v.from} and movies.year < ${v.to}`);
+  if (shape.year) q = q.where(sql<SqlBool>`movies.year = ${v.year}`);
+  return q;
+}
+
+const filteredMovieCount = prepared((db, shape: FilterShape, v: FilterValues) =>
+  filtered(db, db.selectFrom('movies').select((eb) => eb.fn.countAll<number>().as('n')), shape, v),
 );
 
-interface ListShape extends Record<string, string | boolean> {
-  sort: MovieSort;
+interface ListShape extends FilterShape {
+  /** A sort key, or `match` (best match first: the tier, then the most rated, then id). */
+  sort: MovieSort | 'match';
   order: 'asc' | 'desc';
-  /** Year order puts movies without one last; read backwards they come first. */
+  /** Read from the far end, in the opposite order (src/http/pagination.ts); year order puts movies without one last, so read backwards they come first. */
   reverse: boolean;
-  search: boolean;
 }
 
-const moviePage = prepared((db, shape: ListShape, v: { pattern: string; limit: number; offset: number }) => {
+const moviePage = prepared((db, shape: ListShape, v: FilterValues & { limit: number; offset: number }) => {
+  let query = filtered(db, selectMovies(db), shape, v);
+  const flip = (o: 'asc' | 'desc'): 'asc' | 'desc' => (shape.reverse ? (o === 'asc' ? 'desc' : 'asc') : o);
+  if (shape.sort === 'match') {
+    const postgres = locksRows(db);
+    query = query
+      .orderBy(tierOf(postgres, MOVIES_FULL_TEXT, 'movies.id', v), flip('asc'))
+      .orderBy('movies.rating_count', flip('desc'))
+      .orderBy('movies.id', flip('asc'));
+    return query.limit(v.limit).offset(v.offset);
+  }
   const column = SORT_COLUMN[shape.sort];
-  let query = selectMovies(db).$if(shape.search, (qb) => qb.where(sql<SqlBool>`title_key like ${v.pattern} escape '\\'`));
   query =
     column === 'movies.year'
       ? query.orderBy('movies.year', (ob) => {
@@ -112,15 +180,42 @@ const moviePage = prepared((db, shape: ListShape, v: { pattern: string; limit: n
 });
 
 export async function listMovies(db: Db, opts: MovieListOptions): Promise<{ rows: MovieRow[]; total: number }> {
-  const pattern = opts.q === undefined ? '' : containsPattern(opts.q);
-  // A substring search has no index to use: its count, like its rows, reads the table.
-  const total = opts.q === undefined ? await rowCount(db, 'movies') : Number((await searchedMovieCount(db, 'search', { pattern }))[0]!.n);
+  const words = opts.q === undefined ? [] : searchWords(opts.q);
+  // A search of punctuation alone has no word to find: nothing matches.
+  if (opts.q !== undefined && words.length === 0) return { rows: [], total: 0 };
+  const postgres = locksRows(db);
+  const search = words.length > 0 ? searchValues(postgres, MOVIES_FULL_TEXT, words) : undefined;
+  const filters: FilterShape = {
+    search: search !== undefined,
+    genre: opts.genre !== undefined,
+    decade: opts.decade !== undefined,
+    year: opts.year !== undefined,
+    director: opts.director !== undefined,
+  };
+  const values: FilterValues = {
+    ...(search ?? NO_SEARCH),
+    genre: opts.genre ?? '',
+    from: opts.decade ?? 0,
+    to: (opts.decade ?? 0) + 10,
+    year: opts.year ?? 0,
+    director: foldText(opts.director ?? ''),
+  };
+  const unfiltered = !Object.values(filters).some(Boolean);
+  const total = unfiltered ? await rowCount(db, 'movies') : Number((await filteredMovieCount(db, filters, values))[0]!.n);
   const plan = scanPlan(opts, total);
   if (plan === undefined) return { rows: [], total };
+  const sort = opts.sort ?? (search ? 'match' : 'id');
   const order = plan.reverse ? (opts.order === 'asc' ? 'desc' : 'asc') : opts.order;
-  const shape = { sort: opts.sort, order, reverse: plan.reverse, search: opts.q !== undefined };
-  const rows = await moviePage(db, shape, { pattern, limit: plan.limit, offset: plan.offset });
+  const shape: ListShape = { ...filters, sort, order, reverse: plan.reverse };
+  const rows = await moviePage(db, shape, { ...values, limit: plan.limit, offset: plan.offset });
   return { rows: plan.reverse ? rows.reverse() : rows, total };
+}
+
+/** The movies that match every word, best first (as the movie list's `q` without `sort`), at most `limit`. */
+export async function searchMovies(db: Db, words: readonly string[], limit: number): Promise<MovieRow[]> {
+  const shape: ListShape = { search: true, genre: false, decade: false, year: false, director: false, sort: 'match', order: 'asc', reverse: false };
+  const values = { ...searchValues(locksRows(db), MOVIES_FULL_TEXT, words), genre: '', from: 0, to: 0, year: 0, director: '' };
+  return moviePage(db, shape, { ...values, limit, offset: 0 });
 }
 
 const movieById = prepared((db, _shape: 'by id', v: { id: number }) => selectMovies(db).where('movies.id', '=', v.id));
@@ -144,16 +239,52 @@ export async function movieExists(db: Db, id: number): Promise<boolean> {
   return (await movieIdById(db, 'by id', { id })).length > 0;
 }
 
+/** The director filter's keys of these names: each once, whatever its case or accents. */
+const directorKeys = (names: readonly string[]): string[] => [...new Set(names.map(foldText))];
+
+/** A movie's columns for these fields: the arrays as JSON, the title's key. */
+function movieColumns(fields: Partial<MovieFields>): Record<string, unknown> {
+  const { directors, genres, ...rest } = fields;
+  return {
+    ...rest,
+    ...(fields.title === undefined ? {} : { title_key: fields.title.toLowerCase() }),
+    ...(directors === undefined ? {} : { directors: JSON.stringify(directors) }),
+    ...(genres === undefined ? {} : { genres: JSON.stringify(genres) }),
+  };
+}
+
+/** Rewrites the filter rows of a movie's directors or genres (those given), inside the caller's transaction. */
+async function writeFilterRows(trx: Tx, movieId: number, fields: { directors?: readonly string[] | undefined; genres?: readonly Genre[] | undefined }, fresh: boolean): Promise<void> {
+  if (fields.directors !== undefined) {
+    if (!fresh) await trx.deleteFrom('movie_directors').where('movie_id', '=', movieId).execute();
+    const keys = directorKeys(fields.directors);
+    if (keys.length > 0) await trx.insertInto('movie_directors').values(keys.map((name_key) => ({ name_key, movie_id: movieId }))).execute();
+  }
+  if (fields.genres !== undefined) {
+    if (!fresh) await trx.deleteFrom('movie_genres').where('movie_id', '=', movieId).execute();
+    if (fields.genres.length > 0) await trx.insertInto('movie_genres').values(fields.genres.map((genre) => ({ genre, movie_id: movieId }))).execute();
+  }
+}
+
 export async function insertMovie(db: Db, fields: MovieFields): Promise<MovieRow> {
   const now = nowIso();
-  const row = await orConflict(() =>
-    db
-      .insertInto('movies')
-      .values({ ...fields, title_key: fields.title.toLowerCase(), created_at: now, updated_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow(),
-  );
-  return (await findMovie(db, row.id))!;
+  return inTransaction(db, async (trx) => {
+    const row = await orConflict(() =>
+      trx
+        .insertInto('movies')
+        .values({ ...(movieColumns(fields) as MoviesInsert), created_at: now, updated_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow(),
+    );
+    await writeFilterRows(trx, row.id, fields, true);
+    return (await findMovie(trx, row.id))!;
+  });
+}
+
+/** Whether a field's new value differs from the stored one (the arrays are stored as JSON). */
+function differs(current: MovieRow, key: keyof MovieFields, value: unknown): boolean {
+  if (key === 'directors' || key === 'genres') return JSON.stringify(value) !== current[key];
+  return value !== current[key];
 }
 
 /**
@@ -161,14 +292,14 @@ export async function insertMovie(db: Db, fields: MovieFields): Promise<MovieRow
  * `{}`, or a PUT of what is already there, changes nothing and says so by its unchanged timestamp.
  */
 export async function updateMovie(db: Db, id: number, fields: Partial<MovieFields>): Promise<MovieRow | undefined> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const current = await findMovie(trx, id);
     if (!current) return undefined;
-    const changed = (Object.keys(fields) as (keyof MovieFields)[]).filter((k) => fields[k] !== undefined && fields[k] !== current[k]);
+    const changed = (Object.keys(fields) as (keyof MovieFields)[]).filter((k) => fields[k] !== undefined && differs(current, k, fields[k]));
     if (changed.length === 0) return current;
     const changes = Object.fromEntries(changed.map((k) => [k, fields[k]])) as Partial<MovieFields>;
-    if (changes.title !== undefined) Object.assign(changes, { title_key: changes.title.toLowerCase() });
-    await orConflict(() => trx.updateTable('movies').set({ ...changes, updated_at: nowIso() }).where('id', '=', id).execute());
+    await orConflict(() => trx.updateTable('movies').set({ ...movieColumns(changes), updated_at: nowIso() }).where('id', '=', id).execute());
+    await writeFilterRows(trx, id, changes, false);
     return findMovie(trx, id);
   });
 }

@@ -6,12 +6,12 @@ import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js'
 import { trimBodyFields } from '../../http/trim.js';
 import { mediaRoutes } from '../media/index.js';
 import { findMovie, insertMovie, listMovies, movieExists, updateMovie } from './data.js';
-import { Movie, type MovieFields, MovieCreate, MovieListQuery, MoviePatch, type MovieSort } from './schemas.js';
+import { EMPTY_MOVIE_FIELDS, Movie, MovieCreate, editableOf, MovieListQuery, MoviePatch, TRIMMED_FIELDS } from './schemas.js';
 import { deleteMovie, toMovie } from './service.js';
 import { feature } from '../../http/feature.js';
 
 // Titles are compared and stored trimmed; trimming before validation makes all-blank a 422.
-const trimTitle = trimBodyFields('title');
+const trimTitle = trimBodyFields(...TRIMMED_FIELDS);
 
 /** The catalogue: the movie list and each movie, written by administrators, with its poster and trailer routes. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -31,10 +31,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { page, limit } = pageOf(request.query);
+      const { genre, decade, year, director, sort } = request.query;
       const q = request.query.q || undefined; // an empty search box means no filter
-      const sort: MovieSort = request.query.sort ?? 'id';
       const order = request.query.order ?? (sort === 'rating' || sort === 'reviews' ? 'desc' : 'asc');
-      const { rows, total } = await listMovies(app.db, { page, limit, q, sort, order });
+      const { rows, total } = await listMovies(app.db, { page, limit, q, genre, decade, year, director, sort: sort ?? (q === undefined ? 'id' : undefined), order });
       setPageHeaders(request, reply, { page, limit }, total);
       return rows.map(toMovie);
     },
@@ -58,8 +58,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags: ['movies'], summary: 'Add a movie', body: MovieCreate, response: { 201: Movie, ...errors(409, ...BODY_ERRORS) } },
     },
     async (request, reply) => {
-      const { title, year = null, synopsis = null } = request.body;
-      const movie = await insertMovie(app.db, { title, year, synopsis });
+      const movie = await insertMovie(app.db, { ...EMPTY_MOVIE_FIELDS, ...editableOf(request.body), title: request.body.title });
       return reply.code(201).header('location', `/api/v1/movies/${movie.id}`).send(toMovie(movie));
     },
   );
@@ -72,15 +71,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['movies'],
         summary: 'Replace a movie’s editable fields',
-        description: 'Omitted year or synopsis become null.',
+        description: 'Omitted fields become null, or [] for directors and genres.',
         params: IdParams,
         body: MovieCreate,
         response: { 200: Movie, ...errors(404, 409, ...BODY_ERRORS) },
       },
     },
     async (request) => {
-      const { title, year = null, synopsis = null } = request.body;
-      const movie = await updateMovie(app.db, request.params.id, { title, year, synopsis });
+      const movie = await updateMovie(app.db, request.params.id, { ...EMPTY_MOVIE_FIELDS, ...editableOf(request.body), title: request.body.title });
       if (!movie) throw new DomainError('movie_not_found');
       return toMovie(movie);
     },
@@ -100,11 +98,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { title, year, synopsis } = request.body;
-      const fields = Object.fromEntries(
-        Object.entries({ title, year, synopsis }).filter(([, v]) => v !== undefined),
-      ) as Partial<MovieFields>;
-      const movie = await updateMovie(app.db, request.params.id, fields);
+      const movie = await updateMovie(app.db, request.params.id, editableOf(request.body));
       if (!movie) throw new DomainError('movie_not_found');
       return toMovie(movie);
     },

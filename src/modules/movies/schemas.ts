@@ -1,23 +1,65 @@
 import { type Static, Type } from 'typebox';
 import { Nullable } from '../../http/schemas.js';
 import { PageQuery, SortQuery } from '../../http/pagination.js';
+import { GENRES, type Genre } from '../../domain/enums.js';
 
 const Title = Type.String({ minLength: 1, maxLength: 200, description: '1–200 characters; surrounding spaces are trimmed' });
 const Year = Nullable(Type.Integer({ minimum: 1878, maximum: 2100, description: 'Release year, 1878–2100, or null' }));
 const Synopsis = Nullable(Type.String({ maxLength: 5000, description: 'Up to 5000 characters, or null' }));
+const OriginalTitle = Nullable(Type.String({ minLength: 1, maxLength: 200, description: 'The title in its own language, 1–200 characters, or null' }));
+export const MAX_DIRECTORS = 20;
+const Directors = Type.Array(Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'A name, 1–100 characters' }), {
+  maxItems: MAX_DIRECTORS,
+  uniqueItems: true,
+  description: `Up to ${MAX_DIRECTORS} names, in credit order`,
+});
+const GenreId = Type.Unsafe<Genre>({ type: 'string', enum: [...GENRES], description: 'One of IMDb’s genres, in lower case' });
+const Genres = Type.Array(GenreId, { uniqueItems: true, description: 'Genres from the list of the README (IMDb’s), each once' });
+const Runtime = Nullable(Type.Integer({ minimum: 1, maximum: 100_000, description: 'Minutes, 1–100,000, or null' }));
+const ImdbId = Nullable(Type.String({ pattern: '^tt[0-9]{7,9}$', description: 'IMDb’s id: `tt` and 7–9 digits, unique; or null' }));
+
+const EDITABLE = {
+  title: Title,
+  year: Year,
+  synopsis: Synopsis,
+  original_title: OriginalTitle,
+  directors: Directors,
+  genres: Genres,
+  runtime: Runtime,
+  imdb_id: ImdbId,
+};
+
+/** The fields of a body an admin may write, without whatever else it carries (unknown fields are ignored). */
+export function editableOf<T extends Partial<MovieFields>>(body: T): Partial<MovieFields> {
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.keys(EDITABLE)) if ((body as Record<string, unknown>)[key] !== undefined) fields[key] = (body as Record<string, unknown>)[key];
+  return fields as Partial<MovieFields>;
+}
+
+/** The body fields trimmed before validation. */
+export const TRIMMED_FIELDS = ['title', 'original_title', 'directors'];
 
 export const MovieCreate = Type.Object(
-  { title: Title, year: Type.Optional(Year), synopsis: Type.Optional(Synopsis) },
-  { title: 'MovieCreate', description: 'A movie. Omitted year or synopsis are stored as null.' },
+  {
+    title: Title,
+    year: Type.Optional(Year),
+    synopsis: Type.Optional(Synopsis),
+    original_title: Type.Optional(OriginalTitle),
+    directors: Type.Optional(Directors),
+    genres: Type.Optional(Genres),
+    runtime: Type.Optional(Runtime),
+    imdb_id: Type.Optional(ImdbId),
+  },
+  { title: 'MovieCreate', description: 'A movie. Omitted fields are stored empty: null, or [] for directors and genres.' },
 );
 
-/** What an admin writes of a movie, every field present (an omitted year or synopsis is null). */
+/** What an admin writes of a movie, every field present (an omitted one is null or []). */
 export type MovieFields = Required<Static<typeof MovieCreate>>;
 
-export const MoviePatch = Type.Object(
-  { title: Type.Optional(Title), year: Type.Optional(Year), synopsis: Type.Optional(Synopsis) },
-  { title: 'MoviePatch', description: 'Only the fields sent change.' },
-);
+/** The movie fields an omitted one takes: what a PUT or a POST without it stores. */
+export const EMPTY_MOVIE_FIELDS: Omit<MovieFields, 'title'> = { year: null, synopsis: null, original_title: null, directors: [], genres: [], runtime: null, imdb_id: null };
+
+export const MoviePatch = Type.Partial(Type.Object(EDITABLE), { title: 'MoviePatch', description: 'Only the fields sent change.' });
 
 export const Movie = Type.Object(
   {
@@ -25,6 +67,11 @@ export const Movie = Type.Object(
     title: Type.String(),
     year: Nullable(Type.Integer()),
     synopsis: Nullable(Type.String()),
+    original_title: Nullable(Type.String({ description: 'The title in its own language, or null' })),
+    directors: Type.Array(Type.String(), { description: 'Names, in credit order' }),
+    genres: Type.Array(GenreId),
+    runtime: Nullable(Type.Integer({ description: 'Minutes, or null' })),
+    imdb_id: Nullable(Type.String({ description: 'IMDb’s id (`tt…`), or null' })),
     average_score: Nullable(Type.Number({ description: 'Mean of every rating (with or without a review), in stars, 2 decimals; null when nobody rated it' })),
     review_count: Type.Integer({ description: 'Reviews (ratings with text)' }),
     rating_count: Type.Integer({ description: 'Members who rated it, with or without a review' }),
@@ -47,10 +94,20 @@ export type MovieSort = (typeof MOVIE_SORTS)[number];
 
 export const MovieListQuery = Type.Object({
   ...PageQuery,
-  q: Type.Optional(Type.String({ maxLength: 200, description: 'Case-insensitive search in titles; empty means no filter' })),
+  q: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description:
+        'Full-text search of titles, original titles, directors and synopses: every word, in any order, as the start of a word, ignoring case and accents. Without `sort`, best match first. Empty means no filter',
+    }),
+  ),
+  genre: Type.Optional(GenreId),
+  decade: Type.Optional(Type.Integer({ minimum: 1870, maximum: 2100, multipleOf: 10, description: 'Released in this decade: 1990 is 1990–1999' })),
+  year: Type.Optional(Type.Integer({ minimum: 1878, maximum: 2100, description: 'Released this year' })),
+  director: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Directed by this person: the whole name, ignoring case and accents' })),
   ...SortQuery(
     MOVIE_SORTS,
-    'Sort key; default id. `rating` is the weighted (Bayesian) average of the README, so one 5-star rating does not top many good ones; ties by id',
+    'Sort key; default id, or best match with `q`. `rating` is the weighted (Bayesian) average of the README, so one 5-star rating does not top many good ones; ties by id',
     'Default asc, except desc for rating and reviews (best and most reviewed first)',
   ),
 });

@@ -3,6 +3,7 @@ import type { MediaStore } from '../../storage/store.js';
 import { type WarnLog, mediaPrefixesOfMovie, mediaUrl, removeFiles } from '../media/index.js';
 import { type MovieRow, deleteMovieRow, findMovieRows } from './data.js';
 import type { Movie } from './schemas.js';
+import type { Genre } from '../../domain/enums.js';
 
 /**
  * Deletes a movie with its reviews (the cascade) and its media: the rows go with the movie, and the
@@ -23,6 +24,11 @@ export function toMovie(row: MovieRow): Movie {
     title: row.title,
     year: row.year,
     synopsis: row.synopsis,
+    original_title: row.original_title,
+    directors: JSON.parse(row.directors) as string[],
+    genres: JSON.parse(row.genres) as Genre[],
+    runtime: row.runtime,
+    imdb_id: row.imdb_id,
     // Sum and count in half stars: the mean in stars is sum / count / 2, to 2 decimals.
     average_score: row.rating_count > 0 ? Math.round((row.rating_sum / row.rating_count) * 50) / 100 : null,
     review_count: row.review_count,

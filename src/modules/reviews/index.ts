@@ -4,6 +4,6 @@
  * the movies module).
  */
 export { default as reviewRoutes } from './routes.js';
-export { createReview, findReviewOwner, findReviewsByIds } from './data.js';
+export { createReview, findReviewOwner, findReviewsByIds, searchReviewIds } from './data.js';
 export { deleteRatingsOfUser, foreignKeyError, lockRating, writeRating } from './ratings.js';
 export { Rating, Review } from './schemas.js';

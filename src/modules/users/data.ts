@@ -8,6 +8,7 @@ import { DomainError } from '../../domain/errors.js';
 import { idSlots, idValues, prepared } from '../../db/prepared.js';
 import { avatarUrl } from '../media/index.js';
 import type { Account, ProfileChanges, User } from './schemas.js';
+import { type FullText, type SearchValues, matches, searchValues, tierOf } from '../../db/fulltext.js';
 
 const PUBLIC_COLUMNS = ['id', 'username', 'role', 'created_at'] as const;
 
@@ -169,4 +170,31 @@ export async function lockAccountRows(trx: Db, userId: number): Promise<void> {
 /** Deletes the row; the cascade takes what the database ties to it (sessions, and whatever else is left). */
 export async function deleteUserRow(trx: Db, userId: number): Promise<void> {
   await trx.deleteFrom('users').where('id', '=', userId).execute();
+}
+
+/** The members' full-text search: the username first, then the display name (migration 0009). */
+const USERS_FULL_TEXT: FullText = {
+  fts: 'users_fts',
+  table: 'users',
+  tiers: [
+    { columns: ['username'], weight: 'A' },
+    { columns: ['display_name'], weight: 'B' },
+  ],
+};
+
+const userSearch = prepared((db, _shape: 'search', v: SearchValues & { limit: number }) =>
+  db
+    .selectFrom('users')
+    .select('users.id')
+    .where(matches(locksRows(db), USERS_FULL_TEXT, 'users.id', v))
+    .orderBy(tierOf(locksRows(db), USERS_FULL_TEXT, 'users.id', v))
+    .orderBy('users.follower_count', 'desc')
+    .orderBy('users.id')
+    .limit(v.limit),
+);
+
+/** The members whose username or display name has every word: username matches first, then the most followed, then by id. */
+export async function searchUserIds(db: Db, words: readonly string[], limit: number): Promise<number[]> {
+  const rows = await userSearch(db, 'search', { ...searchValues(locksRows(db), USERS_FULL_TEXT, words), limit });
+  return rows.map((r) => r.id);
 }

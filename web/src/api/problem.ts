@@ -5,6 +5,7 @@ import { ApiError, type ErrorCode, NetworkError } from './errors';
 const FIELD_OF: Partial<Record<ErrorCode, string>> = {
   username_taken: 'username',
   movie_exists: 'title',
+  imdb_id_exists: 'imdb_id',
   current_password_incorrect: 'current_password',
   password_incorrect: 'password',
 };

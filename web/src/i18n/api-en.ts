@@ -51,6 +51,7 @@ export const apiErrorsEn: Texts<ErrorCode> = {
   user_not_found: () => 'That user does not exist.',
   movie_not_found: () => 'That movie does not exist.',
   movie_exists: () => 'A movie with this title and year already exists.',
+  imdb_id_exists: () => 'A movie with this IMDb id already exists.',
   review_not_found: () => 'That review does not exist.',
   review_exists: () => 'You have already reviewed this movie.',
   not_review_author: () => 'Only its author may change this review.',

@@ -48,6 +48,7 @@ export const apiErrorsEs: Texts<ErrorCode> = {
   user_not_found: () => 'Ese usuario no existe.',
   movie_not_found: () => 'Esa película no existe.',
   movie_exists: () => 'Ya existe una película con ese título y año.',
+  imdb_id_exists: () => 'Ya existe una película con ese identificador de IMDb.',
   review_not_found: () => 'Esa reseña no existe.',
   review_exists: () => 'Ya has escrito una reseña de esta película.',
   not_review_author: () => 'Solo su autor puede cambiar esta reseña.',
