@@ -19,7 +19,7 @@ function body(): string | undefined {
 
 const result = await autocannon({
   url: opts.base,
-  connections: opts.connections,
+  connections: spec.connections ?? opts.connections,
   duration: opts.seconds,
   timeout: 5,
   requests: [
@@ -31,8 +31,9 @@ const result = await autocannon({
         const headers = { ...spec.headers };
         if (vary?.kind === 'post-review') headers.authorization = `Bearer ${vary.tokens[c % vary.tokens.length]!}`;
         const text = body();
+        const target = vary?.kind === 'paths' ? vary.paths[c % vary.paths.length]! : request.path;
         c += 1;
-        return { ...request, headers, ...(text === undefined ? {} : { body: text }) };
+        return { ...request, path: target, headers, ...(text === undefined ? {} : { body: text }) };
       },
     },
   ],

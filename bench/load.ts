@@ -18,7 +18,9 @@ export interface LoadSpec {
   path: string;
   headers: Record<string, string>;
   body?: string;
-  vary?: { kind: 'put-score'; review: string } | { kind: 'post-review'; tokens: string[]; movies: number; first: number };
+  vary?: { kind: 'put-score'; review: string } | { kind: 'post-review'; tokens: string[]; movies: number; first: number } | { kind: 'paths'; paths: string[] };
+  /** Connections for this load instead of the run's (a latency measured without queueing). */
+  connections?: number;
 }
 
 export interface LoadOptions {
@@ -58,6 +60,15 @@ function wrkScript(spec: LoadSpec): string {
       `  return wrk.format(nil, nil, nil, '{"review": ' .. ${lua(JSON.stringify(vary.review))} .. ', "score": ' .. ((c % 5) + 1) .. '}')`,
       'end',
     );
+  } else if (vary?.kind === 'paths') {
+    lines.push(
+      `local paths = {${vary.paths.map(lua).join(', ')}}`,
+      'local c = 0',
+      'request = function()',
+      '  c = c + 1',
+      '  return wrk.format(nil, paths[(c % #paths) + 1])',
+      'end',
+    );
   } else if (vary?.kind === 'post-review') {
     lines.push(
       `local tokens = {${vary.tokens.map(lua).join(', ')}}`,
@@ -90,7 +101,7 @@ async function runWrk(spec: LoadSpec, opts: LoadOptions): Promise<LoadResult> {
   try {
     const script = path.join(dir, 'load.lua');
     writeFileSync(script, wrkScript(spec));
-    const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--timeout', '5s', '-s', script, opts.base + spec.path];
+    const args = ['-t1', `-c${spec.connections ?? opts.connections}`, `-d${opts.seconds}s`, '--timeout', '5s', '-s', script, opts.base + spec.path];
     const output = await collect(...pinned(opts.cpu, 'wrk', args));
     const match = /BENCHJSON (\{.*\})/.exec(output);
     if (!match) throw new Error(`wrk printed no result: ${output}`);

@@ -376,6 +376,33 @@ async function prepareFeeds(base: string, dataDir: string, movies: number) {
   return { big: tokens[0]!, small: tokens[1]!, deep };
 }
 
+/**
+ * Searches as members type them, over the seeded catalogue (bench/seed-catalogue.ts): whole titles
+ * and their beginnings, directors with and without accents, two words of a title. Each load
+ * rotates through all of them, so the read cache cannot answer from memory; `-latency` is the same
+ * at one connection (a request's own time, without the queue of 32). `search-common` is one word
+ * in 1 of 12 titles, every match ranked: the dearest search there is on this catalogue.
+ */
+const SEARCHES = [
+  'night river 12', 'silent city 345', 'golden empire 7', 'shadow garden 1001', 'iron letter 88', 'winter 4321', 'glass summer 99', 'storm mirror 2024',
+  'nig riv', 'sil cit', 'gold emp', 'shad gard', 'iron let', 'wint', 'mirr sto', 'paper dream',
+  'agnes varda 4', 'almodovar 12', 'pedro almodóvar 31', 'akira kurosawa 50', 'bollain 7', 'lucía martel 3', 'chantal akerman 60', 'bong joon 9',
+  'harbor stranger', 'wild blue', 'secret road', 'last summer', 'blue 77', 'road 1500', 'letter 250', 'dream paper 66',
+];
+
+function searchEndpoints(): { name: string; what: string; spec: LoadSpec; limit: string }[] {
+  const movies = SEARCHES.map((q) => `/api/v1/movies?q=${encodeURIComponent(q)}&limit=10`);
+  const all = SEARCHES.map((q) => `/api/v1/search?q=${encodeURIComponent(q)}`);
+  const rotate = (paths: string[], connections?: number): LoadSpec => ({ method: 'GET', path: paths[0]!, headers: {}, vary: { kind: 'paths', paths }, ...(connections ? { connections } : {}) });
+  return [
+    { name: 'search-movies', what: `GET /api/v1/movies?q=…, ${SEARCHES.length} searches in rotation`, spec: rotate(movies), limit: 'limit-json' },
+    { name: 'search-movies-latency', what: 'the same, one connection', spec: rotate(movies, 1), limit: 'limit-json' },
+    { name: 'search-all', what: `GET /api/v1/search?q=…, ${SEARCHES.length} searches in rotation`, spec: rotate(all), limit: 'limit-json' },
+    { name: 'search-all-latency', what: 'the same, one connection', spec: rotate(all, 1), limit: 'limit-json' },
+    { name: 'search-common', what: 'GET /api/v1/movies?q=night (a word of 1 title in 12), one connection', spec: rotate(['/api/v1/movies?q=night&limit=10', '/api/v1/movies?q=river&limit=10'], 1), limit: 'limit-json' },
+  ];
+}
+
 async function benchScale(scale: Scale, only: Set<string> | undefined, cold: number): Promise<ScaleReport> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `butaca-bench-${scale}-`));
   const running: ChildProcess[] = [];
@@ -445,6 +472,7 @@ async function benchScale(scale: Scale, only: Set<string> | undefined, cold: num
             },
           ]
         : []),
+      ...searchEndpoints(),
       { name: 'poster-320', what: 'GET poster ?w=320 (JPEG)', spec: { method: 'GET', path: `${p.movie.poster_url}&w=320`, headers: {} }, limit: 'limit-poster' },
       { name: 'trailer-range', what: 'GET trailer, Range: 1 MiB', spec: { method: 'GET', path: p.movie.trailer_url, headers: { range: `bytes=${MiB}-${2 * MiB - 1}` } }, limit: 'limit-trailer' },
     ];

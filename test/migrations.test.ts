@@ -13,8 +13,8 @@ import { createTestDatabase, testDatabaseKind, type TestPgDatabase } from './sup
 import { DRIFT_SQL } from './support/recount.js';
 
 /*
- * Migrations 0007 (ratings, diary, watchlist, profiles) and 0008 (likes, comments, follows, lists,
- * the feed) on a database as an earlier release left it: migrated to 0006 and filled with what `seed --demo` made at that release
+ * Migrations 0007 (ratings, diary, watchlist, profiles), 0008 (likes, comments, follows, lists,
+ * the feed) and 0009 (search, the catalogue's metadata) on a database as an earlier release left it: migrated to 0006 and filled with what `seed --demo` made at that release
  * (test/fixtures/previous-release/demo.json), then opened by today's app. On SQLite, and on
  * PostgreSQL under npm run test:pg.
  */
@@ -126,6 +126,24 @@ describe('migration 0007 on the previous release’s demo data', () => {
     const review = (await ctx.app.inject({ method: 'GET', url: `/api/v1/reviews/${theirs.id}` })).json<{ like_count: number; comment_count: number }>();
     assert.deepEqual([review.like_count, review.comment_count], [1, 1]);
     assert.deepEqual((await sql<{ what: string }>`${sql.raw(DRIFT_SQL)}`.execute(ctx.db)).rows, []);
+  });
+
+  it('then 0009 (search and metadata): the movies, reviews and members already there are found by search; their metadata is empty', async () => {
+    const all = (await ctx.app.inject({ method: 'GET', url: '/api/v1/movies?limit=100' })).json<{ id: number; title: string; directors: string[]; genres: string[]; imdb_id: string | null }[]>();
+    assert.equal(all.length, movies.length);
+    assert.ok(all.every((m) => m.directors.length === 0 && m.genres.length === 0 && m.imdb_id === null));
+    for (const movie of movies) {
+      // The title's words, without accents or case: the index was filled from the rows already there.
+      const words = movie.title.normalize('NFD').replace(/\p{Mn}/gu, '').toLowerCase().match(/[\p{L}\p{N}]+/gu)!;
+      const found = (await ctx.app.inject({ method: 'GET', url: `/api/v1/movies?q=${encodeURIComponent(words.join(' '))}&limit=100` })).json<{ id: number }[]>();
+      assert.ok(found.some((m) => m.id === movie.id), `${movie.title} not found by ${words.join(' ')}`);
+    }
+    const review = reviews[0]!;
+    const word = review.review.match(/\p{L}{4,}/u)![0];
+    const search = (await ctx.app.inject({ method: 'GET', url: `/api/v1/search?q=${encodeURIComponent(word)}&limit=20` })).json<{ reviews: { id: number }[]; users: unknown[] }>();
+    assert.ok(search.reviews.some((r) => r.id === review.id), `review ${review.id} not found by ${word}`);
+    const member = (await ctx.app.inject({ method: 'GET', url: '/api/v1/search?q=demo' })).json<{ users: { username: string }[] }>();
+    assert.ok(member.users.some((u) => u.username === 'demo'));
   });
 
   it('goes back down to 0006 with each movie’s average of its reviews, and up again to the same data', async () => {
