@@ -156,28 +156,49 @@ interface ListShape extends FilterShape {
   reverse: boolean;
 }
 
-const moviePage = prepared((db, shape: ListShape, v: FilterValues & { limit: number; offset: number }) => {
-  let query = filtered(db, selectMovies(db), shape, v);
+/** A list query put in the shape's order (the same for a page of rows and a page of ids). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function ordered<Q extends { orderBy: (...args: any[]) => Q }>(db: Db, query: Q, shape: ListShape, v: FilterValues): Q {
   const flip = (o: 'asc' | 'desc'): 'asc' | 'desc' => (shape.reverse ? (o === 'asc' ? 'desc' : 'asc') : o);
   if (shape.sort === 'match') {
-    const postgres = locksRows(db);
-    query = query
-      .orderBy(tierOf(postgres, MOVIES_FULL_TEXT, 'movies.id', v), flip('asc'))
+    return query
+      .orderBy(tierOf(locksRows(db), MOVIES_FULL_TEXT, 'movies.id', v), flip('asc'))
       .orderBy('movies.rating_count', flip('desc'))
       .orderBy('movies.id', flip('asc'));
-    return query.limit(v.limit).offset(v.offset);
   }
   const column = SORT_COLUMN[shape.sort];
-  query =
+  let q =
     column === 'movies.year'
-      ? query.orderBy('movies.year', (ob) => {
+      ? query.orderBy('movies.year', (ob: { asc: () => { nullsFirst: () => unknown; nullsLast: () => unknown }; desc: () => { nullsFirst: () => unknown; nullsLast: () => unknown } }) => {
           const directed = shape.order === 'asc' ? ob.asc() : ob.desc();
           return shape.reverse ? directed.nullsFirst() : directed.nullsLast();
         })
       : query.orderBy(column, shape.order);
-  if (column !== 'movies.id') query = query.orderBy('movies.id', shape.order);
-  return query.limit(v.limit).offset(v.offset);
-});
+  if (column !== 'movies.id') q = q.orderBy('movies.id', shape.order);
+  return q;
+}
+
+/** A page of the whole catalogue: an index walked in order, each movie joined to its media as it comes, stopping at the page's end. */
+const moviePage = prepared((db, shape: ListShape, v: FilterValues & { limit: number; offset: number }) =>
+  ordered(db, selectMovies(db), shape, v).limit(v.limit).offset(v.offset),
+);
+
+/**
+ * A page of a filtered list, as ids: the matches may need sorting (a search's rank, a genre's
+ * movies by rating), and sorting ids alone costs far less than sorting whole rows joined to their
+ * media, which are then read for the page's movies only.
+ */
+const filteredPageIds = prepared((db, shape: ListShape, v: FilterValues & { limit: number; offset: number }) =>
+  ordered(db, filtered(db, db.selectFrom('movies').select('movies.id'), shape, v), shape, v).limit(v.limit).offset(v.offset),
+);
+
+/** One page in the shape's order: the whole catalogue's in one query, a filtered one by its ids. */
+async function pageOfMovies(db: Db, shape: ListShape, v: FilterValues & { limit: number; offset: number }): Promise<MovieRow[]> {
+  if (!(shape.search || shape.genre || shape.director || shape.decade || shape.year)) return moviePage(db, shape, v);
+  const ids = (await filteredPageIds(db, shape, v)).map((r) => r.id);
+  const byId = new Map((await findMovieRows(db, ids)).map((r) => [r.id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
 
 export async function listMovies(db: Db, opts: MovieListOptions): Promise<{ rows: MovieRow[]; total: number }> {
   const words = opts.q === undefined ? [] : searchWords(opts.q);
@@ -207,7 +228,7 @@ export async function listMovies(db: Db, opts: MovieListOptions): Promise<{ rows
   const sort = opts.sort ?? (search ? 'match' : 'id');
   const order = plan.reverse ? (opts.order === 'asc' ? 'desc' : 'asc') : opts.order;
   const shape: ListShape = { ...filters, sort, order, reverse: plan.reverse };
-  const rows = await moviePage(db, shape, { ...values, limit: plan.limit, offset: plan.offset });
+  const rows = await pageOfMovies(db, shape, { ...values, limit: plan.limit, offset: plan.offset });
   return { rows: plan.reverse ? rows.reverse() : rows, total };
 }
 
@@ -215,7 +236,7 @@ export async function listMovies(db: Db, opts: MovieListOptions): Promise<{ rows
 export async function searchMovies(db: Db, words: readonly string[], limit: number): Promise<MovieRow[]> {
   const shape: ListShape = { search: true, genre: false, decade: false, year: false, director: false, sort: 'match', order: 'asc', reverse: false };
   const values = { ...searchValues(locksRows(db), MOVIES_FULL_TEXT, words), genre: '', from: 0, to: 0, year: 0, director: '' };
-  return moviePage(db, shape, { ...values, limit, offset: 0 });
+  return pageOfMovies(db, shape, { ...values, limit, offset: 0 });
 }
 
 const movieById = prepared((db, _shape: 'by id', v: { id: number }) => selectMovies(db).where('movies.id', '=', v.id));
