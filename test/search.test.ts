@@ -83,12 +83,17 @@ describe('Search and the catalogue', () => {
       assert.deepEqual(res.json<Movie[]>().map((m) => m.title), ['Alien', 'The Duellists']);
     });
 
-    it('ranks the most rated first among equal matches', async () => {
+    it('ranks ties by id, however many ratings each has; a page past the first skips whole tiers', async () => {
       const member = await userToken(ctx.app, 'rater');
       const alien = ids.get('Alien')!;
       const rated = await call('PUT', `/api/v1/movies/${alien}/rating`, { token: member, payload: { rating: 4 } });
       assert.ok([200, 201].includes(rated.statusCode), rated.body);
-      assert.deepEqual(await q('scott'), ['Scott of the Antarctic', 'Alien', 'Blade Runner', 'The Duellists', 'Polar Journey']);
+      assert.deepEqual(await q('scott'), ['Scott of the Antarctic', 'Blade Runner', 'Alien', 'The Duellists', 'Polar Journey']);
+      for (const [page, expected] of [[1, ['Scott of the Antarctic', 'Blade Runner']], [2, ['Alien', 'The Duellists']], [3, ['Polar Journey']], [4, []]] as const) {
+        const res = await call('GET', `/api/v1/movies?q=scott&limit=2&page=${page}`);
+        assert.deepEqual(res.json<Movie[]>().map((m) => m.title), expected, `page ${page}`);
+        assert.equal(res.headers['x-total-count'], '5');
+      }
       await call('DELETE', `/api/v1/movies/${alien}/rating`, { token: member });
     });
 

@@ -1,14 +1,20 @@
-import { type RawBuilder, type SqlBool, sql } from 'kysely';
+import { type Compilable, type RawBuilder, type SqlBool, sql } from 'kysely';
+import type { Db } from './connect.js';
+import { locksRows } from './locks.js';
+import { prepared } from './prepared.js';
 
 /**
  * The database's full-text search, in one expression for either database (migration 0009 builds
  * the indexes): every word of the search must match the start of a word of the row (all words,
  * any order, prefixes), ignoring case and accents.
  *
- * A search ranks its matches in tiers, the same on both databases: the words all found in the
- * first group of columns (a movie's titles), else in the first two groups (titles and
- * directors), else anywhere (the synopsis too). SQLite names the columns (FTS5 column filters);
- * PostgreSQL names them by the weight the migration gave them (A, B, C).
+ * A search ranks its matches in tiers, the same on both databases: the rows whose words all fall in
+ * the first group of columns (a movie's titles), then those that need the second group too
+ * (directors), then the rest (the synopsis); within a tier, by id. Each tier is its own match, of
+ * its columns and not of the tiers before it (FTS5 column filters and NOT; PostgreSQL weights and
+ * `and not`), so a page is read tier by tier down the id order and stops once full: no match is
+ * ranked or sorted, and a search's cost follows the page, not how many rows match. Only the count
+ * (X-Total-Count) reads every match, and on SQLite FTS5 counts from its index alone.
  *
  * The words come from src/domain/text.ts (letters and digits only) and reach the engines only as
  * quoted words: FTS5 phrases, PostgreSQL lexemes quoted by butaca_prefix_query. Nothing a member
@@ -23,75 +29,111 @@ export interface FullText {
   tiers: { columns: string[]; weight: string }[];
 }
 
-/** What a query passes for one match: FTS5's MATCH text, or PostgreSQL's words and weights. */
-interface MatchValues {
-  text: string;
-  weights: string;
-}
-
-/**
- * The values of a search, flat, so each is one placeholder of a prepared query (src/db/prepared.ts):
- * the match, and the tiers but the last (which is "anywhere"), at most two.
- */
-export type SearchValues = {
-  allText: string;
-  allWeights: string;
-  tier0Text: string;
-  tier0Weights: string;
-  tier1Text: string;
-  tier1Weights: string;
-};
-
 /** FTS5's MATCH text: every word a quoted prefix, all required; within `columns` if given. */
 export function fts5Match(words: readonly string[], columns?: readonly string[]): string {
   const all = words.map((w) => `"${w}"*`).join(' ');
   return columns === undefined ? all : `{${columns.join(' ')}} : (${all})`;
 }
 
-/** The values of a search of `words` (at least one) in `ft`. */
-export function searchValues(postgres: boolean, ft: FullText, words: readonly string[]): SearchValues {
-  const groups = ft.tiers.slice(0, -1);
-  let tiers: MatchValues[];
-  let all: MatchValues;
-  if (postgres) {
-    const text = words.join(' ');
-    let weights = '';
-    all = { text, weights: '' };
-    tiers = groups.map((g) => ({ text, weights: (weights += g.weight) }));
-  } else {
-    let columns: string[] = [];
-    all = { text: fts5Match(words), weights: '' };
-    tiers = groups.map((g) => ({ text: fts5Match(words, (columns = [...columns, ...g.columns])), weights: '' }));
-  }
-  const none = { text: '', weights: '' };
-  const [t0 = none, t1 = none] = tiers;
-  return { allText: all.text, allWeights: all.weights, tier0Text: t0.text, tier0Weights: t0.weights, tier1Text: t1.text, tier1Weights: t1.weights };
-}
+/** Which match: every word anywhere (`'all'`), or one tier alone (its index). */
+export type Tier = 'all' | number;
 
-/** The values of no search, for a query whose shape has none. */
-export const NO_SEARCH: SearchValues = { allText: '', allWeights: '', tier0Text: '', tier0Weights: '', tier1Text: '', tier1Weights: '' };
+const columnsUpTo = (ft: FullText, tier: number) => ft.tiers.slice(0, tier + 1).flatMap((t) => t.columns);
+const weightsUpTo = (ft: FullText, tier: number) => ft.tiers.slice(0, tier + 1).map((t) => t.weight).join('');
+const isLast = (ft: FullText, tier: number) => tier === ft.tiers.length - 1;
 
-function matchOf(postgres: boolean, ft: FullText, id: string, m: MatchValues): RawBuilder<SqlBool> {
-  return postgres
-    ? sql<SqlBool>`${sql.ref(`${ft.table}.search_vector`)} @@ butaca_prefix_query(${m.text}, ${m.weights})`
-    : sql<SqlBool>`${sql.ref(id)} in (select rowid from ${sql.raw(ft.fts)} where ${sql.raw(ft.fts)} match ${m.text})`;
+/**
+ * The one value a query passes for a match of `words`: on SQLite, FTS5's MATCH text (a tier is its
+ * columns NOT the tiers before); on PostgreSQL, the words (the tier is in the SQL, see `inTier`).
+ */
+export function matchText(postgres: boolean, ft: FullText, words: readonly string[], tier: Tier): string {
+  if (postgres) return words.join(' ');
+  if (tier === 'all') return fts5Match(words);
+  const within = isLast(ft, tier) ? fts5Match(words) : fts5Match(words, columnsUpTo(ft, tier));
+  return tier === 0 ? within : `(${within}) NOT (${fts5Match(words, columnsUpTo(ft, tier - 1))})`;
 }
 
 /**
- * `id` (a column reference such as `movies.id`) is a row that matches every word. On SQLite the
- * match is a set of rowids from the FTS5 index; on PostgreSQL a `@@` on the table's indexed vector.
+ * `id` (a column reference such as `movies.id`) is a row of this match; `text` is `matchText`'s
+ * value (or a prepared query's placeholder for it). On SQLite, the rowids of the FTS5 index; on
+ * PostgreSQL, `@@` on the table's indexed vector, the tier's weights written into the SQL.
  */
-export function matches(postgres: boolean, ft: FullText, id: string, v: SearchValues): RawBuilder<SqlBool> {
-  return matchOf(postgres, ft, id, { text: v.allText, weights: v.allWeights });
+export function inTier(postgres: boolean, ft: FullText, id: string, text: unknown, tier: Tier): RawBuilder<SqlBool> {
+  if (!postgres) return sql<SqlBool>`${sql.ref(id)} in (select rowid from ${sql.raw(ft.fts)} where ${sql.raw(ft.fts)} match ${text})`;
+  const vector = sql.ref(`${ft.table}.search_vector`);
+  const query = (weights: string) => sql`butaca_prefix_query(${text}, ${sql.lit(weights)})`;
+  if (tier === 'all') return sql<SqlBool>`${vector} @@ ${query('')}`;
+  const within = sql`${vector} @@ ${query(isLast(ft, tier) ? '' : weightsUpTo(ft, tier))}`;
+  return tier === 0 ? sql<SqlBool>`${within}` : sql<SqlBool>`${within} and not ${vector} @@ ${query(weightsUpTo(ft, tier - 1))}`;
 }
 
-/** 0 for a row whose words all fall in the first tier's columns, 1 for the first two, … (a match's rank). */
-export function tierOf(postgres: boolean, ft: FullText, id: string, v: SearchValues): RawBuilder<number> {
-  const tiers = [
-    { text: v.tier0Text, weights: v.tier0Weights },
-    { text: v.tier1Text, weights: v.tier1Weights },
-  ].slice(0, ft.tiers.length - 1);
-  if (tiers.length === 0) return sql<number>`0`;
-  const whens = tiers.map((m, i) => sql`when ${matchOf(postgres, ft, id, m)} then ${sql.lit(i)}`);
-  return sql<number>`case ${sql.join(whens, sql` `)} else ${sql.lit(tiers.length)} end`;
+interface TierShape extends Record<string, string | boolean> {
+  fts: string;
+  table: string;
+  /** The tiers' columns and weights, as JSON (a shape is made of scalars). */
+  tiers: string;
+  tier: string;
+  desc: boolean;
+}
+
+/** A raw query as a prepared query's build wants it: compiled for this database. */
+const compiled = <R>(db: Db, query: RawBuilder<R>): Compilable<R> => ({ compile: () => query.compile(db) });
+
+const tierOfShape = (shape: TierShape): Tier => (shape.tier === 'all' ? 'all' : Number(shape.tier));
+const fullTextOf = (shape: TierShape): FullText => ({ fts: shape.fts, table: shape.table, tiers: JSON.parse(shape.tiers) as FullText['tiers'] });
+
+// The match straight from the index (a search with no other filter): on SQLite, FTS5 counts from
+// its index alone, and walks its rowids in order, so LIMIT stops it after the page.
+const tierCount = prepared((db, shape: TierShape, v: { text: string }) => {
+  const fts = sql.raw(shape.fts);
+  if (!locksRows(db)) return compiled(db, sql<{ n: number }>`select count(*) as n from ${fts} where ${fts} match ${v.text}`);
+  const ft = fullTextOf(shape);
+  return compiled(db, sql<{ n: number }>`select count(*) as n from ${sql.table(ft.table)} where ${inTier(true, ft, `${ft.table}.id`, v.text, tierOfShape(shape))}`);
+});
+
+const tierIds = prepared((db, shape: TierShape, v: { text: string; limit: number; offset: number }) => {
+  const direction = sql.raw(shape.desc ? 'desc' : 'asc');
+  const fts = sql.raw(shape.fts);
+  if (!locksRows(db)) return compiled(db, sql<{ id: number }>`select rowid as id from ${fts} where ${fts} match ${v.text} order by rowid ${direction} limit ${v.limit} offset ${v.offset}`);
+  const ft = fullTextOf(shape);
+  const id = sql.ref(`${ft.table}.id`);
+  return compiled(db, sql<{ id: number }>`select ${id} as id from ${sql.table(ft.table)} where ${inTier(true, ft, `${ft.table}.id`, v.text, tierOfShape(shape))} order by ${id} ${direction} limit ${v.limit} offset ${v.offset}`);
+});
+
+/** How a tiered search reads one tier: its count, and a run of its ids in id order. A feature with filters of its own gives its own. */
+export interface TierReader {
+  count(tier: Tier): Promise<number>;
+  ids(tier: number, limit: number, offset: number): Promise<number[]>;
+}
+
+/** Reads the index alone: for a search with no other filter. */
+export function indexReader(db: Db, ft: FullText, words: readonly string[], desc = false): TierReader {
+  const postgres = locksRows(db);
+  const base = { fts: ft.fts, table: ft.table, tiers: JSON.stringify(ft.tiers), desc };
+  return {
+    count: async (tier) => Number((await tierCount(db, { ...base, tier: String(tier) }, { text: matchText(postgres, ft, words, tier) }))[0]?.n ?? 0),
+    ids: async (tier, limit, offset) => (await tierIds(db, { ...base, tier: String(tier) }, { text: matchText(postgres, ft, words, tier), limit, offset })).map((r) => Number(r.id)),
+  };
+}
+
+/**
+ * One page of a tiered search: the ids from `offset`, at most `limit`, tier after tier. A tier is
+ * counted only to skip it whole (a page past the first); the first page costs a read of the page's
+ * rows per tier it reaches, whatever the number of matches.
+ */
+export async function tieredPage(reader: TierReader, tiers: number, limit: number, offset: number): Promise<number[]> {
+  const ids: number[] = [];
+  let skip = offset;
+  for (let tier = 0; tier < tiers && ids.length < limit; tier++) {
+    if (skip > 0) {
+      const n = await reader.count(tier);
+      if (skip >= n) {
+        skip -= n;
+        continue;
+      }
+    }
+    ids.push(...(await reader.ids(tier, limit - ids.length, skip)));
+    skip = 0;
+  }
+  return ids;
 }

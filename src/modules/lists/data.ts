@@ -11,7 +11,7 @@ import { type Page, scanPlan } from '../../http/pagination.js';
 import { recordActivity } from '../activity/index.js';
 import { movieExists, selectMovies, toMovie } from '../movies/index.js';
 import { type Item, type List, type ListFields, MAX_ITEMS, MAX_LISTS } from './schemas.js';
-import { type FullText, type SearchValues, matches, searchValues, tierOf } from '../../db/fulltext.js';
+import { type FullText, type Tier, type TierReader, inTier, matchText, tieredPage } from '../../db/fulltext.js';
 
 /**
  * The gap between the sort keys of neighbouring items as they are first laid out: an item moved
@@ -280,20 +280,23 @@ const LISTS_FULL_TEXT: FullText = {
   ],
 };
 
-const listSearch = prepared((db, _shape: 'search', v: SearchValues & { limit: number }) =>
-  db
+const publicListMatches = prepared((db, shape: { tier: string; count: boolean }, v: { text: string; limit: number; offset: number }) => {
+  const query = db
     .selectFrom('lists')
-    .select('lists.id')
-    .where(matches(locksRows(db), LISTS_FULL_TEXT, 'lists.id', v))
-    .where('lists.public', '=', 1)
-    .orderBy(tierOf(locksRows(db), LISTS_FULL_TEXT, 'lists.id', v))
-    .orderBy('lists.item_count', 'desc')
-    .orderBy('lists.id')
-    .limit(v.limit),
-);
+    .where(inTier(locksRows(db), LISTS_FULL_TEXT, 'lists.id', v.text, shape.tier === 'all' ? 'all' : Number(shape.tier)))
+    .where('lists.public', '=', 1);
+  return shape.count
+    ? query.select((eb) => eb.fn.countAll<number>().as('n'))
+    : query.select('lists.id as n').orderBy('lists.id').limit(v.limit).offset(v.offset);
+});
 
-/** The public lists whose title or description has every word: title matches first, then the longest, then by id. */
+/** The public lists whose title or description has every word: title matches first, then by id. */
 export async function searchPublicListIds(db: Db, words: readonly string[], limit: number): Promise<number[]> {
-  const rows = await listSearch(db, 'search', { ...searchValues(locksRows(db), LISTS_FULL_TEXT, words), limit });
-  return rows.map((r) => r.id);
+  const postgres = locksRows(db);
+  const text = (tier: Tier) => matchText(postgres, LISTS_FULL_TEXT, words, tier);
+  const reader: TierReader = {
+    count: async (tier) => Number((await publicListMatches(db, { tier: String(tier), count: true }, { text: text(tier), limit: 0, offset: 0 }))[0]?.n ?? 0),
+    ids: async (tier, max, offset) => (await publicListMatches(db, { tier: String(tier), count: false }, { text: text(tier), limit: max, offset })).map((r) => Number(r.n)),
+  };
+  return tieredPage(reader, LISTS_FULL_TEXT.tiers.length, limit, 0);
 }

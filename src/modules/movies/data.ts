@@ -12,7 +12,7 @@ import type { MovieFields, MovieSort } from './schemas.js';
 import { PRIOR_MEAN, PRIOR_WEIGHT } from '../../domain/ratings.js';
 import type { Genre } from '../../domain/enums.js';
 import { foldText, searchWords } from '../../domain/text.js';
-import { type FullText, NO_SEARCH, type SearchValues, matches, searchValues, tierOf } from '../../db/fulltext.js';
+import { type FullText, type Tier, type TierReader, inTier, indexReader, matchText, tieredPage } from '../../db/fulltext.js';
 import { inTransaction } from '../../db/transaction.js';
 
 type Tx = Db; // a transaction has the same query API
@@ -113,9 +113,9 @@ export interface MovieListOptions extends Page, MovieFilters {
   order: 'asc' | 'desc';
 }
 
-/** Which filters a query has: its shape, each compiled once. */
+/** Which filters a query has: its shape, each compiled once. `search` is the match (src/db/fulltext.ts): none (''), every word anywhere ('all'), or one tier ('0', '1', '2'). */
 interface FilterShape extends Record<string, string | boolean> {
-  search: boolean;
+  search: string;
   genre: boolean;
   decade: boolean;
   year: boolean;
@@ -123,7 +123,8 @@ interface FilterShape extends Record<string, string | boolean> {
 }
 
 // Flat: each property is one placeholder of a prepared query (src/db/prepared.ts).
-type FilterValues = SearchValues & {
+type FilterValues = {
+  text: string;
   genre: string;
   from: number;
   to: number;
@@ -131,12 +132,14 @@ type FilterValues = SearchValues & {
   director: string;
 };
 
+const tierOf = (search: string): Tier => (search === 'all' ? 'all' : Number(search));
+const hasFilter = (shape: FilterShape): boolean => shape.genre || shape.director || shape.decade || shape.year;
+
 // Typed loosely: the same filters apply to the count's query and to the page's.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function filtered<Q extends { where: (...args: any[]) => Q }>(db: Db, query: Q, shape: FilterShape, v: FilterValues): Q {
-  const postgres = locksRows(db);
   let q = query;
-  if (shape.search) q = q.where(matches(postgres, MOVIES_FULL_TEXT, 'movies.id', v));
+  if (shape.search !== '') q = q.where(inTier(locksRows(db), MOVIES_FULL_TEXT, 'movies.id', v.text, tierOf(shape.search)));
   if (shape.genre) q = q.where(sql<SqlBool>`movies.id in (select movie_id from movie_genres where genre = ${v.genre})`);
   if (shape.director) q = q.where(sql<SqlBool>`movies.id in (select movie_id from movie_directors where name_key = ${v.director})`);
   if (shape.decade) q = q.where(sql<SqlBool>`movies.year >= ${v.from} and movies.year < ${v.to}`);
@@ -149,8 +152,7 @@ const filteredMovieCount = prepared((db, shape: FilterShape, v: FilterValues) =>
 );
 
 interface ListShape extends FilterShape {
-  /** A sort key, or `match` (best match first: the tier, then the most rated, then id). */
-  sort: MovieSort | 'match';
+  sort: MovieSort;
   order: 'asc' | 'desc';
   /** Read from the far end, in the opposite order (src/http/pagination.ts); year order puts movies without one last, so read backwards they come first. */
   reverse: boolean;
@@ -158,14 +160,7 @@ interface ListShape extends FilterShape {
 
 /** A list query put in the shape's order (the same for a page of rows and a page of ids). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function ordered<Q extends { orderBy: (...args: any[]) => Q }>(db: Db, query: Q, shape: ListShape, v: FilterValues): Q {
-  const flip = (o: 'asc' | 'desc'): 'asc' | 'desc' => (shape.reverse ? (o === 'asc' ? 'desc' : 'asc') : o);
-  if (shape.sort === 'match') {
-    return query
-      .orderBy(tierOf(locksRows(db), MOVIES_FULL_TEXT, 'movies.id', v), flip('asc'))
-      .orderBy('movies.rating_count', flip('desc'))
-      .orderBy('movies.id', flip('asc'));
-  }
+function ordered<Q extends { orderBy: (...args: any[]) => Q }>(query: Q, shape: ListShape): Q {
   const column = SORT_COLUMN[shape.sort];
   let q =
     column === 'movies.year'
@@ -179,25 +174,36 @@ function ordered<Q extends { orderBy: (...args: any[]) => Q }>(db: Db, query: Q,
 }
 
 /** A page of the whole catalogue: an index walked in order, each movie joined to its media as it comes, stopping at the page's end. */
-const moviePage = prepared((db, shape: ListShape, v: FilterValues & { limit: number; offset: number }) =>
-  ordered(db, selectMovies(db), shape, v).limit(v.limit).offset(v.offset),
-);
+const moviePage = prepared((db, shape: ListShape, v: FilterValues & { limit: number; offset: number }) => ordered(selectMovies(db), shape).limit(v.limit).offset(v.offset));
 
 /**
- * A page of a filtered list, as ids: the matches may need sorting (a search's rank, a genre's
- * movies by rating), and sorting ids alone costs far less than sorting whole rows joined to their
- * media, which are then read for the page's movies only.
+ * A page of a filtered list, as ids: the matches may need sorting (a genre's movies by rating),
+ * and sorting ids alone costs far less than sorting whole rows joined to their media, which are
+ * then read for the page's movies only.
  */
 const filteredPageIds = prepared((db, shape: ListShape, v: FilterValues & { limit: number; offset: number }) =>
-  ordered(db, filtered(db, db.selectFrom('movies').select('movies.id'), shape, v), shape, v).limit(v.limit).offset(v.offset),
+  ordered(filtered(db, db.selectFrom('movies').select('movies.id'), shape, v), shape).limit(v.limit).offset(v.offset),
 );
 
-/** One page in the shape's order: the whole catalogue's in one query, a filtered one by its ids. */
-async function pageOfMovies(db: Db, shape: ListShape, v: FilterValues & { limit: number; offset: number }): Promise<MovieRow[]> {
-  if (!(shape.search || shape.genre || shape.director || shape.decade || shape.year)) return moviePage(db, shape, v);
-  const ids = (await filteredPageIds(db, shape, v)).map((r) => r.id);
+/** These movies' rows, in the order of `ids`. */
+async function rowsInOrder(db: Db, ids: number[]): Promise<MovieRow[]> {
   const byId = new Map((await findMovieRows(db, ids)).map((r) => [r.id, r]));
   return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/**
+ * A search in rank order, as a tier reader (src/db/fulltext.ts): from the full-text index alone
+ * when there is no other filter, else through the movies with the filters, each tier in id order.
+ */
+function movieTiers(db: Db, words: readonly string[], filters: FilterShape, v: FilterValues): TierReader {
+  if (!hasFilter(filters)) return indexReader(db, MOVIES_FULL_TEXT, words);
+  const postgres = locksRows(db);
+  const shapeOf = (tier: Tier): FilterShape => ({ ...filters, search: String(tier) });
+  return {
+    count: async (tier) => Number((await filteredMovieCount(db, shapeOf(tier), { ...v, text: matchText(postgres, MOVIES_FULL_TEXT, words, tier) }))[0]!.n),
+    ids: async (tier, limit, offset) =>
+      (await filteredPageIds(db, { ...shapeOf(tier), sort: 'id', order: 'asc', reverse: false }, { ...v, text: matchText(postgres, MOVIES_FULL_TEXT, words, tier), limit, offset })).map((r) => r.id),
+  };
 }
 
 export async function listMovies(db: Db, opts: MovieListOptions): Promise<{ rows: MovieRow[]; total: number }> {
@@ -205,38 +211,48 @@ export async function listMovies(db: Db, opts: MovieListOptions): Promise<{ rows
   // A search of punctuation alone has no word to find: nothing matches.
   if (opts.q !== undefined && words.length === 0) return { rows: [], total: 0 };
   const postgres = locksRows(db);
-  const search = words.length > 0 ? searchValues(postgres, MOVIES_FULL_TEXT, words) : undefined;
   const filters: FilterShape = {
-    search: search !== undefined,
+    search: words.length > 0 ? 'all' : '',
     genre: opts.genre !== undefined,
     decade: opts.decade !== undefined,
     year: opts.year !== undefined,
     director: opts.director !== undefined,
   };
   const values: FilterValues = {
-    ...(search ?? NO_SEARCH),
+    text: words.length > 0 ? matchText(postgres, MOVIES_FULL_TEXT, words, 'all') : '',
     genre: opts.genre ?? '',
     from: opts.decade ?? 0,
     to: (opts.decade ?? 0) + 10,
     year: opts.year ?? 0,
     director: foldText(opts.director ?? ''),
   };
-  const unfiltered = !Object.values(filters).some(Boolean);
-  const total = unfiltered ? await rowCount(db, 'movies') : Number((await filteredMovieCount(db, filters, values))[0]!.n);
+  if (words.length > 0 && opts.sort === undefined) {
+    // Best match first: tier after tier, each in id order (src/db/fulltext.ts).
+    const tiers = movieTiers(db, words, filters, values);
+    const total = await tiers.count('all');
+    const offset = (opts.page - 1) * opts.limit;
+    if (offset >= total) return { rows: [], total };
+    return { rows: await rowsInOrder(db, await tieredPage(tiers, MOVIES_FULL_TEXT.tiers.length, opts.limit, offset)), total };
+  }
+  const unfiltered = filters.search === '' && !hasFilter(filters);
+  const total = unfiltered
+    ? await rowCount(db, 'movies')
+    : filters.search !== '' && !hasFilter(filters)
+      ? await indexReader(db, MOVIES_FULL_TEXT, words).count('all')
+      : Number((await filteredMovieCount(db, filters, values))[0]!.n);
   const plan = scanPlan(opts, total);
   if (plan === undefined) return { rows: [], total };
-  const sort = opts.sort ?? (search ? 'match' : 'id');
   const order = plan.reverse ? (opts.order === 'asc' ? 'desc' : 'asc') : opts.order;
-  const shape: ListShape = { ...filters, sort, order, reverse: plan.reverse };
-  const rows = await pageOfMovies(db, shape, { ...values, limit: plan.limit, offset: plan.offset });
+  const shape: ListShape = { ...filters, sort: opts.sort ?? 'id', order, reverse: plan.reverse };
+  const page = { ...values, limit: plan.limit, offset: plan.offset };
+  const rows = unfiltered ? await moviePage(db, shape, page) : await rowsInOrder(db, (await filteredPageIds(db, shape, page)).map((r) => r.id));
   return { rows: plan.reverse ? rows.reverse() : rows, total };
 }
 
 /** The movies that match every word, best first (as the movie list's `q` without `sort`), at most `limit`. */
 export async function searchMovies(db: Db, words: readonly string[], limit: number): Promise<MovieRow[]> {
-  const shape: ListShape = { search: true, genre: false, decade: false, year: false, director: false, sort: 'match', order: 'asc', reverse: false };
-  const values = { ...searchValues(locksRows(db), MOVIES_FULL_TEXT, words), genre: '', from: 0, to: 0, year: 0, director: '' };
-  return pageOfMovies(db, shape, { ...values, limit, offset: 0 });
+  const ids = await tieredPage(indexReader(db, MOVIES_FULL_TEXT, words), MOVIES_FULL_TEXT.tiers.length, limit, 0);
+  return rowsInOrder(db, ids);
 }
 
 const movieById = prepared((db, _shape: 'by id', v: { id: number }) => selectMovies(db).where('movies.id', '=', v.id));

@@ -2,20 +2,20 @@ import { type Static, Type } from 'typebox';
 import { Nullable } from '../../http/schemas.js';
 import { PageQuery, SortQuery } from '../../http/pagination.js';
 import { GENRES, type Genre } from '../../domain/enums.js';
+import { MOVIE_LIMITS as L } from '../../domain/movies.js';
 
-const Title = Type.String({ minLength: 1, maxLength: 200, description: '1–200 characters; surrounding spaces are trimmed' });
-const Year = Nullable(Type.Integer({ minimum: 1878, maximum: 2100, description: 'Release year, 1878–2100, or null' }));
-const Synopsis = Nullable(Type.String({ maxLength: 5000, description: 'Up to 5000 characters, or null' }));
-const OriginalTitle = Nullable(Type.String({ minLength: 1, maxLength: 200, description: 'The title in its own language, 1–200 characters, or null' }));
-export const MAX_DIRECTORS = 20;
-const Directors = Type.Array(Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'A name, 1–100 characters' }), {
-  maxItems: MAX_DIRECTORS,
+const Title = Type.String({ minLength: 1, maxLength: L.title, description: `1–${L.title} characters; surrounding spaces are trimmed` });
+const Year = Nullable(Type.Integer({ minimum: L.firstYear, maximum: L.lastYear, description: `Release year, ${L.firstYear}–${L.lastYear}, or null` }));
+const Synopsis = Nullable(Type.String({ maxLength: L.synopsis, description: `Up to ${L.synopsis} characters, or null` }));
+const OriginalTitle = Nullable(Type.String({ minLength: 1, maxLength: L.title, description: `The title in its own language, 1–${L.title} characters, or null` }));
+const Directors = Type.Array(Type.String({ minLength: 1, maxLength: L.directorName, pattern: '\\S', description: `A name, 1–${L.directorName} characters` }), {
+  maxItems: L.directors,
   uniqueItems: true,
-  description: `Up to ${MAX_DIRECTORS} names, in credit order`,
+  description: `Up to ${L.directors} names, in credit order`,
 });
 const GenreId = Type.Unsafe<Genre>({ type: 'string', enum: [...GENRES], description: 'One of IMDb’s genres, in lower case' });
 const Genres = Type.Array(GenreId, { uniqueItems: true, description: 'Genres from the list of the README (IMDb’s), each once' });
-const Runtime = Nullable(Type.Integer({ minimum: 1, maximum: 100_000, description: 'Minutes, 1–100,000, or null' }));
+const Runtime = Nullable(Type.Integer({ minimum: 1, maximum: L.runtime, description: `Minutes, 1–${L.runtime.toLocaleString('en-US')}, or null` }));
 const ImdbId = Nullable(Type.String({ pattern: '^tt[0-9]{7,9}$', description: 'IMDb’s id: `tt` and 7–9 digits, unique; or null' }));
 
 const EDITABLE = {
@@ -98,13 +98,13 @@ export const MovieListQuery = Type.Object({
     Type.String({
       maxLength: 200,
       description:
-        'Full-text search of titles, original titles, directors and synopses: every word, in any order, as the start of a word, ignoring case and accents. Without `sort`, best match first. Empty means no filter',
+        'Full-text search of titles, original titles, directors and synopses: every word, in any order, as the start of a word, ignoring case and accents. Without `sort`, best match first: title matches, then director matches, then synopsis matches, each by id. Empty means no filter',
     }),
   ),
   genre: Type.Optional(GenreId),
   decade: Type.Optional(Type.Integer({ minimum: 1870, maximum: 2100, multipleOf: 10, description: 'Released in this decade: 1990 is 1990–1999' })),
-  year: Type.Optional(Type.Integer({ minimum: 1878, maximum: 2100, description: 'Released this year' })),
-  director: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Directed by this person: the whole name, ignoring case and accents' })),
+  year: Type.Optional(Type.Integer({ minimum: L.firstYear, maximum: L.lastYear, description: 'Released this year' })),
+  director: Type.Optional(Type.String({ minLength: 1, maxLength: L.directorName, description: 'Directed by this person: the whole name, ignoring case and accents' })),
   ...SortQuery(
     MOVIE_SORTS,
     'Sort key; default id, or best match with `q`. `rating` is the weighted (Bayesian) average of the README, so one 5-star rating does not top many good ones; ties by id',

@@ -12,7 +12,7 @@ import { eraseRating, foreignKeyError, lockRating, writeRating } from './ratings
 import { inTransaction } from '../../db/transaction.js';
 import { recordActivity } from '../activity/index.js';
 import type { Review, ReviewSort } from './schemas.js';
-import { type FullText, type SearchValues, matches, searchValues } from '../../db/fulltext.js';
+import { type FullText, indexReader, tieredPage } from '../../db/fulltext.js';
 
 function joined(db: Db) {
   return db
@@ -229,18 +229,7 @@ export async function deleteReview(db: Db, id: number): Promise<boolean> {
 /** The reviews' full-text search: their text (migration 0009). */
 const REVIEWS_FULL_TEXT: FullText = { fts: 'reviews_fts', table: 'reviews', tiers: [{ columns: ['review'], weight: 'A' }] };
 
-const reviewSearch = prepared((db, _shape: 'search', v: SearchValues & { limit: number }) =>
-  db
-    .selectFrom('reviews')
-    .select('reviews.id')
-    .where(matches(locksRows(db), REVIEWS_FULL_TEXT, 'reviews.id', v))
-    .orderBy('reviews.like_count', 'desc')
-    .orderBy('reviews.id', 'desc')
-    .limit(v.limit),
-);
-
-/** The reviews whose text has every word (src/domain/text.ts), the most liked first, then the newest. */
+/** The reviews whose text has every word (src/domain/text.ts), newest first, from the index alone. */
 export async function searchReviewIds(db: Db, words: readonly string[], limit: number): Promise<number[]> {
-  const rows = await reviewSearch(db, 'search', { ...searchValues(locksRows(db), REVIEWS_FULL_TEXT, words), limit });
-  return rows.map((r) => r.id);
+  return tieredPage(indexReader(db, REVIEWS_FULL_TEXT, words, true), REVIEWS_FULL_TEXT.tiers.length, limit, 0);
 }

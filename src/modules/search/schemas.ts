@@ -14,12 +14,12 @@ export const SearchQuery = Type.Object({
 
 export const SearchResults = Type.Object(
   {
-    movies: Type.Array(Movie, { description: 'Title matches first, then director matches, then synopsis matches; within each, the most rated first, then by id' }),
+    movies: Type.Array(Movie, { description: 'Title matches first, then director matches, then synopsis matches; within each, by id' }),
     reviews: Type.Array(Review, {
-      description: 'Reviews whose text has the words, the most liked first, then the newest. A review marked `spoiler` is listed with its text empty ("")',
+      description: 'Reviews whose text has the words, newest first. A review marked `spoiler` is listed with its text empty ("")',
     }),
-    users: Type.Array(User, { description: 'Members by username, then by display name; the most followed first' }),
-    lists: Type.Array(List, { description: 'Public lists by title, then by description; the longest first' }),
+    users: Type.Array(User, { description: 'Members whose username has the words, then those whose display name has them; within each, by id' }),
+    lists: Type.Array(List, { description: 'Public lists whose title has the words, then those whose description has them; within each, by id' }),
   },
   { title: 'SearchResults', description: 'A few of each kind of thing that matches, best first' },
 );

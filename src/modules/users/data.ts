@@ -8,7 +8,7 @@ import { DomainError } from '../../domain/errors.js';
 import { idSlots, idValues, prepared } from '../../db/prepared.js';
 import { avatarUrl } from '../media/index.js';
 import type { Account, ProfileChanges, User } from './schemas.js';
-import { type FullText, type SearchValues, matches, searchValues, tierOf } from '../../db/fulltext.js';
+import { type FullText, indexReader, tieredPage } from '../../db/fulltext.js';
 
 const PUBLIC_COLUMNS = ['id', 'username', 'role', 'created_at'] as const;
 
@@ -182,19 +182,7 @@ const USERS_FULL_TEXT: FullText = {
   ],
 };
 
-const userSearch = prepared((db, _shape: 'search', v: SearchValues & { limit: number }) =>
-  db
-    .selectFrom('users')
-    .select('users.id')
-    .where(matches(locksRows(db), USERS_FULL_TEXT, 'users.id', v))
-    .orderBy(tierOf(locksRows(db), USERS_FULL_TEXT, 'users.id', v))
-    .orderBy('users.follower_count', 'desc')
-    .orderBy('users.id')
-    .limit(v.limit),
-);
-
-/** The members whose username or display name has every word: username matches first, then the most followed, then by id. */
+/** The members whose username or display name has every word: username matches first, then by id, from the index alone. */
 export async function searchUserIds(db: Db, words: readonly string[], limit: number): Promise<number[]> {
-  const rows = await userSearch(db, 'search', { ...searchValues(locksRows(db), USERS_FULL_TEXT, words), limit });
-  return rows.map((r) => r.id);
+  return tieredPage(indexReader(db, USERS_FULL_TEXT, words), USERS_FULL_TEXT.tiers.length, limit, 0);
 }
