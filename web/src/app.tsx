@@ -17,6 +17,7 @@ import { MoviePage } from './pages/MoviePage';
 import { MyReviewsPage } from './pages/MyReviewsPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { ProfilePage } from './pages/ProfilePage';
+import { SearchPage } from './pages/SearchPage';
 import { UserListsPage } from './pages/UserListsPage';
 import { WatchlistPage } from './pages/WatchlistPage';
 import { idParam } from './pages/query';
@@ -35,6 +36,7 @@ const PAGES: Record<ClientRoute, (params: Params) => VNode | null> = {
   '/account': () => <AccountPage />,
   '/account/profile': () => <EditProfilePage />,
   '/my-reviews': () => <MyReviewsPage />,
+  '/search': () => <SearchPage />,
   '/admin/movies/new': () => <MovieFormPage key="new" />,
   '/movies/:id': ({ id }) => withId(id, (n) => <MoviePage key={n} id={n} />),
   '/movies/:id/edit': ({ id }) => withId(id, (n) => <MovieFormPage key={n} id={n} />),

@@ -12,6 +12,7 @@ export const CLIENT_ROUTES = [
   '/account',
   '/account/profile',
   '/my-reviews',
+  '/search',
   '/admin/movies/new',
   '/movies/:id',
   '/movies/:id/edit',

@@ -24,6 +24,8 @@ export type Comment = JsonOf<paths['/api/v1/reviews/{id}/comments']['post']['res
 export type List = JsonOf<paths['/api/v1/lists/{id}']['get']['responses'][200]>;
 export type ListItem = JsonOf<paths['/api/v1/lists/{id}/items/{movie_id}']['put']['responses'][200]>;
 export type Activity = JsonOf<paths['/api/v1/users/me/feed']['get']['responses'][200]>[number];
+export type Genre = Movie['genres'][number];
+export type SearchResults = JsonOf<paths['/api/v1/search']['get']['responses'][200]>;
 export type MovieSort = NonNullable<NonNullable<paths['/api/v1/movies']['get']['parameters']['query']>['sort']>;
 
 // openapi-fetch answers { data } on success and { error } otherwise; DataOf picks the success body.

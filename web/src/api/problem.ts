@@ -12,7 +12,7 @@ const FIELD_OF: Partial<Record<ErrorCode, string>> = {
 
 /** How a failed request is shown: messages beside the fields it names, or one sentence for the page. */
 export interface Problem {
-  /** 422 messages by field name (the last part of `loc`, e.g. "title" for ["body", "title"]). */
+  /** 422 messages by field name (the last name in `loc`, e.g. "title" for ["body", "title"]). */
   fields: Record<string, string>;
   /** A sentence for the whole form or page (409, 403, 415, network…), shown with role="alert". */
   message: string | null;
@@ -37,7 +37,8 @@ export function toProblem(err: unknown, t: Messages, fields: readonly string[] =
     const placed: Record<string, string> = {};
     const loose: string[] = [];
     for (const issue of detail) {
-      const name = issue.loc.at(-1);
+      // The field is the last name in `loc`: ["body", "directors", 1] is about the directors.
+      const name = issue.loc.findLast((part) => typeof part === 'string');
       const text = t.issues[issue.type]?.(issue.ctx ?? {}) ?? issue.msg;
       if (typeof name === 'string' && fields.includes(name)) placed[name] ??= text;
       else loose.push(text);

@@ -7,6 +7,7 @@ import { useNotice } from '../notice';
 import { useSession } from '../session';
 import { Alert } from './Alert';
 import { Avatar } from './Avatar';
+import { SiteSearch } from './SiteSearch';
 import { profilePath } from './UserLink';
 
 // Pages that make no sense once logged out; logging out there goes to the catalogue.
@@ -60,6 +61,7 @@ export function Header() {
           <Logo />
           {t.appName}
         </Link>
+        <SiteSearch />
         {user && (
           <Link class="user-chip" href={profilePath(user.username)} aria-label={t.signedInAs(user.username)}>
             <Avatar user={user} size={32} />

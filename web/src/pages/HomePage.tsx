@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type MovieSort, api, page } from '../api/client';
+import { type Genre, type MovieSort, api, page } from '../api/client';
 import { Field } from '../components/Field';
 import { HomeTabs } from '../components/HomeTabs';
 import { LoadError } from '../components/LoadError';
@@ -12,11 +12,12 @@ import { useTitle } from '../hooks/title';
 import { type Messages, useI18n } from '../i18n';
 import { Link, navigate, useLocation, withQuery } from '../router';
 import { useSession } from '../session';
-import { pageCount, pageParam } from './query';
+import { GENRES, catalogueHref, decadeParam, genreParam, pageCount, pageParam } from './query';
 
 const PAGE_SIZE = 12;
 
-// The choices of "Sort by", as they appear in the URL ("" is the default: newest first).
+// The choices of "Sort by", as they appear in the URL ("" is the default: newest first, or with a
+// search the best match first, the API's order for a search without a sort).
 type Sort = '' | Extract<MovieSort, 'rating' | 'title' | 'year' | 'reviews'>;
 const SORTS: { value: Sort; label: (t: Messages) => string }[] = [
   { value: '', label: (t) => t.sortNewest },
@@ -31,13 +32,31 @@ function sortParam(query: URLSearchParams): Sort {
   return SORTS.some((s) => s.value === raw) ? (raw as Sort) : '';
 }
 
-/** The catalogue: search, sort and pages, all kept in the URL (?q=&sort=&page=). */
+// The decades offered, newest first: from the 1870s (the API's first year is 1878) to this one.
+const THIS_DECADE = Math.floor(new Date().getFullYear() / 10) * 10;
+const DECADES = Array.from({ length: (THIS_DECADE - 1870) / 10 + 1 }, (_, i) => THIS_DECADE - i * 10);
+
+interface Filters {
+  q?: string;
+  sort?: Sort;
+  genre?: Genre | '';
+  decade?: number | undefined;
+  director?: string;
+  page?: number;
+}
+
+/** The catalogue: search, filters, sort and pages, all kept in the URL (?q=&genre=&decade=&director=&sort=&page=). */
 export function HomePage() {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const { user } = useSession();
   const { query } = useLocation();
   const q = (query.get('q') ?? '').trim();
   const sort = sortParam(query);
+  const genre = genreParam(query);
+  const decade = decadeParam(query);
+  // A director comes from a film's page (its link), so it is a line to remove rather than a control.
+  const director = (query.get('director') ?? '').trim();
+  const filtered = genre !== '' || decade !== undefined || director !== '';
   const current = pageParam(query);
   const heading = useRef<HTMLHeadingElement>(null);
   const [draft, setDraft] = useState(q);
@@ -46,12 +65,22 @@ export function HomePage() {
   // Back and forward change the URL under the form; the field follows.
   useEffect(() => setDraft(q), [q]);
 
-  const movies = useResource(`movies?${new URLSearchParams({ q, sort, page: String(current) })}`, (signal) =>
+  const movies = useResource(`movies?${new URLSearchParams({ q, sort, genre, decade: String(decade ?? ''), director, page: String(current) })}`, (signal) =>
     page(
       api.GET('/api/v1/movies', {
         params: {
-          // The API's default order is oldest first; "Newest" asks for the reverse of it.
-          query: { q: q || undefined, sort: sort || 'id', order: sort ? undefined : 'desc', page: current, limit: PAGE_SIZE },
+          // The API's default order is oldest first; "Newest" asks for the reverse of it. A search
+          // without a sort is left to the API: best match first.
+          query: {
+            q: q || undefined,
+            genre: genre || undefined,
+            decade,
+            director: director || undefined,
+            sort: sort || (q ? undefined : 'id'),
+            order: sort || q ? undefined : 'desc',
+            page: current,
+            limit: PAGE_SIZE,
+          },
         },
         signal,
       }),
@@ -60,8 +89,12 @@ export function HomePage() {
 
   const states = useMovieStates(movies.state === 'ready' ? movies.data.items.map((m) => m.id) : null);
 
-  const href = (changes: { q?: string; sort?: Sort; page?: number }) =>
-    withQuery('/', { q: changes.q ?? q, sort: changes.sort ?? sort, page: changes.page && changes.page > 1 ? changes.page : undefined });
+  const href = (changes: Filters) => {
+    const next = { q, sort, genre, decade, director, ...changes };
+    return withQuery('/', { ...next, page: next.page && next.page > 1 ? next.page : undefined });
+  };
+  // Genres in the reader's alphabetical order.
+  const genres = [...GENRES].sort((a, b) => t.genreNames[a].localeCompare(t.genreNames[b], lang));
 
   return (
     <>
@@ -93,7 +126,36 @@ export function HomePage() {
               <select {...control} value={sort} onChange={(e) => navigate(href({ sort: e.currentTarget.value as Sort, page: 1 }))}>
                 {SORTS.map((s) => (
                   <option key={s.value} value={s.value}>
-                    {s.label(t)}
+                    {s.value === '' && q ? t.sortBestMatch : s.label(t)}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label={t.genre}>
+            {(control) => (
+              <select {...control} name="genre" value={genre} onChange={(e) => navigate(href({ genre: e.currentTarget.value as Genre | '', page: 1 }))}>
+                <option value="">{t.allGenres}</option>
+                {genres.map((g) => (
+                  <option key={g} value={g}>
+                    {t.genreNames[g]}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label={t.decade}>
+            {(control) => (
+              <select
+                {...control}
+                name="decade"
+                value={decade === undefined ? '' : String(decade)}
+                onChange={(e) => navigate(href({ decade: e.currentTarget.value === '' ? undefined : Number(e.currentTarget.value), page: 1 }))}
+              >
+                <option value="">{t.allDecades}</option>
+                {DECADES.map((d) => (
+                  <option key={d} value={String(d)}>
+                    {t.decadeName(d)}
                   </option>
                 ))}
               </select>
@@ -101,6 +163,12 @@ export function HomePage() {
           </Field>
         </div>
       </div>
+      {director && (
+        <p class="active-filter">
+          <strong>{t.directedBy(director)}</strong>
+          <Link href={href({ director: '', page: 1 })}>{t.showAllDirectors}</Link>
+        </p>
+      )}
 
       {movies.state === 'loading' && <CardsSkeleton count={PAGE_SIZE} label={t.loadingMovies} />}
       {movies.state === 'failed' && <LoadError error={movies.error} onRetry={movies.reload} />}
@@ -123,6 +191,11 @@ export function HomePage() {
                 <>
                   <p>{t.pageOutOfRange(current)}</p>
                   <Link href={href({ page: 1 })}>{t.firstPage}</Link>
+                </>
+              ) : filtered ? (
+                <>
+                  <p>{t.noFilterMatches}</p>
+                  <Link href={catalogueHref({ q })}>{t.clearFilters}</Link>
                 </>
               ) : q ? (
                 <>

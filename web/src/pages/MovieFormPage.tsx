@@ -1,5 +1,5 @@
-import { useState } from 'preact/hooks';
-import { type Movie, type MovieInput, api, call } from '../api/client';
+import { useId, useState } from 'preact/hooks';
+import { type Genre, type Movie, type MovieInput, api, call } from '../api/client';
 import { Status } from '../components/Alert';
 import { DeleteMovie } from '../components/DeleteMovie';
 import { Field } from '../components/Field';
@@ -14,35 +14,104 @@ import { useTitle } from '../hooks/title';
 import { useI18n } from '../i18n';
 import { useNotice } from '../notice';
 import { Link } from '../router';
+import { GENRES } from './query';
 
-const FIELDS = ['title', 'year', 'synopsis'] as const;
+const FIELDS = ['title', 'original_title', 'year', 'directors', 'genres', 'runtime', 'imdb_id', 'synopsis'] as const;
 
-/**
- * The form's text as the API wants it: an empty year or synopsis is null. A year that is not a
- * number is sent as typed, so the API's 422 explains it beside the field.
- */
-function toInput(title: string, year: string, synopsis: string): MovieInput {
-  const y = year.trim();
+interface Draft {
+  title: string;
+  originalTitle: string;
+  year: string;
+  directors: string;
+  genres: Genre[];
+  runtime: string;
+  imdbId: string;
+  synopsis: string;
+}
+
+function draftOf(movie: Movie | null): Draft {
   return {
-    title,
-    // Deliberately sent as text when it is not a whole number: the API's 422 then says why.
-    year: y === '' ? null : /^-?\d+$/.test(y) ? Number(y) : (y as unknown as number),
-    synopsis: synopsis.trim() === '' ? null : synopsis,
+    title: movie?.title ?? '',
+    originalTitle: movie?.original_title ?? '',
+    year: movie?.year === null || movie?.year === undefined ? '' : String(movie.year),
+    directors: movie?.directors.join('\n') ?? '',
+    genres: movie?.genres ?? [],
+    runtime: movie?.runtime === null || movie?.runtime === undefined ? '' : String(movie.runtime),
+    imdbId: movie?.imdb_id ?? '',
+    synopsis: movie?.synopsis ?? '',
   };
+}
+
+/** Blank is null; a whole number is a number; anything else is sent as typed, so the API's 422 explains it beside the field. */
+function wholeNumber(text: string): number | null {
+  const n = text.trim();
+  return n === '' ? null : /^-?\d+$/.test(n) ? Number(n) : (n as unknown as number);
+}
+
+const orNull = (text: string): string | null => (text.trim() === '' ? null : text.trim());
+
+/** The form's text as the API wants it: blanks are null, directors one a line, genres in the catalogue's order. */
+function toInput(draft: Draft): MovieInput {
+  return {
+    title: draft.title,
+    original_title: orNull(draft.originalTitle),
+    year: wholeNumber(draft.year),
+    directors: draft.directors
+      .split('\n')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
+    genres: GENRES.filter((g) => draft.genres.includes(g)),
+    runtime: wholeNumber(draft.runtime),
+    imdb_id: orNull(draft.imdbId),
+    synopsis: draft.synopsis.trim() === '' ? null : draft.synopsis,
+  };
+}
+
+/** The genres as checkboxes in a fieldset, with the API's message for them under its legend. */
+function GenreChecks({ chosen, error, onChange }: { chosen: Genre[]; error: string | undefined; onChange: (genres: Genre[]) => void }) {
+  const { t, lang } = useI18n();
+  const id = useId();
+  const genres = [...GENRES].sort((a, b) => t.genreNames[a].localeCompare(t.genreNames[b], lang));
+  return (
+    <fieldset class={error ? 'checks checks--invalid' : 'checks'} aria-describedby={error ? `${id}-error` : undefined}>
+      <legend>{t.genres}</legend>
+      {error && (
+        <p class="field__error" id={`${id}-error`}>
+          {error}
+        </p>
+      )}
+      <ul class="checks__options">
+        {genres.map((g) => (
+          <li key={g} class="field--check">
+            <label>
+              <input
+                type="checkbox"
+                name="genres"
+                value={g}
+                checked={chosen.includes(g)}
+                aria-invalid={error ? 'true' : undefined}
+                onChange={(e) => onChange(e.currentTarget.checked ? [...chosen, g] : chosen.filter((c) => c !== g))}
+              />
+              {t.genreNames[g]}
+            </label>
+          </li>
+        ))}
+      </ul>
+    </fieldset>
+  );
 }
 
 function MovieFields({ movie, onSaved }: { movie: Movie | null; onSaved: (saved: Movie) => Promise<void> | void }) {
   const { t } = useI18n();
   const action = useAction(FIELDS);
-  const [title, setTitle] = useState(movie?.title ?? '');
-  const [year, setYear] = useState(movie?.year === null || movie?.year === undefined ? '' : String(movie.year));
-  const [synopsis, setSynopsis] = useState(movie?.synopsis ?? '');
+  const [draft, setDraft] = useState(() => draftOf(movie));
+  const set = (changes: Partial<Draft>) => setDraft((current) => ({ ...current, ...changes }));
   const [status, setStatus] = useState<string | null>(null);
 
   const submit = () =>
     action.run(async () => {
       setStatus(null);
-      const body = toInput(title, year, synopsis);
+      const body = toInput(draft);
       const { data } = movie
         ? await call(api.PUT('/api/v1/movies/{id}', { params: { path: { id: movie.id } }, body }))
         : await call(api.POST('/api/v1/movies', { body }));
@@ -54,13 +123,26 @@ function MovieFields({ movie, onSaved }: { movie: Movie | null; onSaved: (saved:
   return (
     <Form action={action} onSubmit={submit} class="form panel">
       <Field label={t.title} error={action.problem.fields.title}>
-        {(control) => <input {...control} name="title" required value={title} onInput={(e) => setTitle(e.currentTarget.value)} />}
+        {(control) => <input {...control} name="title" required value={draft.title} onInput={(e) => set({ title: e.currentTarget.value })} />}
+      </Field>
+      <Field label={t.originalTitle} hint={t.originalTitleHint} error={action.problem.fields.original_title}>
+        {(control) => <input {...control} name="original_title" value={draft.originalTitle} onInput={(e) => set({ originalTitle: e.currentTarget.value })} />}
       </Field>
       <Field label={t.year} hint={t.yearHint} error={action.problem.fields.year}>
-        {(control) => <input {...control} name="year" inputMode="numeric" value={year} onInput={(e) => setYear(e.currentTarget.value)} />}
+        {(control) => <input {...control} name="year" inputMode="numeric" value={draft.year} onInput={(e) => set({ year: e.currentTarget.value })} />}
+      </Field>
+      <Field label={t.directors} hint={t.directorsHint} error={action.problem.fields.directors}>
+        {(control) => <textarea {...control} name="directors" rows={3} value={draft.directors} onInput={(e) => set({ directors: e.currentTarget.value })} />}
+      </Field>
+      <GenreChecks chosen={draft.genres} error={action.problem.fields.genres} onChange={(genres) => set({ genres })} />
+      <Field label={t.runtimeMinutes} hint={t.runtimeHint} error={action.problem.fields.runtime}>
+        {(control) => <input {...control} name="runtime" inputMode="numeric" value={draft.runtime} onInput={(e) => set({ runtime: e.currentTarget.value })} />}
+      </Field>
+      <Field label={t.imdbId} hint={t.imdbIdHint} error={action.problem.fields.imdb_id}>
+        {(control) => <input {...control} name="imdb_id" autoComplete="off" spellcheck={false} value={draft.imdbId} onInput={(e) => set({ imdbId: e.currentTarget.value })} />}
       </Field>
       <Field label={t.synopsis} error={action.problem.fields.synopsis}>
-        {(control) => <textarea {...control} name="synopsis" rows={6} value={synopsis} onInput={(e) => setSynopsis(e.currentTarget.value)} />}
+        {(control) => <textarea {...control} name="synopsis" rows={6} value={draft.synopsis} onInput={(e) => set({ synopsis: e.currentTarget.value })} />}
       </Field>
       <div class="form__actions">
         <button type="submit" class="button">

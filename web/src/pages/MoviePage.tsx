@@ -17,9 +17,63 @@ import { useTitle } from '../hooks/title';
 import { useI18n } from '../i18n';
 import { Link, useLocation, withQuery } from '../router';
 import { useSession } from '../session';
-import { pageCount, pageParam } from './query';
+import { catalogueHref, pageCount, pageParam } from './query';
 
 const REVIEWS_PER_PAGE = 10;
+
+/** Who directed it and its genres, each a link to the catalogue filtered by it; its length and IMDb page. */
+function Facts({ movie }: { movie: Movie }) {
+  const { t } = useI18n();
+  if (movie.directors.length === 0 && movie.genres.length === 0 && movie.runtime === null && movie.imdb_id === null) return null;
+  return (
+    <dl class="movie__facts">
+      {movie.directors.length > 0 && (
+        <div>
+          <dt>{t.directorsLabel(movie.directors.length)}</dt>
+          <dd>
+            <ul class="inline-list">
+              {movie.directors.map((name) => (
+                <li key={name}>
+                  <Link href={catalogueHref({ director: name })}>{name}</Link>
+                </li>
+              ))}
+            </ul>
+          </dd>
+        </div>
+      )}
+      {movie.genres.length > 0 && (
+        <div>
+          <dt>{t.genresLabel}</dt>
+          <dd>
+            <ul class="inline-list">
+              {movie.genres.map((genre) => (
+                <li key={genre}>
+                  <Link href={catalogueHref({ genre })}>{t.genreNames[genre]}</Link>
+                </li>
+              ))}
+            </ul>
+          </dd>
+        </div>
+      )}
+      {movie.runtime !== null && (
+        <div>
+          <dt>{t.runtime}</dt>
+          <dd>{t.minutes(movie.runtime)}</dd>
+        </div>
+      )}
+      {movie.imdb_id !== null && (
+        <div>
+          <dt>IMDb</dt>
+          <dd>
+            <a href={`https://www.imdb.com/title/${movie.imdb_id}/`} rel="noopener noreferrer">
+              {t.imdbPage}
+            </a>
+          </dd>
+        </div>
+      )}
+    </dl>
+  );
+}
 
 function Details({ movie, children }: { movie: Movie; children?: ComponentChildren }) {
   const { t } = useI18n();
@@ -31,7 +85,13 @@ function Details({ movie, children }: { movie: Movie; children?: ComponentChildr
       </div>
       <div class="movie__info">
         <h1>{movie.title}</h1>
+        {movie.original_title && (
+          <p class="movie__original">
+            {t.originalTitle}: <i>{movie.original_title}</i>
+          </p>
+        )}
         <p class="movie__year">{movie.year ?? t.noYear}</p>
+        <Facts movie={movie} />
         <Rating average={movie.average_score} count={movie.rating_count} />
         <RatingHistogram histogram={movie.rating_histogram} count={movie.rating_count} />
         <h2 class="visually-hidden">{t.synopsis}</h2>
