@@ -5,9 +5,8 @@ import { ConfigError, type Config, loadConfig, loadDotEnv } from '../config.js';
 import { connect } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { DomainError } from '../domain/errors.js';
-import { createUser, isNewPassword, isUsername, setRole } from '../modules/users/index.js';
-import { runCluster } from '../cluster.js';
-import { type FailedMessage, serve } from '../server.js';
+import type { FailedMessage } from '../server.js';
+import { BATCH_LINES, CatalogueImportError, TsvError, formatSummary, importCatalogue } from '../modules/catalogue/index.js';
 import { DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_PASSWORD, DEMO_REVIEWERS } from './demo-catalogue.js';
 import { readPassword } from './read-password.js';
 
@@ -20,6 +19,8 @@ Commands:
                                    reviews) into a database without movies
   user create <username> [--admin] create a user; the password is read from standard input
   user role <username> admin|user  change a user's role
+  catalogue import title.basics.tsv[.gz] [--crew title.crew.tsv[.gz] --names name.basics.tsv[.gz]]
+                                   load (or update) movies from IMDb's dataset files
 
 Configuration comes from environment variables (and a .env file): HOST, PORT, DATA_DIR,
 DATABASE_URL, LOG_LEVEL, TRUST_PROXY, ... See the README.
@@ -60,7 +61,24 @@ as in DATA_DIR=./demo-data npx butaca seed --demo.
            standard input, not echoed on a terminal. --admin makes an administrator.
   role     make an existing user an administrator, or a plain user again
 `,
+  catalogue: `Usage: butaca catalogue import title.basics.tsv[.gz] [--crew title.crew.tsv[.gz] --names name.basics.tsv[.gz]]
+
+Loads the movies (titleType "movie") of IMDb's dataset files (https://datasets.imdbws.com/),
+gzipped or not, streaming, a transaction every ${BATCH_LINES} lines. A movie is found again by its IMDb
+id: a rerun updates what changed and never duplicates. A movie without an IMDb id that has the
+same title (ignoring case) and year is adopted: it gets the IMDb id and fields. Values outside
+Butaca's rules (a title over 200 characters, a year outside 1878-2100, a runtime outside
+1-100000) are skipped and counted; a malformed line stops the import (exit status 1) with its file
+and line number, the batches before it committed. Ctrl-C stops after the current batch (exit
+status 130); a rerun continues.
+
+  --crew    title.crew.tsv[.gz]: the movies' directors, in credit order...
+  --names   name.basics.tsv[.gz]: ...and their names; the two go together
+
+Progress goes to standard error (a bar on a terminal), the summary to standard output.
+`,
 };
+COMMAND_HELP['catalogue import'] = COMMAND_HELP.catalogue!;
 COMMAND_HELP['user create'] = COMMAND_HELP.user!;
 COMMAND_HELP['user role'] = COMMAND_HELP.user!;
 
@@ -83,7 +101,11 @@ async function withDb<T>(config: Config, work: (db: ReturnType<typeof connect>) 
   }
 }
 
+// Each command loads what it needs when it runs (the server, the users module): a command starts
+// faster and smaller without the rest (the catalogue import's memory is measured).
+
 async function userCreate(config: Config, args: string[]): Promise<void> {
+  const { createUser, isNewPassword, isUsername } = await import('../modules/users/index.js');
   const { values, positionals } = parseArgs({ args, options: { admin: { type: 'boolean', default: false } }, allowPositionals: true });
   const [username] = positionals;
   if (!username || positionals.length > 1) throw new UsageError('usage: butaca user create <username> [--admin]');
@@ -103,6 +125,7 @@ async function userCreate(config: Config, args: string[]): Promise<void> {
 }
 
 async function userRole(config: Config, args: string[]): Promise<void> {
+  const { setRole } = await import('../modules/users/index.js');
   const [username, role, ...rest] = args;
   if (!username || (role !== 'admin' && role !== 'user') || rest.length > 0) {
     throw new UsageError('usage: butaca user role <username> admin|user');
@@ -159,6 +182,46 @@ async function seed(config: Config, args: string[]): Promise<void> {
   );
 }
 
+const CATALOGUE_USAGE = 'usage: butaca catalogue import title.basics.tsv[.gz] [--crew title.crew.tsv[.gz] --names name.basics.tsv[.gz]]';
+
+/** Exit status of a command stopped by Ctrl-C, as a shell reports it (128 + SIGINT). */
+const INTERRUPTED = 130;
+
+async function catalogueImport(config: Config, args: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { crew: { type: 'string' }, names: { type: 'string' } }, allowPositionals: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}; ${CATALOGUE_USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  const [basics] = positionals;
+  if (basics === undefined || positionals.length > 1) throw new UsageError(CATALOGUE_USAGE);
+  // The crew gives nconsts, the names file their names: one without the other cannot name a director.
+  if ((values.crew === undefined) !== (values.names === undefined)) {
+    throw new UsageError(`--crew and --names go together (directors are nconsts in one, names in the other); ${CATALOGUE_USAGE}`);
+  }
+  const files = { basics, crew: values.crew, names: values.names };
+  let stopping = false;
+  // The first Ctrl-C lets the current batch commit (or roll back) and stops; a second one stops at once (SQLite and PostgreSQL roll back an unfinished transaction).
+  const onSigint = () => {
+    if (stopping) process.exit(INTERRUPTED);
+    stopping = true;
+    process.stderr.write('\nstopping after the current batch (Ctrl-C again to stop now)\n');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const summary = await withDb(config, (db) => importCatalogue(db, files, { progress: process.stderr, stopRequested: () => stopping }));
+    process.stdout.write(formatSummary(files, summary));
+    if (summary.interrupted) process.exitCode = INTERRUPTED;
+  } catch (err) {
+    if (err instanceof CatalogueImportError || err instanceof TsvError) throw new UsageError(err.message);
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
@@ -172,11 +235,14 @@ async function main(argv: string[]): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
   switch (command) {
-    case 'serve':
+    case 'serve': {
+      const { serve } = await import('../server.js');
+      const { runCluster } = await import('../cluster.js');
       if (cluster.isWorker) await serve(config, 'worker');
       else if (config.workers > 1) await runCluster(config);
       else await serve(config);
       return;
+    }
     case 'migrate': {
       // Not withDb: it migrates before the work, and this report would then always say "up to date".
       const db = connect(config.database);
@@ -191,6 +257,9 @@ async function main(argv: string[]): Promise<void> {
       if (rest[0] === 'create') return userCreate(config, rest.slice(1));
       if (rest[0] === 'role') return userRole(config, rest.slice(1));
       throw new UsageError('usage: butaca user create <username> [--admin] | butaca user role <username> admin|user');
+    case 'catalogue':
+      if (rest[0] === 'import') return catalogueImport(config, rest.slice(1));
+      throw new UsageError(CATALOGUE_USAGE);
     default:
       throw new UsageError(`unknown command "${command}"; try butaca --help`);
   }
