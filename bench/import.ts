@@ -19,23 +19,13 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
+// The demo's deterministic PRNG: the same files on every run.
+import { random } from '../src/cli/seed.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const DIRECTORS = Math.ceil(ROWS / 4);
 const RESULT = path.join(ROOT, 'bench', 'results', '2026-12-01-import.md');
-
-/** mulberry32: the same files on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['the', 'night', 'río', 'amor', 'city', 'dark', 'last', 'summer', 'île', 'winter', 'blood', 'road', 'dream', 'ghost', 'king', 'war', 'sea', 'fuego', 'día', 'silent', 'garden', 'lost', 'house', 'star'];
 const GENRE_NAMES = ['Action', 'Adventure', 'Comedy', 'Crime', 'Documentary', 'Drama', 'Family', 'Fantasy', 'Horror', 'Romance', 'Sci-Fi', 'Thriller', 'Western', 'War'];

@@ -15,7 +15,7 @@
  * and the trailer range): the limit each ratio is measured against. Also measured: the cold start
  * to /readyz on an empty database, and the server's peak RSS (VmHWM). The table is printed and
  * written to bench/results/<date>-<scale>.md; with several scales, the p50 growth of the paging
- * endpoints from the first scale to the last is added.
+ * and search endpoints from the first scale to the last is added.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -573,7 +573,7 @@ function growth(reports: ScaleReport[]): string {
   const lines = [`| endpoint | p50 ${first.scale} | p50 ${last.scale} | growth |`, '|---|---:|---:|---:|'];
   // With the read cache on, a repeated page costs the same at any scale: the growth that tells
   // whether the queries stay flat is the uncached one, when it was measured.
-  for (const name of ['movies-page', 'movies-last', 'movies-rating', 'reviews-page']) {
+  for (const name of ['movies-page', 'movies-last', 'movies-rating', 'reviews-page', 'search-movies-latency', 'search-all-latency', 'search-common']) {
     const row = (report: ScaleReport) => report.rows.find((r) => r.name === `${name}-uncached`) ?? report.rows.find((r) => r.name === name);
     const a = row(first);
     const b = row(last);
