@@ -229,10 +229,11 @@ export async function listMovies(db: Db, opts: MovieListOptions): Promise<{ rows
   if (words.length > 0 && opts.sort === undefined) {
     // Best match first: tier after tier, each in id order (src/db/fulltext.ts).
     const tiers = movieTiers(db, words, filters, values);
-    const total = await tiers.count('all');
     const offset = (opts.page - 1) * opts.limit;
-    if (offset >= total) return { rows: [], total };
-    return { rows: await rowsInOrder(db, await tieredPage(tiers, MOVIES_FULL_TEXT.tiers.length, opts.limit, offset)), total };
+    const ids = await tieredPage(tiers, MOVIES_FULL_TEXT.tiers.length, opts.limit, offset);
+    // A first page that is not full holds every match: no need to count them again.
+    const total = offset === 0 && ids.length < opts.limit ? ids.length : await tiers.count('all');
+    return { rows: await rowsInOrder(db, ids), total };
   }
   const unfiltered = filters.search === '' && !hasFilter(filters);
   const total = unfiltered
