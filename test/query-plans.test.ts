@@ -5,7 +5,7 @@ import { type Db, connect } from '../src/db/connect.js';
 import { type TestContext, bearer, startApp, userToken } from './support/app.js';
 import { recountMovies } from './support/recount.js';
 import { GENRES } from '../src/domain/enums.js';
-import { foldText } from '../src/domain/text.js';
+import { nameKey } from '../src/domain/text.js';
 
 /** Words of the seeded titles and synopses, for the searches. */
 const WORDS = ['river', 'silent', 'city', 'summer', 'glass', 'empire', 'shadow', 'garden', 'iron', 'letter', 'winter', 'golden', 'stranger'];
@@ -47,7 +47,7 @@ async function seed(db: Db): Promise<void> {
     });
     const ids = await db.insertInto('movies').values(rows).returning('id').execute();
     await db.insertInto('movie_genres').values(ids.flatMap(({ id }, i) => (JSON.parse(rows[i]!.genres) as string[]).map((genre) => ({ genre, movie_id: id })))).execute();
-    await db.insertInto('movie_directors').values(ids.map(({ id }, i) => ({ name_key: foldText((JSON.parse(rows[i]!.directors) as string[])[0]!), movie_id: id }))).execute();
+    await db.insertInto('movie_directors').values(ids.map(({ id }, i) => ({ name_key: nameKey((JSON.parse(rows[i]!.directors) as string[])[0]!), movie_id: id }))).execute();
   }
   const users = Array.from({ length: USERS }, (_, i) => ({ username: `seeded${i}`, password_hash: 'x', role: 'user' as const, created_at: now }));
   const ids = (await db.insertInto('users').values(users).returning('id').execute()).map((r) => r.id);

@@ -158,6 +158,11 @@ describe('Search and the catalogue', () => {
       assert.deepEqual(await titles(`director=${encodeURIComponent('pedro almodovar')}&sort=id`), ['Mujeres al borde de un ataque de nervios', 'Volver']);
       assert.deepEqual(await titles(`director=${encodeURIComponent('PEDRO ALMODÓVAR')}`), ['Mujeres al borde de un ataque de nervios', 'Volver']);
       assert.deepEqual(await titles('director=pedro'), []); // the whole name
+      // Letters that are not a letter and an accent (ł, ø, ß) are read as their base letters too.
+      const { id } = await createMovie(ctx.app, admin, { title: 'Ida', year: 2013, directors: ['Paweł Pawlikowski'] });
+      assert.deepEqual(await titles(`director=${encodeURIComponent('pawel pawlikowski')}`), ['Ida']);
+      assert.deepEqual(await titles(`director=${encodeURIComponent('PAWEŁ PAWLIKOWSKI')}`), ['Ida']);
+      await call('DELETE', `/api/v1/movies/${id}`, { token: admin });
     });
 
     it('combine with each other, with q and with every sort; X-Total-Count counts what they leave', async () => {
@@ -246,6 +251,13 @@ describe('Search and the catalogue', () => {
       const plain2 = await call('POST', '/api/v1/movies', { token: admin, payload: { title: 'TWIN', year: 2002 } });
       assert.deepEqual([plain1.statusCode, plain2.statusCode], [201, 409]);
       assert.equal(plain2.json<{ code: string }>().code, 'movie_exists');
+      // A movie without an imdb_id may not repeat one that has an id either, on POST or by PATCH.
+      const twin = await call('POST', '/api/v1/movies', { token: admin, payload: { title: 'twin', year: 2001 } });
+      assert.equal(twin.statusCode, 409, twin.body);
+      const other = await call('POST', '/api/v1/movies', { token: admin, payload: { title: 'Twin', year: 2003 } });
+      assert.equal((await call('PATCH', `/api/v1/movies/${other.json<Movie>().id}`, { token: admin, payload: { year: 2001 } })).statusCode, 409);
+      assert.equal((await call('PATCH', `/api/v1/movies/${other.json<Movie>().id}`, { token: admin, payload: { year: 2001, imdb_id: 'tt0000003' } })).statusCode, 200);
+      await call('DELETE', `/api/v1/movies/${other.json<Movie>().id}`, { token: admin });
       for (const res of [a, b, plain1]) await call('DELETE', `/api/v1/movies/${res.json<Movie>().id}`, { token: admin });
     });
   });

@@ -13,8 +13,9 @@ import { prepared } from './prepared.js';
  * (directors), then the rest (the synopsis); within a tier, by id. Each tier is its own match, of
  * its columns and not of the tiers before it (FTS5 column filters and NOT; PostgreSQL weights and
  * `and not`), so a page is read tier by tier down the id order and stops once full: no match is
- * ranked or sorted, and a search's cost follows the page, not how many rows match. Only the count
- * (X-Total-Count) reads every match, and on SQLite FTS5 counts from its index alone.
+ * ranked or sorted, and a search's cost follows the page, not how many rows match. The count
+ * (X-Total-Count, and the tiers a later page skips) reads every match; on SQLite FTS5 counts from
+ * its index alone.
  *
  * The words come from src/domain/text.ts (letters and digits only) and reach the engines only as
  * quoted words: FTS5 phrases, PostgreSQL lexemes quoted by butaca_prefix_query. Nothing a member
@@ -132,7 +133,8 @@ export async function tieredPage(reader: TierReader, tiers: number, limit: numbe
         continue;
       }
     }
-    ids.push(...(await reader.ids(tier, limit - ids.length, skip)));
+    // A row moved between tiers by a write between two reads would come twice: once is enough.
+    for (const id of await reader.ids(tier, limit - ids.length, skip)) if (!ids.includes(id)) ids.push(id);
     skip = 0;
   }
   return ids;

@@ -37,7 +37,7 @@ export interface StoredMovie {
   genres: string;
 }
 
-/** `$1, $2, …` on PostgreSQL, `?` on SQLite: `count` placeholders from `from`, as one parenthesized row of `width`. */
+/** `count` rows of `width` placeholders each, parenthesized: `$1, $2, …` on PostgreSQL, `?` on SQLite. */
 function rows(postgres: boolean, count: number, width: number): string {
   const out: string[] = [];
   let n = 1;
@@ -49,8 +49,8 @@ function rows(postgres: boolean, count: number, width: number): string {
   return out.join(', ');
 }
 
-function list(postgres: boolean, count: number, from = 1): string {
-  return Array.from({ length: count }, (_, i) => (postgres ? `$${from + i}` : '?')).join(', ');
+function list(postgres: boolean, count: number): string {
+  return Array.from({ length: count }, (_, i) => (postgres ? `$${1 + i}` : '?')).join(', ');
 }
 
 async function run<R>(db: Db, text: string, parameters: readonly unknown[]): Promise<R[]> {
@@ -122,18 +122,21 @@ async function insertGenreRows(db: Db, movies: readonly { movieId: number; genre
   }
 }
 
-/** Rewrites these movies' IMDb fields (and their genre rows when the genres changed). */
-export async function updateMovies(db: Db, updates: readonly { id: number; movie: ImportedMovie; genresChanged: boolean }[], now: string): Promise<void> {
+/**
+ * Rewrites these movies' IMDb fields and their genre rows. The rows are rewritten for every
+ * updated movie, not only when the genres read before differ: an administrator's edit may land
+ * between that read and this write, and the JSON and its rows must come from the same write.
+ */
+export async function updateMovies(db: Db, updates: readonly { id: number; movie: ImportedMovie }[], now: string): Promise<void> {
   const postgres = locksRows(db);
   const text = postgres
     ? 'update movies set title = $1, title_key = $2, original_title = $3, year = $4, runtime = $5, genres = $6, imdb_id = $7, updated_at = $8 where id = $9'
     : 'update movies set title = ?, title_key = ?, original_title = ?, year = ?, runtime = ?, genres = ?, imdb_id = ?, updated_at = ? where id = ?';
   for (const { id, movie: m } of updates) await run(db, text, [m.title, m.titleKey, m.originalTitle, m.year, m.runtime, m.genresJson, m.imdbId, now, id]);
-  const regenre = updates.filter((u) => u.genresChanged);
-  for (const part of chunks(regenre, 2000)) {
+  for (const part of chunks(updates, 2000)) {
     await run(db, `delete from movie_genres where movie_id in (${list(postgres, part.length)})`, part.map((u) => u.id));
   }
-  await insertGenreRows(db, regenre.map((u) => ({ movieId: u.id, genres: u.movie.genres })));
+  await insertGenreRows(db, updates.map((u) => ({ movieId: u.id, genres: u.movie.genres })));
 }
 
 /**

@@ -1,8 +1,9 @@
 import type { Db } from '../../db/connect.js';
+import { isUniqueViolation } from '../../db/errors.js';
 import { locksRows } from '../../db/locks.js';
 import { nowIso } from '../../db/time.js';
 import { GENRES } from '../../domain/enums.js';
-import { foldText } from '../../domain/text.js';
+import { nameKey } from '../../domain/text.js';
 import { MOVIE_LIMITS } from '../../domain/movies.js';
 import {
   type ImportedMovie,
@@ -278,7 +279,7 @@ export async function importCatalogue(db: Db, files: ImportFiles, options: Impor
             if (list === undefined) continue;
             const json = JSON.stringify(list);
             if (json === s.directors) unchanged += 1;
-            else changes.push({ id: s.id, directorsJson: json, keys: [...new Set(list.map(foldText))] });
+            else changes.push({ id: s.id, directorsJson: json, keys: [...new Set(list.map(nameKey))] });
           }
           if (changes.length > 0) await writeDirectors(trx, changes, nowIso());
           directors.set += changes.length;
@@ -306,15 +307,15 @@ export async function importCatalogue(db: Db, files: ImportFiles, options: Impor
 async function writeMovies(db: Db, movies: ImportedMovie[]): Promise<{ added: number; updated: number; adopted: number; unchanged: number }> {
   const counts = { added: 0, updated: 0, adopted: 0, unchanged: 0 };
   if (movies.length === 0) return counts;
-  await db.transaction().execute(async (trx) => {
+  await orChangedMeanwhile(() => db.transaction().execute(async (trx) => {
     const stored = new Map((await moviesByImdbId(trx, movies.map((m) => m.imdbId))).map((s) => [s.imdb_id!, s]));
-    const updates: { id: number; movie: ImportedMovie; genresChanged: boolean }[] = [];
+    const updates: { id: number; movie: ImportedMovie }[] = [];
     let missing: ImportedMovie[] = [];
     for (const m of movies) {
       const s = stored.get(m.imdbId);
       if (s === undefined) missing.push(m);
       else if (sameMovie(s, m)) counts.unchanged += 1;
-      else updates.push({ id: Number(s.id), movie: m, genresChanged: s.genres !== m.genresJson });
+      else updates.push({ id: Number(s.id), movie: m });
     }
     counts.updated = updates.length;
     if (missing.length > 0 && (await anyMovieWithoutImdbId(trx))) {
@@ -325,7 +326,7 @@ async function writeMovies(db: Db, movies: ImportedMovie[]): Promise<{ added: nu
         const c = byKey.get(`${m.year ?? ''}\t${m.titleKey}`);
         if (c === undefined || adopted.has(c.id)) return true;
         adopted.add(c.id);
-        updates.push({ id: Number(c.id), movie: m, genresChanged: c.genres !== m.genresJson });
+        updates.push({ id: Number(c.id), movie: m });
         return false;
       });
       counts.adopted = adopted.size;
@@ -335,8 +336,22 @@ async function writeMovies(db: Db, movies: ImportedMovie[]): Promise<{ added: nu
     if (updates.length > 0) await updateMovies(trx, updates, now);
     if (missing.length > 0) await insertMovies(trx, missing, now);
     counts.added = missing.length;
-  });
+  }));
   return counts;
+}
+
+/**
+ * A unique index refusing a batch's write means someone else wrote a movie between the batch's
+ * read and its write (an administrator gave a movie this IMDb id, or added one this title and
+ * year): the batch rolled back whole, and a rerun sees the new state.
+ */
+async function orChangedMeanwhile<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    throw new CatalogueImportError('a movie of the current batch was changed by someone else while it was being imported; nothing of that batch was written; run the import again to continue');
+  }
 }
 
 /** The summary, as the command prints it. */

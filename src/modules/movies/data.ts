@@ -11,7 +11,7 @@ import { rowCount } from '../../db/row-counts.js';
 import type { MovieFields, MovieSort } from './schemas.js';
 import { PRIOR_MEAN, PRIOR_WEIGHT } from '../../domain/ratings.js';
 import type { Genre } from '../../domain/enums.js';
-import { foldText, searchWords } from '../../domain/text.js';
+import { nameKey, searchWords } from '../../domain/text.js';
 import { type FullText, type Tier, type TierReader, inTier, indexReader, matchText, tieredPage } from '../../db/fulltext.js';
 import { inTransaction } from '../../db/transaction.js';
 
@@ -224,7 +224,7 @@ export async function listMovies(db: Db, opts: MovieListOptions): Promise<{ rows
     from: opts.decade ?? 0,
     to: (opts.decade ?? 0) + 10,
     year: opts.year ?? 0,
-    director: foldText(opts.director ?? ''),
+    director: nameKey(opts.director ?? ''),
   };
   if (words.length > 0 && opts.sort === undefined) {
     // Best match first: tier after tier, each in id order (src/db/fulltext.ts).
@@ -278,7 +278,7 @@ export async function movieExists(db: Db, id: number): Promise<boolean> {
 }
 
 /** The director filter's keys of these names: each once, whatever its case or accents. */
-const directorKeys = (names: readonly string[]): string[] => [...new Set(names.map(foldText))];
+const directorKeys = (names: readonly string[]): string[] => [...new Set(names.map(nameKey))];
 
 /** A movie's columns for these fields: the arrays as JSON, the title's key. */
 function movieColumns(fields: Partial<MovieFields>): Record<string, unknown> {
@@ -304,9 +304,30 @@ async function writeFilterRows(trx: Tx, movieId: number, fields: { directors?: r
   }
 }
 
+const sameTitleAndYear = prepared((db, _shape: 'twin', v: { titleKey: string; year: number; id: number }) =>
+  db
+    .selectFrom('movies')
+    .select('id')
+    .where('title_key', '=', v.titleKey)
+    .where(sql<SqlBool>`coalesce(year, 0) = ${v.year}`)
+    .where('id', '<>', v.id)
+    .limit(1),
+);
+
+/**
+ * The title-and-year rule for a movie without an IMDb id: no other movie, with an id or without,
+ * may have its title (ignoring case) and year. The unique index decides between two movies without
+ * one written at once; this check also covers a film already imported with its IMDb id.
+ */
+async function refuseTwin(trx: Tx, title: string, year: number | null, imdbId: string | null, id = 0): Promise<void> {
+  if (imdbId !== null) return;
+  if ((await sameTitleAndYear(trx, 'twin', { titleKey: title.toLowerCase(), year: year ?? 0, id })).length > 0) throw new DomainError('movie_exists');
+}
+
 export async function insertMovie(db: Db, fields: MovieFields): Promise<MovieRow> {
   const now = nowIso();
   return inTransaction(db, async (trx) => {
+    await refuseTwin(trx, fields.title, fields.year, fields.imdb_id);
     const row = await orConflict(() =>
       trx
         .insertInto('movies')
@@ -336,6 +357,9 @@ export async function updateMovie(db: Db, id: number, fields: Partial<MovieField
     const changed = (Object.keys(fields) as (keyof MovieFields)[]).filter((k) => fields[k] !== undefined && differs(current, k, fields[k]));
     if (changed.length === 0) return current;
     const changes = Object.fromEntries(changed.map((k) => [k, fields[k]])) as Partial<MovieFields>;
+    if (changes.title !== undefined || changes.year !== undefined || changes.imdb_id !== undefined) {
+      await refuseTwin(trx, fields.title ?? current.title, fields.year === undefined ? current.year : fields.year, fields.imdb_id === undefined ? current.imdb_id : fields.imdb_id, id);
+    }
     await orConflict(() => trx.updateTable('movies').set({ ...movieColumns(changes), updated_at: nowIso() }).where('id', '=', id).execute());
     await writeFilterRows(trx, id, changes, false);
     return findMovie(trx, id);

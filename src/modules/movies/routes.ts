@@ -32,7 +32,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { page, limit } = pageOf(request.query);
       const { genre, decade, year, director, sort } = request.query;
-      const q = request.query.q || undefined; // an empty search box means no filter
+      const q = request.query.q?.trim() || undefined; // an empty (or blank) search box means no filter
       const order = request.query.order ?? (sort === 'rating' || sort === 'reviews' ? 'desc' : 'asc');
       const { rows, total } = await listMovies(app.db, { page, limit, q, genre, decade, year, director, sort: sort ?? (q === undefined ? 'id' : undefined), order });
       setPageHeaders(request, reply, { page, limit }, total);

@@ -67,7 +67,7 @@ export const en = {
   suggestionMember: 'Member',
   searchTitle: 'Search',
   resultsFor: (q: string) => `Results for “${q}”`,
-  searchPrompt: 'Type at least 2 characters in the search box.',
+  searchPrompt: 'Type what you are looking for in the search box.',
   searchMovies: 'Movies',
   searchReviews: 'Reviews',
   searchMembers: 'Members',

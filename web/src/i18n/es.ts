@@ -60,7 +60,7 @@ export const es: Messages = {
   suggestionMember: 'Miembro',
   searchTitle: 'Búsqueda',
   resultsFor: (q) => `Resultados de «${q}»`,
-  searchPrompt: 'Escribe al menos 2 caracteres en el buscador.',
+  searchPrompt: 'Escribe en el buscador lo que quieres encontrar.',
   searchMovies: 'Películas',
   searchReviews: 'Reseñas',
   searchMembers: 'Miembros',

@@ -33,9 +33,10 @@ export function SearchPage() {
   const { query } = useLocation();
   const q = (query.get('q') ?? '').trim();
   useTitle(q ? `${t.searchTitle}: ${q}` : t.searchTitle);
-  const results = useResource(q.length >= 2 ? `search:${q}` : null, async (signal) => (await call(api.GET('/api/v1/search', { params: { query: { q, limit: PER_GROUP } }, signal }))).data);
+  // Any text: a one-letter title (M, Z) is a title too; only the suggestions wait for two letters.
+  const results = useResource(q !== '' ? `search:${q}` : null, async (signal) => (await call(api.GET('/api/v1/search', { params: { query: { q, limit: PER_GROUP } }, signal }))).data);
 
-  if (q.length < 2) {
+  if (q === '') {
     return (
       <>
         <h1>{t.searchTitle}</h1>
