@@ -182,6 +182,7 @@ describe('authorization matrix', () => {
 
     // Movies
     { name: 'GET /api/v1/movies', expect: PUBLIC(200), call: async () => ({ method: 'GET', url: '/api/v1/movies' }) },
+    { name: 'GET /api/v1/search', expect: PUBLIC(200), call: async () => ({ method: 'GET', url: '/api/v1/search?q=a' }) },
     { name: 'GET /api/v1/movies/{id}', expect: PUBLIC(200), call: async () => ({ method: 'GET', url: `/api/v1/movies/${await movie()}` }) },
     {
       name: 'GET /api/v1/movies/{id}/reviews',
