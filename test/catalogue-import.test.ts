@@ -297,4 +297,84 @@ describe('butaca catalogue import', { concurrency: 2 }, () => {
     assert.equal(await checkConsistent(dir), total);
     assert.equal((await moviesOf(dir, '&genre=sci-fi')).total, total / 4);
   });
+  it('a first load sets the title and year indexes aside and builds them at its end; killed (SIGKILL) mid-load, the next start builds them; a line over the limit is refused', { timeout: 180_000 }, async () => {
+    /** The movies' indexes as the schema has them (name → SQLite's text; on PostgreSQL, pg_indexes'). */
+    async function indexesOf(dir: string): Promise<Map<string, string>> {
+      const db = connect(databaseOf(dir));
+      try {
+        const rows = onSqlite
+          ? (await sql<{ name: string; def: string | null }>`select name, sql as def from sqlite_master where type = 'index' and tbl_name = 'movies'`.execute(db)).rows
+          : (await sql<{ name: string; def: string }>`select indexname as name, indexdef as def from pg_indexes where tablename = 'movies'`.execute(db)).rows;
+        return new Map(rows.map((r) => [r.name, r.def ?? '']));
+      } finally {
+        await db.destroy();
+      }
+    }
+    const pristine = tempDir();
+    assert.equal((await runCli(['migrate'], { DATA_DIR: pristine })).code, 0);
+    const expected = await indexesOf(pristine);
+    for (const name of ['movies_title_key_id', 'movies_year_id', 'movies_year_desc_id']) assert.ok(expected.has(name), name);
+
+    // Over 4 MiB uncompressed into an empty catalogue: a first load (BULK_LOAD in the service).
+    const dir = tempDir();
+    const total = 70_000;
+    const lines: string[] = [];
+    for (let j = 0; j < total; j++) lines.push(`tt${String(j + 1).padStart(8, '0')}\tmovie\tA film with a long enough title number ${j}\t\\N\t0\t${1900 + (j % 120)}\t\\N\t${60 + (j % 100)}\tDrama`);
+    const file = path.join(dir, 'first.tsv');
+    writeFileSync(file, `${BASICS_HEADER}\n${lines.join('\n')}\n`);
+
+    const child = spawnCli(['catalogue', 'import', file], { DATA_DIR: dir });
+    let stderr = '';
+    let killed = false;
+    child.stderr!.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (!killed && /movies first\.tsv: \d+%/.test(stderr)) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    });
+    await once(child, 'close');
+    assert.ok(killed, `no progress line: ${stderr}`);
+    if (onSqlite) {
+      const db = connect(databaseOf(dir));
+      try {
+        const deferred = await db.selectFrom('deferred_indexes').select('name').orderBy('name').execute();
+        assert.deepEqual(deferred.map((d) => d.name), ['movies_title_key_id', 'movies_year_desc_id', 'movies_year_id'], 'recorded in the transaction that dropped them');
+      } finally {
+        await db.destroy();
+      }
+      assert.equal((await indexesOf(dir)).has('movies_title_key_id'), false, 'set aside while loading');
+    }
+    // Anything that migrates (here `migrate`; the server too) builds what a dead load set aside.
+    assert.equal((await runCli(['migrate'], { DATA_DIR: dir })).code, 0);
+    assert.deepEqual(await indexesOf(dir), expected);
+    const partial = await checkConsistent(dir);
+
+    const rerun = await runCli(['catalogue', 'import', file], { DATA_DIR: dir }, '', 120_000);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.deepEqual(counts(rerun.stdout), { added: total - partial, updated: 0, unchanged: partial, skipped: 0 });
+    // SQLite sets them aside again (fewer than 50,000 movies were there); PostgreSQL never does.
+    if (onSqlite) assert.match(rerun.stdout, /indexes {4}3 set aside for the load and built again in [\d.]+ s/);
+    else assert.doesNotMatch(rerun.stdout, /set aside/);
+    assert.deepEqual(await indexesOf(dir), expected);
+    assert.equal(await checkConsistent(dir), total);
+    const db = connect(databaseOf(dir));
+    try {
+      assert.equal(Number((await db.selectFrom('deferred_indexes').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n), 0);
+    } finally {
+      await db.destroy();
+    }
+    // The API sorts by title through the rebuilt index and gets every movie in order.
+    const first = await moviesOf(dir, '&sort=title');
+    assert.equal(first.total, total);
+    assert.equal(first.items[0]!.title, 'A film with a long enough title number 0');
+
+    // A line longer than MAX_LINE (a file that is not one title a line) is refused with its number, nothing half-read.
+    const huge = path.join(dir, 'huge.tsv');
+    writeFileSync(huge, `${BASICS_HEADER}\n${lines[0]}\n${'x'.repeat(70_000)}\n`);
+    const refused = await runCli(['catalogue', 'import', huge], { DATA_DIR: dir });
+    assert.equal(refused.code, 1);
+    assert.match(assertOneLine(refused.stderr), /^butaca: huge\.tsv line 3: longer than 65,536 characters/);
+    assert.equal(await checkConsistent(dir), total);
+  });
 });

@@ -1,12 +1,14 @@
 import cluster from 'node:cluster';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, type Config, loadConfig, loadDotEnv } from '../config.js';
 import { connect } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { DomainError } from '../domain/errors.js';
 import type { FailedMessage } from '../server.js';
-import { BATCH_LINES, CatalogueImportError, TsvError, formatSummary, importCatalogue } from '../modules/catalogue/index.js';
+import { BATCH_LINES, formatSummary } from '../modules/catalogue/index.js';
+import type { FromImportWorker, ImportWorkerData, ToImportWorker } from './catalogue-worker.js';
 import { DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_PASSWORD, DEMO_REVIEWERS } from './demo-catalogue.js';
 import { readPassword } from './read-password.js';
 
@@ -202,21 +204,39 @@ async function catalogueImport(config: Config, args: string[]): Promise<void> {
     throw new UsageError(`--crew and --names go together (directors are nconsts in one, names in the other); ${CATALOGUE_USAGE}`);
   }
   const files = { basics, crew: values.crew, names: values.names };
+  const { Worker } = await import('node:worker_threads');
+  const { IMPORT_HEAP_MB, IMPORT_YOUNG_HEAP_MB } = await import('./catalogue-worker.js');
+  const compiled = path.extname(fileURLToPath(import.meta.url)) === '.js';
+  const entry = new URL(`./catalogue-worker.${compiled ? 'js' : 'ts'}`, import.meta.url);
+  // From the sources (the tests run the CLI under tsx) the worker registers tsx itself: a worker
+  // does not inherit the main thread's module hooks, and Node 20 does not run --import in it.
+  const source = compiled ? entry : `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
+  const worker = new Worker(source, {
+    eval: !compiled,
+    workerData: { files, tty: process.stderr.isTTY === true } satisfies ImportWorkerData,
+    resourceLimits: { maxOldGenerationSizeMb: IMPORT_HEAP_MB, maxYoungGenerationSizeMb: IMPORT_YOUNG_HEAP_MB },
+  });
   let stopping = false;
   // The first Ctrl-C lets the current batch commit (or roll back) and stops; a second one stops at once (SQLite and PostgreSQL roll back an unfinished transaction).
   const onSigint = () => {
     if (stopping) process.exit(INTERRUPTED);
     stopping = true;
     process.stderr.write('\nstopping after the current batch (Ctrl-C again to stop now)\n');
+    worker.postMessage({ type: 'stop' } satisfies ToImportWorker);
   };
   process.on('SIGINT', onSigint);
   try {
-    const summary = await withDb(config, (db) => importCatalogue(db, files, { progress: process.stderr, stopRequested: () => stopping }));
-    process.stdout.write(formatSummary(files, summary));
-    if (summary.interrupted) process.exitCode = INTERRUPTED;
-  } catch (err) {
-    if (err instanceof CatalogueImportError || err instanceof TsvError) throw new UsageError(err.message);
-    throw err;
+    const result = await new Promise<FromImportWorker>((resolve, reject) => {
+      let answer: FromImportWorker | undefined;
+      worker.on('message', (message: FromImportWorker) => (answer = message));
+      worker.on('error', (err: Error & { code?: string }) =>
+        reject(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new Error(`the import ran out of its ${IMPORT_HEAP_MB} MiB of memory; what was committed stays (a rerun continues)`) : err),
+      );
+      worker.on('exit', (code) => (answer ? resolve(answer) : reject(new Error(`the import stopped unexpectedly (exit code ${code})`))));
+    });
+    if (result.type === 'failed') throw result.usage ? new UsageError(result.message) : new Error(result.message);
+    process.stdout.write(formatSummary(files, result.summary));
+    if (result.summary.interrupted) process.exitCode = INTERRUPTED;
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -1,5 +1,6 @@
 import { type Migration, type MigrationProvider, type MigrationResultSet, Migrator } from 'kysely';
 import type { Db } from './connect.js';
+import { buildDeferredIndexes } from './deferred-indexes.js';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_media.js';
 import * as m0003 from './migrations/0003_counters.js';
@@ -9,6 +10,7 @@ import * as m0006 from './migrations/0006_review_sorts.js';
 import * as m0007 from './migrations/0007_film_diary.js';
 import * as m0008 from './migrations/0008_community.js';
 import * as m0009 from './migrations/0009_search_catalogue.js';
+import * as m0010 from './migrations/0010_deferred_indexes.js';
 
 // Listed here rather than read from a folder, so the same list works from sources and from dist/.
 const migrations: Record<string, Migration> = {
@@ -21,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0007_film_diary': m0007,
   '0008_community': m0008,
   '0009_search_catalogue': m0009,
+  '0010_deferred_indexes': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -29,6 +32,8 @@ export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
   const migrator = new Migrator({ db, provider });
   const result = await migrator.migrateToLatest();
   if (result.error) throw result.error;
+  // Indexes a bulk load set aside and did not live to build (src/db/deferred-indexes.ts).
+  await buildDeferredIndexes(db);
   return result;
 }
 

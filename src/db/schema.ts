@@ -239,6 +239,14 @@ export interface FeedItemsTable {
   actor_id: number;
 }
 
+/** Indexes a bulk load dropped, to build again at its end or, if it died, at the next start (migration 0010). */
+export interface DeferredIndexesTable {
+  name: string;
+  /** The index's CREATE INDEX statement, as SQLite stored it. */
+  definition: string;
+  deferred_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -259,4 +267,5 @@ export interface Database {
   activities: ActivitiesTable;
   feed_items: FeedItemsTable;
   row_counts: RowCountsTable;
+  deferred_indexes: DeferredIndexesTable;
 }

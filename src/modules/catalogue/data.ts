@@ -49,6 +49,21 @@ function rows(postgres: boolean, count: number, width: number): string {
   return out.join(', ');
 }
 
+const fullTexts = new Map<string, string>();
+
+/**
+ * A statement's text, kept when its batch is full (the same text every time, so it is built and
+ * hashed once: the statement cache keys on it, and a full batch's text is several kilobytes);
+ * a shorter last part is built each time, so what is kept stays a few texts.
+ */
+function textOf(name: string, count: number, full: number, build: () => string): string {
+  if (count !== full) return build();
+  const key = `${name} ${count}`;
+  let text = fullTexts.get(key);
+  if (text === undefined) fullTexts.set(key, (text = build()));
+  return text;
+}
+
 function list(postgres: boolean, count: number): string {
   return Array.from({ length: count }, (_, i) => (postgres ? `$${1 + i}` : '?')).join(', ');
 }
@@ -61,6 +76,23 @@ function* chunks<T>(items: readonly T[], size = ROWS_PER_STATEMENT): Generator<T
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
+/**
+ * The movies' indexes a new row lands at a random place in (by title, by year either way): a
+ * first load sets them aside and builds them at the end (service.ts, BULK_LOAD). The others
+ * grow at their end (id, created_at, the counters all zero) or are the rules (imdb_id, the
+ * title-and-year key), which stay.
+ */
+export const RANDOM_ORDER_INDEXES = ['movies_title_key_id', 'movies_year_id', 'movies_year_desc_id'] as const;
+
+/** How many movies there are, counting up to `limit` at most. */
+export async function movieCountUpTo(db: Db, limit: number): Promise<number> {
+  const row = await db
+    .selectFrom((eb) => eb.selectFrom('movies').select('id').limit(limit).as('m'))
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 const STORED_COLUMNS = 'id, imdb_id, title, original_title, year, runtime, genres';
 
 /** The stored movies with these IMDb ids. */
@@ -68,7 +100,8 @@ export async function moviesByImdbId(db: Db, ids: readonly string[]): Promise<St
   const postgres = locksRows(db);
   const found: StoredMovie[] = [];
   for (const part of chunks(ids, 2000)) {
-    found.push(...(await run<StoredMovie>(db, `select ${STORED_COLUMNS} from movies where imdb_id in (${list(postgres, part.length)})`, part)));
+    const text = textOf(`stored ${postgres}`, part.length, 2000, () => `select ${STORED_COLUMNS} from movies where imdb_id in (${list(postgres, part.length)})`);
+    found.push(...(await run<StoredMovie>(db, text, part)));
   }
   return found;
 }
@@ -105,7 +138,7 @@ export async function insertMovies(db: Db, movies: readonly ImportedMovie[], now
     for (const m of part) params.push(m.title, m.titleKey, m.originalTitle, m.year, m.runtime, m.genresJson, m.imdbId, now, now);
     const inserted = await run<{ id: number; imdb_id: string }>(
       db,
-      `insert into movies (title, title_key, original_title, year, runtime, genres, imdb_id, created_at, updated_at) values ${rows(postgres, part.length, 9)} returning id, imdb_id`,
+      textOf(`insert ${postgres}`, part.length, ROWS_PER_STATEMENT, () => `insert into movies (title, title_key, original_title, year, runtime, genres, imdb_id, created_at, updated_at) values ${rows(postgres, part.length, 9)} returning id, imdb_id`),
       params,
     );
     for (const r of inserted) ids.set(r.imdb_id, Number(r.id));
@@ -118,7 +151,7 @@ async function insertGenreRows(db: Db, movies: readonly { movieId: number; genre
   const postgres = locksRows(db);
   const pairs = movies.flatMap((m) => m.genres.map((g) => [g, m.movieId] as const));
   for (const part of chunks(pairs, 2000)) {
-    await run(db, `insert into movie_genres (genre, movie_id) values ${rows(postgres, part.length, 2)}`, part.flat());
+    await run(db, textOf(`genres ${postgres}`, part.length, 2000, () => `insert into movie_genres (genre, movie_id) values ${rows(postgres, part.length, 2)}`), part.flat());
   }
 }
 

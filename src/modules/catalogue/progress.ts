@@ -25,7 +25,13 @@ function duration(seconds: number): string {
   return m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
-export function progressOn(stream: NodeJS.WriteStream, label: string, size: number): Progress {
+/** Where progress is written: stderr, or what forwards to it (the import runs in a worker thread, src/cli/catalogue-worker.ts). */
+export interface ProgressOutput {
+  write(text: string): unknown;
+  isTTY?: boolean | undefined;
+}
+
+export function progressOn(stream: ProgressOutput, label: string, size: number): Progress {
   const tty = stream.isTTY === true;
   const started = performance.now();
   let last = -Infinity;

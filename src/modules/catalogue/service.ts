@@ -1,4 +1,5 @@
 import type { Db } from '../../db/connect.js';
+import { buildDeferredIndexes, deferIndexes } from '../../db/deferred-indexes.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { locksRows } from '../../db/locks.js';
 import { nowIso } from '../../db/time.js';
@@ -9,7 +10,9 @@ import {
   type ImportedMovie,
   type StoredMovie,
   anyMovieWithoutImdbId,
+  RANDOM_ORDER_INDEXES,
   createStaging,
+  movieCountUpTo,
   dropStaging,
   insertMovies,
   movieIdsByImdbId,
@@ -24,7 +27,7 @@ import {
   updateMovies,
   writeDirectors,
 } from './data.js';
-import { type Progress, progressOn } from './progress.js';
+import { type Progress, type ProgressOutput, progressOn } from './progress.js';
 import { NULL_FIELD, type TsvFile, openTsv } from './tsv.js';
 
 /** Lines a transaction: large enough that a commit's fsync is a small share, small enough that a batch is a few MB. */
@@ -49,11 +52,25 @@ export interface ImportFiles {
 
 export interface ImportOptions {
   /** Where the progress goes (a bar on a terminal, plain lines elsewhere); none when undefined. */
-  progress?: NodeJS.WriteStream | undefined;
+  progress?: ProgressOutput | undefined;
   /** Asked after each batch: true stops the import there, the batch committed. */
   stopRequested?: () => boolean;
   batchLines?: number;
+  /**
+   * Whether to set the movies' random-order indexes aside during pass 1 and build them at its
+   * end. Unset: on SQLite, when the catalogue is nearly empty and the file large (a first load;
+   * `bulkLoad` says when).
+   */
+  deferIndexes?: boolean;
 }
+
+/**
+ * A first load: SQLite, fewer than 50,000 movies and a file over 4 MiB (some 60,000 titles
+ * uncompressed, some 200,000 gzipped). Then inserting without the title and year indexes and
+ * building them once at the end takes about half the time (bench/import.ts); with a large
+ * catalogue already there, building them again would cost more than it saves.
+ */
+export const BULK_LOAD = { fewerMoviesThan: 50_000, fileBytesOver: 4 * 1024 * 1024 } as const;
 
 export interface ImportSummary {
   lines: number;
@@ -68,6 +85,8 @@ export interface ImportSummary {
   directors?: { set: number; unchanged: number; namesNotFound: number; namesSkipped: number } | undefined;
   /** Stopped by a request (Ctrl-C) after a committed batch: what is counted is in the database. */
   interrupted: boolean;
+  /** The indexes set aside for a first load and built again at the end of pass 1, with the time that took. */
+  deferredIndexes?: { names: string[]; seconds: number } | undefined;
   seconds: number;
 }
 
@@ -199,24 +218,41 @@ export async function importCatalogue(db: Db, files: ImportFiles, options: Impor
   await withSession(db, async (conn) => {
     // Pass 1: the movies.
     const col = columnsOf(basics, BASICS_COLUMNS);
-    summary.lines = await eachBatch(basics, 'movies', async (rows) => {
-      const movies = new Map<string, ImportedMovie>();
-      const skips: string[] = [];
-      for (const parsed of parseEach(basics, rows, (f) => parseBasics(f, col))) {
-        if ('skip' in parsed) skips.push(parsed.skip);
-        else {
-          if (movies.has(parsed.movie.imdbId)) skips.push('listed again later in the file');
-          movies.set(parsed.movie.imdbId, parsed.movie);
+    /** Upserts the movies of basics by imdb_id, a transaction a batch. */
+    const passMovies = (): Promise<number> =>
+      eachBatch(basics, 'movies', async (rows) => {
+        const movies = new Map<string, ImportedMovie>();
+        const skips: string[] = [];
+        for (const parsed of parseEach(basics, rows, (f) => parseBasics(f, col))) {
+          if ('skip' in parsed) skips.push(parsed.skip);
+          else {
+            if (movies.has(parsed.movie.imdbId)) skips.push('listed again later in the file');
+            movies.set(parsed.movie.imdbId, parsed.movie);
+          }
         }
+        const counts = await writeMovies(conn, [...movies.values()]);
+        summary.added += counts.added;
+        summary.updated += counts.updated;
+        summary.adopted += counts.adopted;
+        summary.unchanged += counts.unchanged;
+        for (const reason of skips) skip(reason);
+      });
+    const bulk =
+      options.deferIndexes ?? (!locksRows(conn) && basics.size > BULK_LOAD.fileBytesOver && (await movieCountUpTo(conn, BULK_LOAD.fewerMoviesThan)) < BULK_LOAD.fewerMoviesThan);
+    const deferred = bulk ? await deferIndexes(conn, 'movies', RANDOM_ORDER_INDEXES) : [];
+    try {
+      summary.lines = await passMovies();
+    } finally {
+      // Built whatever ended pass 1 (its end, Ctrl-C, a malformed line); if the process dies first, the next migrateToLatest builds them.
+      if (deferred.length > 0) {
+        const building = performance.now();
+        options.progress?.write(`building the indexes set aside for the load: ${deferred.join(', ')}\n`);
+        await buildDeferredIndexes(conn);
+        summary.deferredIndexes = { names: deferred, seconds: (performance.now() - building) / 1000 };
       }
-      const counts = await writeMovies(conn, [...movies.values()]);
-      summary.added += counts.added;
-      summary.updated += counts.updated;
-      summary.adopted += counts.adopted;
-      summary.unchanged += counts.unchanged;
-      for (const reason of skips) skip(reason);
-    });
+    }
     if (summary.interrupted || crew === undefined || names === undefined) return;
+
 
     // Passes 2-4: the directors, joined across the files in the database.
     const directors = { set: 0, unchanged: 0, namesNotFound: 0, namesSkipped: 0 };
@@ -371,6 +407,7 @@ export function formatSummary(files: ImportFiles, s: ImportSummary): string {
     const d = s.directors;
     out.push(`  directors  set on ${n(d.set)} movies, unchanged on ${n(d.unchanged)}; credited names not found: ${n(d.namesNotFound)}, empty or over ${MAX_NAME} characters: ${n(d.namesSkipped)}`);
   }
+  if (s.deferredIndexes) out.push(`  indexes    ${s.deferredIndexes.names.length} set aside for the load and built again in ${s.deferredIndexes.seconds.toFixed(1)} s`);
   if (s.interrupted) out.push('Stopped after a committed batch: the database is consistent; run the same command again to continue.');
   return `${out.join('\n')}\n`;
 }

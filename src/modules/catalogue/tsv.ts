@@ -17,6 +17,12 @@ export interface LineBatch {
 export class TsvError extends Error {}
 
 /**
+ * The longest line read, in UTF-16 units: IMDb's lines are under a kilobyte, and a file without
+ * newlines (not a TSV, or a broken one) must not be gathered whole in memory looking for one.
+ */
+export const MAX_LINE = 65_536;
+
+/**
  * Gzip by its magic bytes (1f 8b), not by its name: a `.tsv.gz` saved as `.tsv` by a browser, or
  * decompressed without renaming, still reads.
  */
@@ -94,6 +100,7 @@ async function* readBatches(file: string, gzip: boolean, batchSize: number): Asy
       // Bounded by the chunk's length: each turn moves past one newline.
       for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
         const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl; // a CRLF file reads the same
+        if (end - start > MAX_LINE) throw new TsvError(`${path.basename(file)} line ${lineNo + lines.length}: longer than ${MAX_LINE.toLocaleString('en-US')} characters (is it a tab-separated file with one title a line?)`);
         lines.push(text.slice(start, end));
         start = nl + 1;
         if (header || lines.length >= batchSize) {
@@ -105,6 +112,7 @@ async function* readBatches(file: string, gzip: boolean, batchSize: number): Asy
         }
       }
       rest = text.slice(start);
+      if (rest.length > MAX_LINE) throw new TsvError(`${path.basename(file)} line ${lineNo + lines.length}: longer than ${MAX_LINE.toLocaleString('en-US')} characters (is it a tab-separated file with one title a line?)`);
     }
     rest += decoder.end();
     if (rest !== '') lines.push(rest.endsWith('\r') ? rest.slice(0, -1) : rest);

@@ -1,0 +1,24 @@
+import { type Kysely } from 'kysely';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/**
+ * A bulk load into SQLite (the catalogue's first import) goes about twice as fast without the
+ * indexes that each new row lands at a random place in (title, year): it drops them and builds
+ * each once at the end, a sort instead of a million random inserts. This table remembers what
+ * was dropped, with its exact definition, in the transaction that drops it, so that a load that
+ * is killed before its end leaves a record that the next start of anything that migrates (the
+ * server, the CLI) acts on, building the indexes again (src/db/deferred-indexes.ts).
+ */
+export async function up(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('deferred_indexes')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('definition', 'text', (c) => c.notNull())
+    .addColumn('deferred_at', 'text', (c) => c.notNull())
+    .execute();
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropTable('deferred_indexes').execute();
+}
