@@ -75,4 +75,11 @@ describe('error texts in the web client', () => {
     assert.equal(ERRORS.invalid_credentials.detail({}), 'Incorrect username or password');
     assert.equal(ISSUES.missing.msg({}), 'Field required');
   });
+  it('writes counts as each language does: grouped thousands in English, Spanish groups from five digits', () => {
+    assert.equal(en.movieCount(1_000_024), '1,000,024 movies');
+    assert.equal(es.movieCount(1_000_024), '1.000.024 películas');
+    assert.equal(es.reviewCount(2500), '2500 reseñas');
+    assert.equal(en.reviewCount(2500), '2,500 reviews');
+    assert.equal(es.resultCount(12_345, 'amor'), '12.345 películas coinciden con «amor»');
+  });
 });

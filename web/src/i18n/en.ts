@@ -1,5 +1,9 @@
 import { apiErrorsEn, apiIssuesEn } from './api-en.js';
 
+// Counts as the language writes them: 1,000,024 in English, 1.000.024 in Spanish (which leaves four digits ungrouped).
+const counts = new Intl.NumberFormat('en');
+const count = (n: number): string => counts.format(n);
+
 /**
  * Every text the client shows, in English. Spanish (es.ts) must have the same keys and the same
  * kinds of values, which the type checker enforces; entries that depend on a number are functions.
@@ -48,8 +52,8 @@ export const en = {
   sortTitle: 'Title',
   sortYear: 'Year',
   sortReviews: 'Most reviewed',
-  movieCount: (n: number) => (n === 1 ? '1 movie' : `${n} movies`),
-  resultCount: (n: number, q: string) => (n === 1 ? `1 movie matches “${q}”` : `${n} movies match “${q}”`),
+  movieCount: (n: number) => (n === 1 ? '1 movie' : `${count(n)} movies`),
+  resultCount: (n: number, q: string) => (n === 1 ? `1 movie matches “${q}”` : `${count(n)} movies match “${q}”`),
   noMatches: (q: string) => `No movie matches “${q}”.`,
   clearSearch: 'Show all movies',
   emptyCatalogue: 'The catalogue is empty for now.',
@@ -63,7 +67,7 @@ export const en = {
   siteSearchPlaceholder: 'Films, members, lists…',
   suggestions: 'Suggestions',
   suggestionCount: (n: number) =>
-    n === 0 ? 'No suggestions.' : `${n === 1 ? '1 suggestion' : `${n} suggestions`}. Use the up and down arrows to choose, Enter to open.`,
+    n === 0 ? 'No suggestions.' : `${n === 1 ? '1 suggestion' : `${count(n)} suggestions`}. Use the up and down arrows to choose, Enter to open.`,
   suggestionMember: 'Member',
   searchTitle: 'Search',
   resultsFor: (q: string) => `Results for “${q}”`,
@@ -123,7 +127,7 @@ export const en = {
   averageLabel: (avg: string) => `Average ${avg} out of 5`,
   scoreLabel: (score: number) => `${score} out of 5`,
   noReviewsYet: 'No reviews yet',
-  reviewCount: (n: number) => (n === 1 ? '1 review' : `${n} reviews`),
+  reviewCount: (n: number) => (n === 1 ? '1 review' : `${count(n)} reviews`),
   pagination: 'Pagination',
   previous: 'Previous',
   next: 'Next',
@@ -140,7 +144,7 @@ export const en = {
   directorsLabel: (n: number): string => (n === 1 ? 'Director' : 'Directors'),
   genresLabel: 'Genres',
   runtime: 'Runtime',
-  minutes: (n: number) => `${n} min`,
+  minutes: (n: number) => `${count(n)} min`,
   imdbPage: 'IMDb page',
   editMovie: 'Edit movie',
   reviewsTitle: 'Reviews',
@@ -252,9 +256,9 @@ export const en = {
   ratingSaved: 'Your rating is saved.',
   ratingRemoved: 'Your rating is removed.',
   noRatingsYet: 'No ratings yet',
-  ratingCount: (n: number) => (n === 1 ? '1 rating' : `${n} ratings`),
-  ratingsSpread: (n: number) => (n === 1 ? 'How 1 member rated it' : `How ${n} members rated it`),
-  histogramBar: (stars: string, n: number) => `${stars} stars: ${n === 1 ? '1 rating' : `${n} ratings`}`,
+  ratingCount: (n: number) => (n === 1 ? '1 rating' : `${count(n)} ratings`),
+  ratingsSpread: (n: number) => (n === 1 ? 'How 1 member rated it' : `How ${count(n)} members rated it`),
+  histogramBar: (stars: string, n: number) => `${stars} stars: ${n === 1 ? '1 rating' : `${count(n)} ratings`}`,
   deleteReview: 'Delete review',
   deleteReviewQuestion: 'Delete your review? Your rating goes with it. This cannot be undone.',
   deleteReviewConfirm: 'Yes, delete it',
@@ -265,7 +269,7 @@ export const en = {
   watchlistTitle: 'Watchlist',
   watchlistOfName: (name: string) => `${name}’s watchlist`,
   emptyWatchlist: 'Nothing on the watchlist yet.',
-  fullWatchlist: (n: number) => `See the whole watchlist (${n})`,
+  fullWatchlist: (n: number) => `See the whole watchlist (${count(n)})`,
   logViewing: 'Log',
   logTitle: (title: string) => `Log a viewing of ${title}`,
   watchedOn: 'Watched on',
@@ -275,12 +279,12 @@ export const en = {
   tagsHint: 'Separated by commas; up to 20, each up to 50 characters',
   saveLog: 'Save to diary',
   logged: (day: string) => `Logged in your diary for ${day}.`,
-  loggedTimes: (n: number) => (n === 1 ? 'You logged it once.' : `You logged it ${n} times.`),
+  loggedTimes: (n: number) => (n === 1 ? 'You logged it once.' : `You logged it ${count(n)} times.`),
   diaryOf: (name: string) => `${name}’s diary`,
-  diaryCount: (n: number) => (n === 1 ? '1 diary entry' : `${n} diary entries`),
+  diaryCount: (n: number) => (n === 1 ? '1 diary entry' : `${count(n)} diary entries`),
   recentDiary: 'Recently watched',
   noDiary: 'No viewings logged yet.',
-  fullDiary: (n: number) => `See the whole diary (${n})`,
+  fullDiary: (n: number) => `See the whole diary (${count(n)})`,
   recentReviews: 'Latest reviews',
   noReviewsBy: 'No reviews yet.',
 
@@ -309,9 +313,9 @@ export const en = {
 
   // Likes, comments, spoilers
   like: 'Like',
-  likeCount: (n: number) => (n === 1 ? '1 like' : `${n} likes`),
-  likeReviewBy: (username: string, n: number) => `Like ${username}’s review (${n === 1 ? '1 like' : `${n} likes`})`,
-  comments: (n: number) => (n === 1 ? '1 comment' : `${n} comments`),
+  likeCount: (n: number) => (n === 1 ? '1 like' : `${count(n)} likes`),
+  likeReviewBy: (username: string, n: number) => `Like ${username}’s review (${n === 1 ? '1 like' : `${count(n)} likes`})`,
+  comments: (n: number) => (n === 1 ? '1 comment' : `${count(n)} comments`),
   commentsOn: (username: string) => `Comments on ${username}’s review`,
   noComments: 'No comments yet.',
   addComment: 'Add a comment',
@@ -330,8 +334,8 @@ export const en = {
   follow: 'Follow',
   following: 'Following',
   followName: (name: string) => `Follow ${name}`,
-  followerCount: (n: number) => (n === 1 ? '1 follower' : `${n} followers`),
-  followingCount: (n: number) => `${n} following`,
+  followerCount: (n: number) => (n === 1 ? '1 follower' : `${count(n)} followers`),
+  followingCount: (n: number) => `${count(n)} following`,
   followersOf: (name: string) => `${name}’s followers`,
   followingOf: (name: string) => `Whom ${name} follows`,
   noFollowers: 'No followers yet.',
@@ -354,7 +358,7 @@ export const en = {
   lists: 'Lists',
   listsOf: (name: string) => `${name}’s lists`,
   noLists: 'No lists yet.',
-  allLists: (n: number) => `See all lists (${n})`,
+  allLists: (n: number) => `See all lists (${count(n)})`,
   newList: 'New list',
   editList: 'Edit list',
   listTitle: 'Title',
@@ -370,7 +374,7 @@ export const en = {
   deleteListQuestion: 'Delete this list? The films stay in the catalogue.',
   listDeleted: 'The list is deleted.',
   listBy: 'A list by',
-  filmCount: (n: number) => (n === 1 ? '1 film' : `${n} films`),
+  filmCount: (n: number) => (n === 1 ? '1 film' : `${count(n)} films`),
   emptyList: 'No films on this list yet. Add them from a film’s page (“Add to list”).',
   moveUp: (title: string) => `Move ${title} up`,
   moveDown: (title: string) => `Move ${title} down`,
