@@ -317,15 +317,18 @@ describe('butaca catalogue import', { concurrency: 2 }, () => {
 
     // Over 4 MiB uncompressed into an empty catalogue: a first load (BULK_LOAD in the service).
     const dir = tempDir();
-    const total = 70_000;
+    // 14 batches at least behind the first progress line: the kill lands seconds before the end.
+    const total = 120_000;
     const lines: string[] = [];
     for (let j = 0; j < total; j++) lines.push(`tt${String(j + 1).padStart(8, '0')}\tmovie\tA film with a long enough title number ${j}\t\\N\t0\t${1900 + (j % 120)}\t\\N\t${60 + (j % 100)}\tDrama`);
     const file = path.join(dir, 'first.tsv');
     writeFileSync(file, `${BASICS_HEADER}\n${lines.join('\n')}\n`);
 
     const child = spawnCli(['catalogue', 'import', file], { DATA_DIR: dir });
+    let stdout = '';
     let stderr = '';
     let killed = false;
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr!.on('data', (c: Buffer) => {
       stderr += c.toString();
       if (!killed && /movies first\.tsv: \d+%/.test(stderr)) {
@@ -333,8 +336,10 @@ describe('butaca catalogue import', { concurrency: 2 }, () => {
         child.kill('SIGKILL');
       }
     });
-    await once(child, 'close');
+    const [, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
     assert.ok(killed, `no progress line: ${stderr}`);
+    assert.equal(signal, 'SIGKILL', 'the import ended before the kill');
+    assert.equal(stdout, '', 'no summary: killed mid-load');
     if (onSqlite) {
       const db = connect(databaseOf(dir));
       try {
@@ -343,7 +348,8 @@ describe('butaca catalogue import', { concurrency: 2 }, () => {
       } finally {
         await db.destroy();
       }
-      assert.equal((await indexesOf(dir)).has('movies_title_key_id'), false, 'set aside while loading');
+      const during = await indexesOf(dir);
+      for (const name of ['movies_title_key_id', 'movies_year_id', 'movies_year_desc_id']) assert.equal(during.has(name), false, `${name} set aside while loading`);
     }
     // Anything that migrates (here `migrate`; the server too) builds what a dead load set aside.
     assert.equal((await runCli(['migrate'], { DATA_DIR: dir })).code, 0);
@@ -368,6 +374,16 @@ describe('butaca catalogue import', { concurrency: 2 }, () => {
     const first = await moviesOf(dir, '&sort=title');
     assert.equal(first.total, total);
     assert.equal(first.items[0]!.title, 'A film with a long enough title number 0');
+
+    // A malformed line near the end of a first load: the error is the line's, and the indexes set aside are built all the same.
+    const badDir = tempDir();
+    const bad = path.join(badDir, 'bad.tsv');
+    writeFileSync(bad, `${BASICS_HEADER}\n${lines.slice(0, total - 10).join('\n')}\ntt99999999\tmovie\tBroken\t\\N\t0\tnineteen\t\\N\t90\tDrama\n`);
+    const broken = await runCli(['catalogue', 'import', bad], { DATA_DIR: badDir }, '', 120_000);
+    assert.equal(broken.code, 1);
+    assert.match(assertOneLine(broken.stderr.replace(/^(movies|building) .*$/gm, '')), new RegExp(`^butaca: bad\\.tsv line ${total - 10 + 2}: startYear "nineteen" is not a number`));
+    assert.deepEqual(await indexesOf(badDir), expected);
+    assert.equal(await checkConsistent(badDir), total - 10 - ((total - 10) % 5000));
 
     // A line longer than MAX_LINE (a file that is not one title a line) is refused with its number, nothing half-read.
     const huge = path.join(dir, 'huge.tsv');

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadConfig } from '../config.js';
+import type { DatabaseConfig } from '../config.js';
 import { connect } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { CatalogueImportError, type ImportFiles, type ImportSummary, TsvError, importCatalogue } from '../modules/catalogue/index.js';
@@ -18,6 +18,8 @@ export const IMPORT_HEAP_MB = 96;
 export const IMPORT_YOUNG_HEAP_MB = 24;
 
 export interface ImportWorkerData {
+  /** The main thread's configuration, so the two never disagree. */
+  database: DatabaseConfig;
   files: ImportFiles;
   /** Whether the main thread's stderr is a terminal (a worker's own never is: it is forwarded). */
   tty: boolean;
@@ -32,12 +34,12 @@ export type FromImportWorker =
   | { type: 'failed'; usage: boolean; message: string };
 
 async function run(port: NonNullable<typeof parentPort>): Promise<void> {
-  const { files, tty } = workerData as ImportWorkerData;
+  const { database, files, tty } = workerData as ImportWorkerData;
   let stopping = false;
   port.on('message', (message: ToImportWorker) => {
     if (message.type === 'stop') stopping = true;
   });
-  const db = connect(loadConfig().database);
+  const db = connect(database);
   try {
     await migrateToLatest(db);
     const summary = await importCatalogue(db, files, { progress: { isTTY: tty, write: (text) => process.stderr.write(text) }, stopRequested: () => stopping });

@@ -208,18 +208,25 @@ async function catalogueImport(config: Config, args: string[]): Promise<void> {
   const { IMPORT_HEAP_MB, IMPORT_YOUNG_HEAP_MB } = await import('./catalogue-worker.js');
   const compiled = path.extname(fileURLToPath(import.meta.url)) === '.js';
   const entry = new URL(`./catalogue-worker.${compiled ? 'js' : 'ts'}`, import.meta.url);
-  // From the sources (the tests run the CLI under tsx) the worker registers tsx itself: a worker
-  // does not inherit the main thread's module hooks, and Node 20 does not run --import in it.
+  // From the sources (the tests run the CLI under tsx) the worker registers tsx itself: an eval
+  // worker runs no --import preload, and it gets none (execArgv: []) so tsx is never registered twice.
   const source = compiled ? entry : `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
   const worker = new Worker(source, {
     eval: !compiled,
-    workerData: { files, tty: process.stderr.isTTY === true } satisfies ImportWorkerData,
+    ...(compiled ? {} : { execArgv: [] }),
+    workerData: { database: config.database, files, tty: process.stderr.isTTY === true } satisfies ImportWorkerData,
     resourceLimits: { maxOldGenerationSizeMb: IMPORT_HEAP_MB, maxYoungGenerationSizeMb: IMPORT_YOUNG_HEAP_MB },
   });
   let stopping = false;
   // The first Ctrl-C lets the current batch commit (or roll back) and stops; a second one stops at once (SQLite and PostgreSQL roll back an unfinished transaction).
   const onSigint = () => {
-    if (stopping) process.exit(INTERRUPTED);
+    if (stopping) {
+      // process.exit would wait for the worker, which cannot stop inside a SQLite call (building an
+      // index takes seconds): the default action of the signal ends the process now, status 130.
+      process.off('SIGINT', onSigint);
+      process.kill(process.pid, 'SIGINT');
+      return;
+    }
     stopping = true;
     process.stderr.write('\nstopping after the current batch (Ctrl-C again to stop now)\n');
     worker.postMessage({ type: 'stop' } satisfies ToImportWorker);

@@ -37,27 +37,31 @@ export async function deferIndexes(db: Db, table: string, names: readonly string
   });
 }
 
-/** Builds every recorded index that is missing and forgets the records: the names built. */
+/**
+ * Builds every recorded index that is missing and forgets the records: the names built. One
+ * transaction an index, so a server's writes wait for one build at a time, not all of them.
+ */
 export async function buildDeferredIndexes(db: Db): Promise<string[]> {
   if (locksRows(db)) return [];
-  const pending = await db.selectFrom('deferred_indexes').select(['name', 'definition']).orderBy('name').execute();
-  if (pending.length === 0) return [];
-  return inTransaction(db, async (trx) => {
-    const built: string[] = [];
-    for (const index of await trx.selectFrom('deferred_indexes').select(['name', 'definition']).orderBy('name').execute()) {
+  const pending = await db.selectFrom('deferred_indexes').select('name').orderBy('name').execute();
+  const built: string[] = [];
+  for (const { name } of pending) {
+    const done = await inTransaction(db, async (trx) => {
+      const index = await trx.selectFrom('deferred_indexes').select(['name', 'definition']).where('name', '=', name).executeTakeFirst();
+      // Another process (a server starting) built it meanwhile.
+      if (index === undefined) return false;
       const exists = await trx
         .selectFrom(sql<{ type: string; name: string }>`sqlite_master`.as('m'))
         .select('m.name')
         .where('m.type', '=', 'index')
-        .where('m.name', '=', index.name)
+        .where('m.name', '=', name)
         .executeTakeFirst();
-      if (exists === undefined) {
-        // The definition is SQLite's own text of an index this database had.
-        await sql.raw(index.definition).execute(trx);
-        built.push(index.name);
-      }
-      await trx.deleteFrom('deferred_indexes').where('name', '=', index.name).execute();
-    }
-    return built;
-  });
+      // The definition is SQLite's own text of an index this database had.
+      if (exists === undefined) await sql.raw(index.definition).execute(trx);
+      await trx.deleteFrom('deferred_indexes').where('name', '=', name).execute();
+      return exists === undefined;
+    });
+    if (done) built.push(name);
+  }
+  return built;
 }

@@ -8,7 +8,10 @@ import { type Kysely } from 'kysely';
  * each once at the end, a sort instead of a million random inserts. This table remembers what
  * was dropped, with its exact definition, in the transaction that drops it, so that a load that
  * is killed before its end leaves a record that the next start of anything that migrates (the
- * server, the CLI) acts on, building the indexes again (src/db/deferred-indexes.ts).
+ * server, the CLI) acts on, building the indexes again (src/db/deferred-indexes.ts), after the
+ * migrations. So a later migration that drops or redefines one of the recorded indexes
+ * (movies_title_key_id, movies_year_id, movies_year_desc_id) must first build what is recorded
+ * (buildDeferredIndexes) or it would find the index missing, or see its old definition back.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema

@@ -240,17 +240,22 @@ export async function importCatalogue(db: Db, files: ImportFiles, options: Impor
     const bulk =
       options.deferIndexes ?? (!locksRows(conn) && basics.size > BULK_LOAD.fileBytesOver && (await movieCountUpTo(conn, BULK_LOAD.fewerMoviesThan)) < BULK_LOAD.fewerMoviesThan);
     const deferred = bulk ? await deferIndexes(conn, 'movies', RANDOM_ORDER_INDEXES) : [];
+    // Built whatever ends pass 1 (its end, Ctrl-C, a malformed line); if the process dies first, the next migrateToLatest builds them.
+    const buildDeferred = async () => {
+      if (deferred.length === 0) return;
+      const building = performance.now();
+      options.progress?.write(`${options.progress.isTTY ? '\n' : ''}building the indexes set aside for the load: ${deferred.join(', ')}\n`);
+      await buildDeferredIndexes(conn);
+      summary.deferredIndexes = { names: deferred, seconds: (performance.now() - building) / 1000 };
+    };
     try {
       summary.lines = await passMovies();
-    } finally {
-      // Built whatever ended pass 1 (its end, Ctrl-C, a malformed line); if the process dies first, the next migrateToLatest builds them.
-      if (deferred.length > 0) {
-        const building = performance.now();
-        options.progress?.write(`building the indexes set aside for the load: ${deferred.join(', ')}\n`);
-        await buildDeferredIndexes(conn);
-        summary.deferredIndexes = { names: deferred, seconds: (performance.now() - building) / 1000 };
-      }
+    } catch (err) {
+      // The load's own error is the one to say; a build that fails too leaves its records for the next start.
+      await buildDeferred().catch(() => undefined);
+      throw err;
     }
+    await buildDeferred();
     if (summary.interrupted || crew === undefined || names === undefined) return;
 
 
