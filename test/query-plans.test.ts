@@ -150,7 +150,22 @@ describe('query plans of the list endpoints', () => {
   });
 
   /** The plan's lines (SQLite) or node descriptions (PostgreSQL) of one captured query. */
-  async function planOf(query: CompiledQuery): Promise<string[]> {
+  async function planOf(query: CompiledQuery, sortsPricedOut = false): Promise<string[]> {
+    if (postgres && sortsPricedOut) {
+      // The question is whether an index can give the order, not which plan a few test rows make
+      // cheapest: with three rows a bitmap scan and a sort cost about the same as the index walk,
+      // and the planner's pick flipped between runs. Sorts priced out, a sort that remains is one
+      // no index can replace. (Not where a sort of the filtered rows is the expected plan.)
+      return log.connection().execute(async (c) => {
+        await sql`set enable_sort = off`.execute(c);
+        try {
+          const explained = await c.executeQuery<{ 'QUERY PLAN': string }>({ ...query, sql: `explain ${query.sql}` });
+          return explained.rows.map((r) => r['QUERY PLAN']);
+        } finally {
+          await sql`reset enable_sort`.execute(c);
+        }
+      });
+    }
     if (postgres) {
       const explained = await log.executeQuery<{ 'QUERY PLAN': string }>({ ...query, sql: `explain ${query.sql}` });
       return explained.rows.map((r) => r['QUERY PLAN']);
@@ -182,7 +197,7 @@ describe('query plans of the list endpoints', () => {
     assert.ok(queries.length > 0, `no query captured for ${url}`);
     for (const query of queries) {
       assert.doesNotMatch(query.sql, new RegExp(`count\\(\\*\\)\\s+as\\s+"n"\\s+from\\s+"(${TABLES})"\\s*$`, 'i'), `${url} counts a whole table: ${query.sql}`);
-      const plan = (await planOf(query)).join('\n');
+      const plan = (await planOf(query, !sortOfFilteredRows)).join('\n');
       if (postgres) {
         assert.doesNotMatch(plan, new RegExp(`Seq Scan on (${TABLES})\\b`), `${url}: a sequential scan\n${query.sql}\n${plan}`);
         // (A sort of the small media table for a merge join is fine: only sorts of these two count.)
