@@ -7,23 +7,26 @@ import { inTransaction } from './transaction.js';
 /**
  * Indexes set aside for a bulk load into SQLite (migration 0010 says why). Dropping records each
  * index's definition in the same transaction, so the record and the schema never disagree;
- * building creates each recorded index that is missing and forgets the record, again in one
- * transaction. migrateToLatest builds whatever is recorded, so an index outlives a load that
+ * building creates each recorded index that is missing and forgets its record, in a transaction
+ * an index. migrateToLatest builds whatever is recorded, so an index outlives a load that
  * was killed. PostgreSQL never defers (its loads are measured against other targets), so there
  * the table stays empty.
  */
+
+/** The indexes of this database among `names`, with SQLite's text of each (null for a constraint's own). */
+function indexesNamed(db: Db, names: readonly string[]) {
+  return db
+    .selectFrom(sql<{ type: string; name: string; sql: string | null }>`sqlite_master`.as('m'))
+    .select(['m.name', 'm.sql'])
+    .where('m.type', '=', 'index')
+    .where('m.name', 'in', [...names]);
+}
 
 /** Drops these indexes of `table`, recording them; those that do not exist are left alone. The names dropped. */
 export async function deferIndexes(db: Db, table: string, names: readonly string[]): Promise<string[]> {
   if (locksRows(db) || names.length === 0) return [];
   return inTransaction(db, async (trx) => {
-    const found = await trx
-      .selectFrom(sql<{ type: string; name: string; tbl_name: string; sql: string | null }>`sqlite_master`.as('m'))
-      .select(['m.name', 'm.sql'])
-      .where('m.type', '=', 'index')
-      .where('m.tbl_name', '=', table)
-      .where('m.name', 'in', [...names])
-      .execute();
+    const found = await indexesNamed(trx, names).where(sql.ref('m.tbl_name'), '=', table).execute();
     const deferredAt = nowIso();
     const dropped: string[] = [];
     for (const index of found) {
@@ -50,12 +53,7 @@ export async function buildDeferredIndexes(db: Db): Promise<string[]> {
       const index = await trx.selectFrom('deferred_indexes').select(['name', 'definition']).where('name', '=', name).executeTakeFirst();
       // Another process (a server starting) built it meanwhile.
       if (index === undefined) return false;
-      const exists = await trx
-        .selectFrom(sql<{ type: string; name: string }>`sqlite_master`.as('m'))
-        .select('m.name')
-        .where('m.type', '=', 'index')
-        .where('m.name', '=', name)
-        .executeTakeFirst();
+      const exists = await indexesNamed(trx, [name]).executeTakeFirst();
       // The definition is SQLite's own text of an index this database had.
       if (exists === undefined) await sql.raw(index.definition).execute(trx);
       await trx.deleteFrom('deferred_indexes').where('name', '=', name).execute();

@@ -56,12 +56,6 @@ export interface ImportOptions {
   /** Asked after each batch: true stops the import there, the batch committed. */
   stopRequested?: () => boolean;
   batchLines?: number;
-  /**
-   * Whether to set the movies' random-order indexes aside during pass 1 and build them at its
-   * end. Unset: on SQLite, when the catalogue is nearly empty and the file large (a first load;
-   * `bulkLoad` says when).
-   */
-  deferIndexes?: boolean;
 }
 
 /**
@@ -237,8 +231,8 @@ export async function importCatalogue(db: Db, files: ImportFiles, options: Impor
         summary.unchanged += counts.unchanged;
         for (const reason of skips) skip(reason);
       });
-    const bulk =
-      options.deferIndexes ?? (!locksRows(conn) && basics.size > BULK_LOAD.fileBytesOver && (await movieCountUpTo(conn, BULK_LOAD.fewerMoviesThan)) < BULK_LOAD.fewerMoviesThan);
+    // A first load (BULK_LOAD) sets the movies' random-order indexes aside during pass 1.
+    const bulk = !locksRows(conn) && basics.size > BULK_LOAD.fileBytesOver && (await movieCountUpTo(conn, BULK_LOAD.fewerMoviesThan)) < BULK_LOAD.fewerMoviesThan;
     const deferred = bulk ? await deferIndexes(conn, 'movies', RANDOM_ORDER_INDEXES) : [];
     // Built whatever ends pass 1 (its end, Ctrl-C, a malformed line); if the process dies first, the next migrateToLatest builds them.
     const buildDeferred = async () => {
