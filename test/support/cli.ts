@@ -17,9 +17,14 @@ const dirs: string[] = [];
 /** With TEST_DATABASE=postgres: the database of each DATA_DIR a test gave the CLI, by DATA_DIR. */
 const databases = new Map<string, string>();
 
-/** Runs `source` (an ES module) in a separate Node process with `args`, synchronously; throws with its stderr on failure. */
+/**
+ * Runs `source` (an ES module) in a separate Node process with `args`, synchronously; throws with
+ * its stderr on failure. The minute allowed is for DROP DATABASE ... WITH (FORCE), which waits for
+ * the backends it ends and flushes the database away: on CI's busy two-core machine one took more
+ * than the 15 s this once allowed.
+ */
 function runNodeSync(source: string, args: string[]): void {
-  const res = spawnSync(process.execPath, ['--input-type=module', '-e', source, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 15_000 });
+  const res = spawnSync(process.execPath, ['--input-type=module', '-e', source, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   if (res.status !== 0) throw new Error(`node -e failed (${res.status ?? res.signal}): ${res.stderr}`);
 }
 
