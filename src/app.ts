@@ -15,6 +15,7 @@ import { commentRoutes } from './modules/comments/index.js';
 import { diaryRoutes } from './modules/diary/index.js';
 import { feedRoutes } from './modules/feed/index.js';
 import { searchRoutes } from './modules/search/index.js';
+import { transferRoutes } from './modules/transfer/index.js';
 import { followRoutes } from './modules/follows/index.js';
 import { likeRoutes } from './modules/likes/index.js';
 import { listRoutes } from './modules/lists/index.js';
@@ -180,6 +181,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(listRoutes);
   await app.register(feedRoutes);
   await app.register(searchRoutes);
+  await app.register(transferRoutes);
   await app.register(mediaSweep);
   await app.register(webClient);
 

@@ -320,6 +320,14 @@ describe('authorization matrix', () => {
     { name: 'PUT /api/v1/reviews/{id}/like', expect: ANY_USER(204), call: async ({ owner }) => ({ method: 'PUT', url: `/api/v1/reviews/${await reviewBy(owner)}/like` }) },
     { name: 'DELETE /api/v1/reviews/{id}/like', expect: ANY_USER(204), call: async ({ owner }) => ({ method: 'DELETE', url: `/api/v1/reviews/${await reviewBy(owner)}/like` }) },
     { name: 'GET /api/v1/users/me/likes', expect: ANY_USER(200), call: async () => ({ method: 'GET', url: '/api/v1/users/me/likes' }) },
+    // One import and one export a minute per member: each cell its own caller, so the throttle never answers for the rule.
+    {
+      name: 'POST /api/v1/users/me/import/letterboxd',
+      expect: ANY_USER(200),
+      spendsCaller: true,
+      call: async () => ({ method: 'POST', url: '/api/v1/users/me/import/letterboxd?name=watchlist.csv', payload: 'Date,Name,Year,Letterboxd URI\n', contentType: 'text/csv' }),
+    },
+    { name: 'GET /api/v1/users/me/export', expect: ANY_USER(200), spendsCaller: true, call: async () => ({ method: 'GET', url: '/api/v1/users/me/export' }) },
     { name: 'GET /api/v1/users/me/review-states', expect: ANY_USER(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/users/me/review-states?ids=${await reviewBy(owner)}` }) },
     { name: 'GET /api/v1/comments/{id}', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/comments/${await commentOn(await reviewBy(shared.admin), owner)}` }) },
     { name: 'GET /api/v1/reviews/{id}/comments', expect: PUBLIC(200), call: async ({ owner }) => ({ method: 'GET', url: `/api/v1/reviews/${await reviewBy(owner)}/comments` }) },

@@ -7,6 +7,33 @@ import type { ErrorContext } from './errors.js';
  * or Spanish text there.
  */
 const issue = (msg: (ctx: ErrorContext) => string) => ({ msg });
+/** What an imported value should have been, by the `expected` of an `import_bad_value` (the web client translates the same codes). */
+export const IMPORT_EXPECTED = {
+  date: 'a date as YYYY-MM-DD',
+  watched_date: 'a date from 1878-01-01 to tomorrow, as YYYY-MM-DD',
+  rating: 'empty or a rating from 0.5 to 5 in half stars',
+  year: 'empty or a year (four digits)',
+  rewatch: '"Yes", "No" or empty',
+  name: "the film's name (not empty)",
+  tags: 'at most 20 tags of 1–50 characters, separated by commas',
+  review: 'a review of 1–5000 characters',
+  position: 'a position (1, 2, 3…)',
+  title: "the list's name, 1–200 characters",
+  description: 'at most 5000 characters (1000 for a film’s note)',
+} as const;
+export type ImportExpectation = keyof typeof IMPORT_EXPECTED;
+
+/** What is wrong with a line that is not CSV, by the `reason` of an `import_csv_syntax`. */
+export const CSV_PROBLEMS = {
+  unclosed_quote: 'a quoted field is never closed',
+  bad_quote: 'a quote inside a field that is not quoted, or text after a closing quote',
+  field_count: 'another number of fields than the header has',
+  record_too_long: 'a row longer than 1 MiB',
+  nul: 'a NUL character',
+  syntax: 'it cannot be read as CSV',
+} as const;
+export type CsvProblem = keyof typeof CSV_PROBLEMS;
+
 const plural = (n: unknown, word: string): string => `${String(n)} ${word}${n === 1 ? '' : 's'}`;
 
 export const ISSUES = {
@@ -51,6 +78,18 @@ export const ISSUES = {
   image_undecodable: issue(() => 'The image could not be decoded'),
   image_too_large: issue((c) => `The image has more than ${String(c.max_megapixels)} megapixels`),
   video_malformed: issue(() => 'The MP4 file is truncated or malformed'),
+  // Imports (a Letterboxd export): the archive, then the file and line that is wrong.
+  zip_malformed: issue(() => 'The file is neither a readable ZIP archive nor a CSV file'),
+  zip_too_large: issue((c) => `The archive's files inflate to more than ${String(c.max)} bytes in all`),
+  zip_too_many_entries: issue((c) => `The archive holds more than ${String(c.max)} entries`),
+  zip_unsafe_path: issue((c) => `The archive has an entry named outside itself: ${String(c.name)}`),
+  zip_encrypted: issue((c) => `The archive's entry ${String(c.name)} is encrypted`),
+  zip_size_mismatch: issue((c) => `The archive's entry ${String(c.name)} inflates to another size than it declares`),
+  import_unknown_file: issue((c) => `${String(c.file)} is none of Letterboxd's export files (diary.csv, ratings.csv, reviews.csv, watchlist.csv, watched.csv, a list): name it as Letterboxd does`),
+  import_missing_column: issue((c) => `${String(c.file)}: the column "${String(c.column)}" is missing`),
+  import_bad_value: issue((c) => `${String(c.file)}, line ${String(c.line)}: ${String(c.column)} "${String(c.value)}" should be ${IMPORT_EXPECTED[c.expected as ImportExpectation] ?? String(c.expected)}`),
+  import_csv_syntax: issue((c) => `${String(c.file)}, line ${String(c.line)}: not valid CSV: ${CSV_PROBLEMS[c.reason as CsvProblem] ?? String(c.reason)}`),
+  import_list_layout: issue((c) => `${String(c.file)}, line ${String(c.line)}: not the layout of a Letterboxd list export (v7)`),
 } as const;
 
 export type IssueType = keyof typeof ISSUES;

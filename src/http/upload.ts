@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import { createWriteStream } from 'node:fs';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
@@ -34,10 +36,15 @@ export function checkDeclaredLength(request: FastifyRequest, reply: FastifyReply
 
 /** The file's bytes: the `file` part of a multipart form, or the raw body. */
 export async function uploadSource(request: FastifyRequest, maxBytes: number): Promise<Readable> {
+  return (await uploadPart(request, maxBytes)).source;
+}
+
+/** The file's bytes and, from a multipart form, the name its sender gave it. */
+export async function uploadPart(request: FastifyRequest, maxBytes: number): Promise<{ source: Readable; filename?: string }> {
   if (!request.isMultipart()) {
     // A request with neither a body nor a Content-Type reaches no parser: it is an empty file, not a stream.
     if (request.body === undefined || request.body === null) throw invalidField(['body', 'file'], 'file_empty');
-    return request.body as Readable;
+    return { source: request.body as Readable };
   }
   let part: MultipartFile | undefined;
   try {
@@ -46,7 +53,43 @@ export async function uploadSource(request: FastifyRequest, maxBytes: number): P
     throw new DomainError('multipart_malformed');
   }
   if (!part || part.fieldname !== 'file') throw invalidField(['body', 'file'], 'missing');
-  return part.file;
+  return { source: part.file, ...(part.filename ? { filename: part.filename } : {}) };
+}
+
+/**
+ * Writes an upload of any type to `file`, at most `maxBytes` (a 413 past them, the connection
+ * closed rather than the rest read), for a reader that needs the whole file at hand (a ZIP's
+ * directory is at its end). A client that goes away mid-way is a 400.
+ */
+export async function saveUpload(request: FastifyRequest, reply: FastifyReply, source: Readable, maxBytes: number, file: string): Promise<void> {
+  let bytes = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        closeAfterReply(request, reply);
+        done(new DomainError('file_too_large', { limit: maxBytes }));
+      } else done(null, chunk);
+    },
+  });
+  const raw: IncomingMessage = request.raw;
+  const aborted = (): void => {
+    if (!raw.complete) limit.destroy(new DomainError('upload_interrupted'));
+  };
+  raw.once('close', aborted);
+  try {
+    await pipeline(source, limit, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+  } catch (err) {
+    if (err instanceof DomainError) throw err;
+    if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+      closeAfterReply(request, reply);
+      throw new DomainError('file_too_large', { limit: maxBytes });
+    }
+    if ((err as { syscall?: string }).syscall !== undefined) throw err; // the disk's, not the client's
+    throw new DomainError(request.isMultipart() ? 'multipart_malformed' : 'upload_interrupted');
+  } finally {
+    raw.removeListener('close', aborted);
+  }
 }
 
 /**

@@ -186,7 +186,8 @@ function describeOperation(method: Method, op: Operation, facts: RouteFacts, app
   if (r['401']) addHeader(r['401'], 'WWW-Authenticate', { description: 'Always `Bearer`', required: true, schema: { type: 'string' } });
   const location: Header = { description: 'URL of the resource', required: true, schema: { type: 'string' } };
   addHeader(r['201'], 'Location', location);
-  if (config.upload) addHeader(r['200'], 'Location', location);
+  // A file put in place answers where it now is; an upload read and consumed (an import) has no place.
+  if (config.upload && method === 'put') addHeader(r['200'], 'Location', location);
   // Lists (pagination.ts sets both on every page).
   if ((op.parameters ?? []).some((p) => p.in === 'query' && p.name === 'page')) {
     addHeader(r['200'], 'X-Total-Count', { description: 'Items in the whole list, all pages', required: true, schema: { type: 'integer', minimum: 0 } });

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
 import { locksRows } from '../../db/locks.js';
@@ -67,12 +68,24 @@ export async function lockFeedsForFollow(trx: Db, followerId: number, followedId
   for (const [userId, mode] of locks.sort((a, b) => a[0] - b[0])) await lockFeedsOf(trx, userId, mode);
 }
 
+const history = new AsyncLocalStorage<boolean>();
+
+/**
+ * Runs `work` as the writing of history, not news: the reviews, lists and items it makes through
+ * their modules record no activity (an imported Letterboxd diary of 2,000 films would otherwise
+ * fill every follower's feed with things done years ago, all dated today).
+ */
+export function asHistory<T>(work: () => Promise<T>): Promise<T> {
+  return history.run(true, work);
+}
+
 /**
  * Records what a member did and puts it in each follower's feed, inside the caller's transaction
  * (so the thing and its activity are written, or not, together). Two statements whatever the
  * number of followers, under the shared lock of the member's feeds (`lockFeedsOf`).
  */
 export async function recordActivity(trx: Db, a: NewActivity): Promise<void> {
+  if (history.getStore() === true) return;
   await lockFeedsOf(trx, a.userId, 'shared');
   const row = await trx
     .insertInto('activities')

@@ -3,4 +3,4 @@
  * watchlist, lists, follows) in their own transactions, and copied into the feeds of the members
  * who follow them (fan-out on write). The feed module reads it.
  */
-export { type ActivityRow, type NewActivity, FEED_BACKFILL, feedFollowed, feedUnfollowed, lockFeedsForFollow, readFeed, rebuildActivities, recordActivity } from './data.js';
+export { type ActivityRow, type NewActivity, FEED_BACKFILL, asHistory, feedFollowed, feedUnfollowed, lockFeedsForFollow, readFeed, rebuildActivities, recordActivity } from './data.js';

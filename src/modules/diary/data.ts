@@ -224,3 +224,39 @@ export async function movieStates(db: Db, userId: number, movieIds: number[]): P
     logged: count.get(id) ?? 0,
   }));
 }
+
+/** A viewing brought in from elsewhere (an import): its fields and when it was logged there. */
+export interface ImportedEntry extends EntryFields {
+  loggedAt: string;
+}
+
+const IMPORT_CHUNK = 500;
+
+/**
+ * Writes imported viewings inside the caller's transaction, many rows a statement: history, so
+ * none is news for the feed, none takes its movie off the watchlist (the imported watchlist says
+ * what is on it), and the member's ratings are the importer's to set (the rule "an imported rating
+ * does not overwrite a newer one" needs all of the import's ratings at once). The diary count on
+ * the member's row follows by trigger, as for every entry.
+ */
+export async function insertImportedEntries(trx: Db, userId: number, entries: readonly ImportedEntry[]): Promise<void> {
+  const now = nowIso();
+  for (let i = 0; i < entries.length; i += IMPORT_CHUNK) {
+    await trx
+      .insertInto('diary_entries')
+      .values(
+        entries.slice(i, i + IMPORT_CHUNK).map((e) => ({
+          user_id: userId,
+          movie_id: e.movieId,
+          watched_on: e.watchedOn,
+          rewatch: e.rewatch ? 1 : 0,
+          halves: e.halves,
+          liked: e.liked ? 1 : 0,
+          tags: JSON.stringify(e.tags),
+          created_at: e.loggedAt,
+          updated_at: now,
+        })),
+      )
+      .execute();
+  }
+}

@@ -444,3 +444,35 @@ export async function lockMovies(trx: Tx, ids: number[]): Promise<void> {
     .forNoKeyUpdate()
     .execute();
 }
+
+/** A movie as a film named elsewhere may be: the fields a match compares. */
+export interface TitleCandidate {
+  id: number;
+  title: string;
+  original_title: string | null;
+  year: number | null;
+  rating_count: number;
+}
+
+/** The most candidates one name yields; "It" matches thousands of titles' prefixes, a year range few of them. */
+const MAX_CANDIDATES = 1000;
+
+/**
+ * The movies whose title or original title holds every word of `title` (as word prefixes,
+ * ignoring case and accents: the search's own index, its first tier), with a year in `years` when
+ * given; the caller compares the whole titles. A title without letters or digits is looked up by
+ * its lower-cased form instead.
+ */
+export async function titleCandidates(db: Db, title: string, years: readonly [number, number] | undefined): Promise<TitleCandidate[]> {
+  const words = searchWords(title);
+  const postgres = locksRows(db);
+  return db
+    .selectFrom('movies')
+    .select(['id', 'title', 'original_title', 'year', 'rating_count'])
+    .$if(words.length > 0, (qb) => qb.where(inTier(postgres, MOVIES_FULL_TEXT, 'movies.id', matchText(postgres, MOVIES_FULL_TEXT, words, 0), 0)))
+    .$if(words.length === 0, (qb) => qb.where('title_key', '=', title.toLowerCase()))
+    .$if(years !== undefined, (qb) => qb.where('year', '>=', years![0]).where('year', '<=', years![1]))
+    .orderBy('id')
+    .limit(MAX_CANDIDATES)
+    .execute();
+}

@@ -68,3 +68,22 @@ export async function watchlisted(db: Db, userId: number, movieIds: number[]): P
   const rows = await db.selectFrom('watchlist').select('movie_id').where('user_id', '=', userId).where('movie_id', 'in', movieIds).execute();
   return new Set(rows.map((r) => r.movie_id));
 }
+
+/**
+ * Puts imported watchlist films on the member's watchlist inside the caller's transaction, in the
+ * order given (oldest first: the list shows the last added first), each with the day it was added
+ * there; films already on it keep their place. No activity: history, not news.
+ */
+export async function insertImportedWatchlist(trx: Db, userId: number, items: readonly { movieId: number; addedAt: string }[]): Promise<number> {
+  let added = 0;
+  for (const item of items) {
+    const [row] = await trx
+      .insertInto('watchlist')
+      .values({ user_id: userId, movie_id: item.movieId, added_at: item.addedAt })
+      .onConflict((oc) => oc.columns(['user_id', 'movie_id']).doNothing())
+      .returning('id')
+      .execute();
+    if (row) added += 1;
+  }
+  return added;
+}

@@ -3,4 +3,4 @@
  * the member logs it (`removeFromWatchlist`, in the entry's transaction).
  */
 export { default as watchlistRoutes } from './routes.js';
-export { addToWatchlist, removeFromWatchlist, watchlisted } from './data.js';
+export { addToWatchlist, insertImportedWatchlist, removeFromWatchlist, watchlisted } from './data.js';

@@ -11,6 +11,29 @@ type Texts<K extends string> = Record<K, (ctx: ErrorContext) => string>;
 const mib = (bytes: unknown) => `${Math.round(Number(bytes) / 1024 / 1024)} MiB`;
 const seconds = (n: unknown) => (Number(n) === 1 ? '1 second' : `${String(n)} seconds`);
 
+/** What an imported value should have been (the server's IMPORT_EXPECTED codes). */
+const expectedEn: Record<string, string> = {
+  date: 'a date like 2024-03-01',
+  watched_date: 'a date from 1878-01-01 to tomorrow, like 2024-03-01',
+  rating: 'empty or a rating from 0.5 to 5 in half stars',
+  year: 'empty or a year',
+  rewatch: '“Yes”, “No” or empty',
+  name: 'the film’s name',
+  tags: 'at most 20 tags of up to 50 characters, separated by commas',
+  review: 'a review of up to 5000 characters',
+  position: 'a position (1, 2, 3…)',
+  title: 'the list’s name, up to 200 characters',
+  description: 'at most 5000 characters (1000 for a film’s note)',
+};
+const csvProblemEn: Record<string, string> = {
+  unclosed_quote: 'a quote is never closed',
+  bad_quote: 'a stray quote',
+  field_count: 'it has a different number of fields from the first line',
+  record_too_long: 'it is longer than 1 MiB',
+  nul: 'it holds a NUL character',
+  syntax: 'it cannot be read',
+};
+
 export const apiErrorsEn: Texts<ErrorCode> = {
   not_found: () => 'There is nothing at this address.',
   method_not_allowed: () => 'This address does not take that kind of request.',
@@ -113,4 +136,15 @@ export const apiIssuesEn: Texts<IssueType> = {
   image_undecodable: () => 'The image could not be read.',
   image_too_large: (c) => `The image has more than ${String(c.max_megapixels)} megapixels.`,
   video_malformed: () => 'The video file is incomplete or damaged.',
+  zip_malformed: () => 'The file is neither a ZIP archive nor a CSV file that can be read.',
+  zip_too_large: (c) => `The archive's files would take more than ${mib(c.max)} unpacked.`,
+  zip_too_many_entries: (c) => `The archive holds more than ${String(c.max)} files.`,
+  zip_unsafe_path: (c) => `The archive has a file named outside it (${String(c.name)}): it was refused.`,
+  zip_encrypted: (c) => `The archive's file ${String(c.name)} is encrypted.`,
+  zip_size_mismatch: (c) => `The archive's file ${String(c.name)} is damaged (it unpacks to another size than it says).`,
+  import_unknown_file: (c) => `${String(c.file)} is not one of Letterboxd's export files. Upload the whole ZIP, or name the CSV as Letterboxd does (diary.csv, watchlist.csv…).`,
+  import_missing_column: (c) => `${String(c.file)} has no "${String(c.column)}" column.`,
+  import_bad_value: (c) => `${String(c.file)}, line ${String(c.line)}: ${String(c.column)} “${String(c.value)}” should be ${expectedEn[String(c.expected)] ?? String(c.expected)}.`,
+  import_csv_syntax: (c) => `${String(c.file)}, line ${String(c.line)}: this line is not valid CSV (${csvProblemEn[String(c.reason)] ?? String(c.reason)}).`,
+  import_list_layout: (c) => `${String(c.file)}, line ${String(c.line)}: this is not how a Letterboxd list export is laid out.`,
 };

@@ -5,6 +5,29 @@ type Texts<K extends string> = Record<K, (ctx: ErrorContext) => string>;
 
 const mib = (bytes: unknown) => `${Math.round(Number(bytes) / 1024 / 1024)} MiB`;
 const seconds = (n: unknown) => (Number(n) === 1 ? '1 segundo' : `${String(n)} segundos`);
+
+/** Lo que debía ser un valor importado (los códigos IMPORT_EXPECTED del servidor). */
+const expectedEs: Record<string, string> = {
+  date: 'una fecha como 2024-03-01',
+  watched_date: 'una fecha entre 1878-01-01 y mañana, como 2024-03-01',
+  rating: 'vacía o una puntuación de 0,5 a 5 en medias estrellas',
+  year: 'vacío o un año',
+  rewatch: '«Yes», «No» o vacío',
+  name: 'el nombre de la película',
+  tags: 'como mucho 20 etiquetas de hasta 50 caracteres, separadas por comas',
+  review: 'una reseña de hasta 5000 caracteres',
+  position: 'una posición (1, 2, 3…)',
+  title: 'el nombre de la lista, de hasta 200 caracteres',
+  description: 'como mucho 5000 caracteres (1000 para la nota de una película)',
+};
+const csvProblemEs: Record<string, string> = {
+  unclosed_quote: 'unas comillas que no se cierran',
+  bad_quote: 'unas comillas sueltas',
+  field_count: 'tiene otro número de campos que la primera línea',
+  record_too_long: 'ocupa más de 1 MiB',
+  nul: 'contiene un carácter NUL',
+  syntax: 'no se puede leer',
+};
 /** The accepted file types, by what the server lists (its own English label stays untranslated otherwise). */
 const accepted = (types: unknown) => (String(types).startsWith('image/') ? 'imágenes JPEG, PNG o WebP' : String(types).startsWith('video/') ? 'vídeos MP4 o WebM' : String(types));
 
@@ -110,4 +133,15 @@ export const apiIssuesEs: Texts<IssueType> = {
   image_undecodable: () => 'No se pudo leer la imagen.',
   image_too_large: (c) => `La imagen tiene más de ${String(c.max_megapixels)} megapíxeles.`,
   video_malformed: () => 'El archivo de vídeo está incompleto o dañado.',
+  zip_malformed: () => 'El archivo no es un ZIP ni un CSV que se pueda leer.',
+  zip_too_large: (c) => `Los archivos del ZIP ocuparían más de ${mib(c.max)} descomprimidos.`,
+  zip_too_many_entries: (c) => `El ZIP contiene más de ${String(c.max)} archivos.`,
+  zip_unsafe_path: (c) => `El ZIP tiene un archivo con una ruta fuera de él (${String(c.name)}): se ha rechazado.`,
+  zip_encrypted: (c) => `El archivo ${String(c.name)} del ZIP está cifrado.`,
+  zip_size_mismatch: (c) => `El archivo ${String(c.name)} del ZIP está dañado (se descomprime a otro tamaño del que dice).`,
+  import_unknown_file: (c) => `${String(c.file)} no es ninguno de los archivos de la exportación de Letterboxd. Sube el ZIP entero o nombra el CSV como lo hace Letterboxd (diary.csv, watchlist.csv…).`,
+  import_missing_column: (c) => `A ${String(c.file)} le falta la columna «${String(c.column)}».`,
+  import_bad_value: (c) => `${String(c.file)}, línea ${String(c.line)}: ${String(c.column)} «${String(c.value)}» debería ser ${expectedEs[String(c.expected)] ?? String(c.expected)}.`,
+  import_csv_syntax: (c) => `${String(c.file)}, línea ${String(c.line)}: esta línea no es CSV válido (${csvProblemEs[String(c.reason)] ?? String(c.reason)}).`,
+  import_list_layout: (c) => `${String(c.file)}, línea ${String(c.line)}: no tiene la forma de una lista exportada de Letterboxd.`,
 };
