@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -204,6 +205,58 @@ describe('butaca CLI', { concurrency: 2 }, () => {
     const badRole = await runCli(['user', 'role', 'ana', 'superuser'], { DATA_DIR: dir });
     assert.equal(badRole.code, 1);
     assert.match(assertOneLine(badRole.stderr), /admin\|user/);
+  });
+
+  it('user export and user import move a member\'s data between two instances; a malformed file imports nothing, with one line', async () => {
+    const [from, to] = [tempDir(), tempDir()];
+    const password = 'moving-house-password';
+    for (const dir of [from, to]) assert.equal((await runCli(['user', 'create', 'ana', '--admin'], { DATA_DIR: dir }, `${password}\n`)).code, 0);
+    // The same catalogue on both instances (as IMDb's files would give them), and a history on the first.
+    const fill = async (dir: string, history: boolean) => {
+      const ctx = await appOnCliData(dir);
+      try {
+        const login = await ctx.app.inject({ method: 'POST', url: '/auth', payload: { username: 'ana', password } });
+        const auth = bearer(login.json<{ access_token: string }>().access_token);
+        const ids: number[] = [];
+        for (const [title, year] of [['Cléo de 5 à 7', 1962], ['Solaris', 1972]] as const) {
+          ids.push((await ctx.app.inject({ method: 'POST', url: '/api/v1/movies', headers: auth, payload: { title, year } })).json<{ id: number }>().id);
+        }
+        if (history) {
+          assert.equal((await ctx.app.inject({ method: 'POST', url: '/api/v1/diary', headers: auth, payload: { movie_id: ids[0], watched_on: '2024-05-01', rating: 4.5, tags: ['paris'] } })).statusCode, 201);
+          assert.equal((await ctx.app.inject({ method: 'PUT', url: `/api/v1/users/me/watchlist/${ids[1]}`, headers: auth })).statusCode, 204);
+        }
+      } finally {
+        await ctx.close();
+      }
+    };
+    await fill(from, true);
+    await fill(to, false);
+    const zip = path.join(from, 'ana.zip');
+    const exported = await runCli(['user', 'export', 'ana', zip], { DATA_DIR: from });
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stdout, /exported "ana" to .*ana\.zip \(\d+ bytes\)/);
+    assert.ok(!existsSync(`${zip}.partial`));
+
+    const imported = await runCli(['user', 'import', 'ana', zip], { DATA_DIR: to });
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stdout, /2 films matched, 0 not found; made 1 diary entries, 1 ratings, 0 reviews, 1 watchlist films, 0 lists/);
+    const ctx = await appOnCliData(to);
+    try {
+      const entries = await ctx.db.selectFrom('diary_entries').select(['watched_on', 'halves', 'tags']).execute();
+      assert.deepEqual(entries, [{ watched_on: '2024-05-01', halves: 9, tags: '["paris"]' }]);
+      assert.equal((await ctx.db.selectFrom('watchlist').select('id').execute()).length, 1);
+    } finally {
+      await ctx.close();
+    }
+
+    const bad = path.join(to, 'diary.csv');
+    await writeFile(bad, 'Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n2024-01-01,Solaris,1972,,7,,,2024-01-01\n');
+    const refused = await runCli(['user', 'import', 'ana', bad], { DATA_DIR: to });
+    assert.equal(refused.code, 1);
+    assert.match(assertOneLine(refused.stderr), /nothing imported: diary\.csv, line 2: Rating "7"/);
+    const ghost = await runCli(['user', 'export', 'ghost', zip], { DATA_DIR: to });
+    assert.equal(ghost.code, 1);
+    assert.match(assertOneLine(ghost.stderr), /no user "ghost"/);
   });
 
   it('exits 1 with one line for an unknown command or subcommand', async () => {

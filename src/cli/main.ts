@@ -21,6 +21,8 @@ Commands:
                                    reviews) into a database without movies
   user create <username> [--admin] create a user; the password is read from standard input
   user role <username> admin|user  change a user's role
+  user export <username> FILE.zip  write a member's data (Letterboxd's CSVs and butaca.json)
+  user import <username> FILE      import a Letterboxd export (its ZIP or one CSV) into a member
   catalogue import title.basics.tsv[.gz] [--crew title.crew.tsv[.gz] --names name.basics.tsv[.gz]]
                                    load (or update) movies from IMDb's dataset files
 
@@ -58,10 +60,19 @@ as in DATA_DIR=./demo-data npx butaca seed --demo.
 `,
   user: `Usage: butaca user create <username> [--admin]
        butaca user role <username> admin|user
+       butaca user export <username> FILE.zip
+       butaca user import <username> FILE
 
   create   make a user (3-50 letters, digits, _ . -); the password (8-128 characters) is read from
            standard input, not echoed on a terminal. --admin makes an administrator.
   role     make an existing user an administrator, or a plain user again
+  export   write everything of the member to FILE.zip, as GET /api/v1/users/me/export does:
+           diary.csv, ratings.csv, reviews.csv, watchlist.csv, lists/*.csv in Letterboxd's format
+           and butaca.json (written to a temporary file, renamed into place when complete)
+  import   read a Letterboxd export (its ZIP, or one of its CSV files, named as Letterboxd names
+           them) into the member, as POST /api/v1/users/me/import/letterboxd does, all or nothing;
+           the archive limits hold (100 MiB unpacked, 10,000 entries), the 20 MiB upload limit not.
+           With export, moves an account's data between two instances.
 `,
   catalogue: `Usage: butaca catalogue import title.basics.tsv[.gz] [--crew title.crew.tsv[.gz] --names name.basics.tsv[.gz]]
 
@@ -83,6 +94,8 @@ Progress goes to standard error (a bar on a terminal), the summary to standard o
 COMMAND_HELP['catalogue import'] = COMMAND_HELP.catalogue!;
 COMMAND_HELP['user create'] = COMMAND_HELP.user!;
 COMMAND_HELP['user role'] = COMMAND_HELP.user!;
+COMMAND_HELP['user export'] = COMMAND_HELP.user!;
+COMMAND_HELP['user import'] = COMMAND_HELP.user!;
 
 /** The help for `argv` (its command and subcommand, when they have one of their own), or the general one. */
 function helpFor(argv: string[]): string {
@@ -136,6 +149,59 @@ async function userRole(config: Config, args: string[]): Promise<void> {
     const user = await setRole(db, username, role);
     if (!user) throw new UsageError(`no user "${username}"`);
     process.stdout.write(`"${user.username}" is now ${user.role}\n`);
+  });
+}
+
+async function userExport(config: Config, args: string[]): Promise<void> {
+  const [username, file, ...rest] = args;
+  if (!username || !file || rest.length > 0) throw new UsageError('usage: butaca user export <username> FILE.zip');
+  const { findUserByName } = await import('../modules/users/index.js');
+  const { exportMember } = await import('../modules/transfer/index.js');
+  const { createWriteStream } = await import('node:fs');
+  const { rename, rm, stat } = await import('node:fs/promises');
+  const { pipeline } = await import('node:stream/promises');
+  await withDb(config, async (db) => {
+    const user = await findUserByName(db, username);
+    if (!user) throw new UsageError(`no user "${username}"`);
+    const partial = `${file}.partial`;
+    try {
+      await pipeline(await exportMember(db, user), createWriteStream(partial, { flags: 'wx' }));
+      await rename(partial, file);
+    } catch (err) {
+      await rm(partial, { force: true });
+      if ((err as { code?: string }).code === 'EEXIST') throw new UsageError(`${partial} exists: another export is writing it, or remove it`);
+      throw err;
+    }
+    process.stdout.write(`exported "${user.username}" to ${file} (${(await stat(file)).size} bytes)\n`);
+  });
+}
+
+async function userImport(config: Config, args: string[]): Promise<void> {
+  const [username, file, ...rest] = args;
+  if (!username || !file || rest.length > 0) throw new UsageError('usage: butaca user import <username> FILE');
+  const { findUserByName } = await import('../modules/users/index.js');
+  const { importLetterboxd } = await import('../modules/transfer/index.js');
+  const { access } = await import('node:fs/promises');
+  const { InvalidInput } = await import('../domain/issues.js');
+  await access(file).catch(() => {
+    throw new UsageError(`cannot read ${file}`);
+  });
+  await withDb(config, async (db) => {
+    const user = await findUserByName(db, username);
+    if (!user) throw new UsageError(`no user "${username}"`);
+    try {
+      const s = await importLetterboxd(db, user.id, file, path.basename(file));
+      const c = s.created;
+      process.stdout.write(
+        `imported into "${user.username}": ${s.matched} films matched, ${s.unmatched.length} not found; ` +
+          `made ${c.diary} diary entries, ${c.ratings} ratings, ${c.reviews} reviews, ${c.watchlist} watchlist films, ${c.lists} lists\n`,
+      );
+      for (const f of s.unmatched) process.stdout.write(`  not in the catalogue: ${f.name}${f.year === null ? '' : ` (${f.year})`}\n`);
+      for (const k of s.skipped) process.stdout.write(`  skipped ${k.file} line ${k.line}: a review needs a rating\n`);
+    } catch (err) {
+      if (err instanceof InvalidInput) throw new UsageError(`nothing imported: ${err.message}`);
+      throw err;
+    }
   });
 }
 
@@ -283,7 +349,9 @@ async function main(argv: string[]): Promise<void> {
     case 'user':
       if (rest[0] === 'create') return userCreate(config, rest.slice(1));
       if (rest[0] === 'role') return userRole(config, rest.slice(1));
-      throw new UsageError('usage: butaca user create <username> [--admin] | butaca user role <username> admin|user');
+      if (rest[0] === 'export') return userExport(config, rest.slice(1));
+      if (rest[0] === 'import') return userImport(config, rest.slice(1));
+      throw new UsageError('usage: butaca user create|role|export|import <username> … (butaca user --help)');
     case 'catalogue':
       if (rest[0] === 'import') return catalogueImport(config, rest.slice(1));
       throw new UsageError(CATALOGUE_USAGE);

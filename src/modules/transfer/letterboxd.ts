@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { EARLIEST_DATE, isCalendarDate, latestDate } from '../../domain/dates.js';
 import { type ImportExpectation, InvalidInput, invalidField } from '../../domain/issues.js';
 import { foldText } from '../../domain/text.js';
@@ -129,9 +129,10 @@ async function* rowsOf(source: Readable, file: string): AsyncGenerator<{ fields:
 function csvFailure(err: unknown, file: string): unknown {
   if (err instanceof InvalidInput) return err;
   const e = err as { code?: string; lines?: number; message?: string };
-  if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
-    const reason =
-      e.code === 'CSV_QUOTE_NOT_CLOSED' ? 'unclosed_quote' : e.code === 'CSV_MAX_RECORD_SIZE' ? 'record_too_long' : e.code.includes('QUOTE') ? 'bad_quote' : 'syntax';
+  if (err instanceof CsvError) {
+    // Its codes: CSV_QUOTE_NOT_CLOSED, CSV_MAX_RECORD_SIZE, INVALID_OPENING_QUOTE, CSV_INVALID_CLOSING_QUOTE, …
+    const code = err.code as string;
+    const reason = code === 'CSV_QUOTE_NOT_CLOSED' ? 'unclosed_quote' : code === 'CSV_MAX_RECORD_SIZE' ? 'record_too_long' : code.includes('QUOTE') ? 'bad_quote' : 'syntax';
     return invalidField(LOC, 'import_csv_syntax', { file, line: e.lines ?? 0, reason });
   }
   // An archive entry inflating past its declared size (yauzl), or deflate data that is not.
