@@ -74,6 +74,7 @@ e2eSuite('e2e: every page passes axe', { seed: true }, (h) => {
       '/signup': '/signup',
       '/account': '/account',
       '/account/profile': '/account/profile',
+      '/account/import': '/account/import',
       '/my-reviews': '/my-reviews',
       // The member and list made above match; the films and reviews groups show their empty states.
       '/search': `/search?q=${username}`,

@@ -7,6 +7,7 @@ import { NoticeProvider } from './notice';
 import { AccountPage } from './pages/AccountPage';
 import { DiaryPage } from './pages/DiaryPage';
 import { EditProfilePage } from './pages/EditProfilePage';
+import { ImportPage } from './pages/ImportPage';
 import { FeedPage } from './pages/FeedPage';
 import { FollowsPage } from './pages/FollowsPage';
 import { ListFormPage } from './pages/ListFormPage';
@@ -35,6 +36,7 @@ const PAGES: Record<ClientRoute, (params: Params) => VNode | null> = {
   '/signup': () => <CredentialsPage key="signup" mode="signup" />,
   '/account': () => <AccountPage />,
   '/account/profile': () => <EditProfilePage />,
+  '/account/import': () => <ImportPage />,
   '/my-reviews': () => <MyReviewsPage />,
   '/search': () => <SearchPage />,
   '/admin/movies/new': () => <MovieFormPage key="new" />,

@@ -11,6 +11,7 @@ export const CLIENT_ROUTES = [
   '/signup',
   '/account',
   '/account/profile',
+  '/account/import',
   '/my-reviews',
   '/search',
   '/admin/movies/new',

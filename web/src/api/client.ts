@@ -20,6 +20,7 @@ export type Entry = JsonOf<paths['/api/v1/diary/{id}']['get']['responses'][200]>
 export type EntryInput = paths['/api/v1/diary']['post']['requestBody']['content']['application/json'];
 export type MovieState = JsonOf<paths['/api/v1/users/me/movie-states']['get']['responses'][200]>[number];
 export type Avatar = JsonOf<paths['/api/v1/users/me/avatar']['put']['responses'][201]>;
+export type ImportSummary = JsonOf<paths['/api/v1/users/me/import/letterboxd']['post']['responses'][200]>;
 export type Comment = JsonOf<paths['/api/v1/reviews/{id}/comments']['post']['responses'][201]>;
 export type List = JsonOf<paths['/api/v1/lists/{id}']['get']['responses'][200]>;
 export type ListItem = JsonOf<paths['/api/v1/lists/{id}/items/{movie_id}']['put']['responses'][200]>;

@@ -1,4 +1,4 @@
-import type { Avatar, Media } from './client';
+import type { Avatar, ImportSummary, Media } from './client';
 import { NetworkError, apiErrorOf } from './errors';
 import type { paths } from './schema';
 
@@ -34,10 +34,17 @@ export function uploadAvatar(file: File, onProgress: (fraction: number) => void,
   return put<Avatar>(AVATAR_PATH, file, onProgress, signal);
 }
 
-function put<T>(url: string, file: File, onProgress: (fraction: number) => void, signal: AbortSignal): Promise<T> {
+const IMPORT_PATH = '/api/v1/users/me/import/letterboxd' satisfies keyof paths;
+
+/** POST a Letterboxd export (its ZIP, or one CSV named as Letterboxd names it) to be imported into the member's account. */
+export function uploadImport(file: File, onProgress: (fraction: number) => void, signal: AbortSignal): Promise<ImportSummary> {
+  return put<ImportSummary>(IMPORT_PATH, file, onProgress, signal, 'POST');
+}
+
+function put<T>(url: string, file: File, onProgress: (fraction: number) => void, signal: AbortSignal, method: 'PUT' | 'POST' = 'PUT'): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('PUT', url);
+    xhr.open(method, url);
     xhr.setRequestHeader('accept', 'application/json');
     xhr.upload.addEventListener('progress', (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);

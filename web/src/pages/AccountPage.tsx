@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { type User, api, call } from '../api/client';
-import { Status } from '../components/Alert';
+import { downloadExport } from '../api/download';
+import { Alert, Status } from '../components/Alert';
 import { Field } from '../components/Field';
 import { Form } from '../components/Form';
 import { RequireUser } from '../components/RequireUser';
@@ -8,6 +9,7 @@ import { useAction } from '../hooks/action';
 import { useTitle } from '../hooks/title';
 import { useI18n } from '../i18n';
 import { useNotice } from '../notice';
+import { Link } from '../router';
 import { useSession } from '../session';
 
 const PASSWORD_FIELDS = ['current_password', 'new_password'] as const;
@@ -48,6 +50,35 @@ function ChangePassword() {
         </div>
         <Status text={status} />
       </Form>
+    </section>
+  );
+}
+
+/** Bringing a history in from Letterboxd, and taking everything out. */
+function YourData() {
+  const { t } = useI18n();
+  const action = useAction();
+  const [status, setStatus] = useState<string | null>(null);
+  const download = () =>
+    action.run(async () => {
+      setStatus(null);
+      await downloadExport();
+      setStatus(t.downloadReady);
+    });
+  return (
+    <section class="panel" aria-labelledby="your-data-title">
+      <h2 id="your-data-title">{t.yourDataTitle}</h2>
+      <p>{t.yourDataText}</p>
+      <div class="form__actions">
+        <Link class="button button--secondary" href="/account/import">
+          {t.importLink}
+        </Link>
+        <button type="button" class="button" onClick={download} disabled={action.pending}>
+          {t.downloadData}
+        </button>
+      </div>
+      <Alert problem={action.problem} onRetry={action.retry} />
+      <Status text={status} />
     </section>
   );
 }
@@ -97,6 +128,7 @@ function Account({ user }: { user: User }) {
         <span class="muted">{t.memberSince(date(user.created_at))}</span>
       </p>
       <ChangePassword />
+      <YourData />
       <DeleteAccount />
     </div>
   );
