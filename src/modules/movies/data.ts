@@ -457,6 +457,15 @@ export interface TitleCandidate {
 /** The most candidates one name yields; "It" matches thousands of titles' prefixes, a year range few of them. */
 const MAX_CANDIDATES = 1000;
 
+const titledIn = prepared((db, _shape: 'titled', v: { titleKey: string; year: number }) =>
+  db.selectFrom('movies').select(['id', 'title', 'original_title', 'year', 'rating_count']).where('title_key', '=', v.titleKey).where('year', '=', v.year),
+);
+
+/** The movies of exactly this title (ignoring case only) and year: a walk of the title index. */
+export async function moviesTitled(db: Db, title: string, year: number): Promise<TitleCandidate[]> {
+  return titledIn(db, 'titled', { titleKey: title.toLowerCase(), year });
+}
+
 /**
  * The movies whose title or original title holds every word of `title` (as word prefixes,
  * ignoring case and accents: the search's own index, its first tier), with a year in `years` when
