@@ -277,6 +277,7 @@ describe('importing a Letterboxd export', () => {
       ['an unclosed quote', { 'diary.csv': csv([DIARY, good]), 'reviews.csv': `${record(REVIEWS)}\n2024-01-01,Heat,1995,,4,,"Never closed,,,\n` }, { type: 'import_csv_syntax', file: 'reviews.csv' }],
       ['a row with too many fields', { 'watchlist.csv': `${record(FILMS)}\n2024-01-01,Heat,1995,,extra\n` }, { type: 'import_csv_syntax', file: 'watchlist.csv', line: 2 }],
       ['a list file out of layout', { 'diary.csv': csv([DIARY, good]), 'lists/x.csv': csv([['Position', 'Name', 'Year'], [1, 'Heat', 1995]]) }, { type: 'import_list_layout', file: 'lists/x.csv', line: 1 }],
+      ['more rows than an import takes', { 'watched.csv': csv([FILMS, ...Array.from({ length: 100_000 }, () => ['2024-01-01', 'Heat', 1995, ''])]) }, { type: 'import_too_many_rows', file: 'watched.csv', line: 100_001 }],
       ['a year that is not one', { 'watched.csv': csv([FILMS, ['2024-01-01', 'Heat', 'MCMXCV', '']]) }, { type: 'import_bad_value', file: 'watched.csv', line: 2, column: 'Year' }],
     ];
     for (const [what, files, expected] of cases) {

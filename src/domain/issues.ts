@@ -89,6 +89,7 @@ export const ISSUES = {
   import_missing_column: issue((c) => `${String(c.file)}: the column "${String(c.column)}" is missing`),
   import_bad_value: issue((c) => `${String(c.file)}, line ${String(c.line)}: ${String(c.column)} "${String(c.value)}" should be ${IMPORT_EXPECTED[c.expected as ImportExpectation] ?? String(c.expected)}`),
   import_csv_syntax: issue((c) => `${String(c.file)}, line ${String(c.line)}: not valid CSV: ${CSV_PROBLEMS[c.reason as CsvProblem] ?? String(c.reason)}`),
+  import_too_many_rows: issue((c) => `${String(c.file)}, line ${String(c.line)}: the upload holds more than ${String(c.max)} rows in all, more than an import takes`),
   import_list_layout: issue((c) => `${String(c.file)}, line ${String(c.line)}: not the layout of a Letterboxd list export (v7)`),
 } as const;
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../../db/connect.js';
 
 /**
@@ -13,7 +14,8 @@ export const EXPORT_PAGE = 500;
 
 const movieColumns = ['movies.id as movie_id', 'movies.title', 'movies.year'] as const;
 
-export function diaryPage(db: Db, userId: number, after: number) {
+/** The diary in the order it was lived (day, then the order logged), along its (user_id, watched_on, id) index; `after` is the last row's [watched_on, id]. */
+export function diaryPage(db: Db, userId: number, after: readonly [string, number] | undefined) {
   return db
     .selectFrom('diary_entries')
     .innerJoin('movies', 'movies.id', 'diary_entries.movie_id')
@@ -28,7 +30,8 @@ export function diaryPage(db: Db, userId: number, after: number) {
       'diary_entries.created_at',
     ])
     .where('diary_entries.user_id', '=', userId)
-    .where('diary_entries.id', '>', after)
+    .$if(after !== undefined, (qb) => qb.where(sql<boolean>`(diary_entries.watched_on, diary_entries.id) > (${after![0]}, ${after![1]})`))
+    .orderBy('diary_entries.watched_on')
     .orderBy('diary_entries.id')
     .limit(EXPORT_PAGE)
     .execute();

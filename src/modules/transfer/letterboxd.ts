@@ -34,6 +34,12 @@ const MAX_REVIEW = 5000;
 const MAX_LIST_TITLE = 200;
 const MAX_LIST_DESCRIPTION = 5000;
 const MAX_NOTE = 1000;
+/**
+ * The most rows an upload may hold, all files together: ten times the diary of Letterboxd's most
+ * prolific members, and what bounds an import's memory (every row is read and checked before a
+ * write: about 3 KiB a row at the peak, with the writes' garbage).
+ */
+export const MAX_IMPORT_ROWS = 100_000;
 /** A record longer than this is not a Letterboxd row (a review is at most a few KiB). */
 const MAX_RECORD_BYTES = 1024 * 1024;
 
@@ -90,6 +96,8 @@ export interface ListFile extends Source {
 
 /** Everything read from an upload, file by file. */
 export interface LetterboxdData {
+  /** Rows read so far, every file together (MAX_IMPORT_ROWS). */
+  rows: number;
   diary: DiaryRow[];
   ratings: RatingRow[];
   reviews: ReviewRow[];
@@ -98,7 +106,7 @@ export interface LetterboxdData {
   lists: ListFile[];
 }
 
-export const emptyData = (): LetterboxdData => ({ diary: [], ratings: [], reviews: [], watchlist: [], watched: [], lists: [] });
+export const emptyData = (): LetterboxdData => ({ rows: 0, diary: [], ratings: [], reviews: [], watchlist: [], watched: [], lists: [] });
 
 const LOC = ['body', 'file'];
 
@@ -109,14 +117,15 @@ export function kindOfPath(path: string): FileKind | 'list' | undefined {
   return FILE_KINDS.find((kind) => name === `${kind}.csv`);
 }
 
-/** A CSV file's rows, each with the line it ends on; csv-parse's and the source's failures as 422s naming the file. */
-async function* rowsOf(source: Readable, file: string): AsyncGenerator<{ fields: string[]; line: number }> {
+/** A CSV file's rows, each with the line it ends on, counted into `count`; csv-parse's and the source's failures as 422s naming the file. */
+async function* rowsOf(source: Readable, file: string, count: { rows: number }): AsyncGenerator<{ fields: string[]; line: number }> {
   const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: MAX_RECORD_BYTES });
   const piped = pipeline(source, parser);
   piped.catch(() => {}); // the iteration below sees the same error
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (record.some((field) => field.includes('\u0000'))) throw invalidField(LOC, 'import_csv_syntax', { file, line: info.lines, reason: 'nul' });
+      if (++count.rows > MAX_IMPORT_ROWS) throw invalidField(LOC, 'import_too_many_rows', { file, line: info.lines, max: MAX_IMPORT_ROWS });
       yield { fields: record, line: info.lines };
     }
     await piped;
@@ -239,7 +248,7 @@ function kindOfHeader(fields: string[]): FileKind | 'list' | undefined {
  * Date, Name, Year, Letterboxd URI (the watchlist's and watched.csv's alike) must be named.
  */
 export async function readCsv(source: Readable, file: string, kind: FileKind | 'list' | undefined, into: LetterboxdData): Promise<void> {
-  const rows = rowsOf(source, file);
+  const rows = rowsOf(source, file, into);
   const first = await rows.next();
   if (first.done) {
     if (kind === undefined) throw invalidField(LOC, 'import_unknown_file', { file });

@@ -298,23 +298,38 @@ async function applyImport(trx: Db, userId: number, data: LetterboxdData, extras
  * 422 naming its file and line), the films are matched to the catalogue, and then everything is
  * written in one transaction: all of it, or on any failure nothing.
  */
-export async function importLetterboxd(db: Db, userId: number, file: string, name?: string): Promise<ImportSummary> {
-  const { data, extras } = await readUpload(file, name);
-  const { movies, unmatched } = await matchAll(db, data);
-  const written = await asHistory(() => inTransaction(db, (trx) => applyImport(trx, userId, data, extras, movies)));
-  return {
-    matched: new Set(movies.values()).size,
-    unmatched: unmatched.map((f) => ({ name: f.name, year: f.year })),
-    ...written,
-  };
+export function importLetterboxd(db: Db, userId: number, file: string, name?: string): Promise<ImportSummary> {
+  return oneAtATime(async () => {
+    const { data, extras } = await readUpload(file, name);
+    const { movies, unmatched } = await matchAll(db, data);
+    const written = await asHistory(() => inTransaction(db, (trx) => applyImport(trx, userId, data, extras, movies)));
+    return {
+      matched: new Set(movies.values()).size,
+      unmatched: unmatched.map((f) => ({ name: f.name, year: f.year })),
+      ...written,
+    };
+  });
+}
+
+let running: Promise<unknown> = Promise.resolve();
+
+/**
+ * One import at a time in a process, the others waiting their turn: an import holds its rows in
+ * memory until it writes them (up to MAX_IMPORT_ROWS, a few hundred MiB at worst), and the
+ * throttle of one a minute is per member, so many members importing at once would add up.
+ */
+function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const turn = running.then(work, work);
+  running = turn.catch(() => {});
+  return turn;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Export
 
 /** Rows read page by page: `page(after)` gives the rows after a key, `key(row)` a row's key. */
-async function* paged<T>(page: (after: number) => Promise<T[]>, key: (row: T) => number): AsyncGenerator<T> {
-  let after = 0;
+async function* paged<T, K = number>(page: (after: K | undefined) => Promise<T[]>, key: (row: T) => K): AsyncGenerator<T> {
+  let after: K | undefined;
   for (;;) {
     const rows = await page(after);
     yield* rows;
@@ -322,6 +337,9 @@ async function* paged<T>(page: (after: number) => Promise<T[]>, key: (row: T) =>
     after = key(rows.at(-1)!);
   }
 }
+
+type DiaryPageRow = Awaited<ReturnType<typeof diaryPage>>[number];
+const diaryRows = (db: Db, userId: number) => paged<DiaryPageRow, readonly [string, number]>((a) => diaryPage(db, userId, a), (r) => [r.watched_on, r.id]);
 
 const day = (iso: string): string => iso.slice(0, 10);
 const yearText = (year: number | null): string => (year === null ? '' : String(year));
@@ -410,7 +428,7 @@ async function* butacaJson(db: Db, user: User, lists: Awaited<ReturnType<typeof 
     }
     yield ']';
   }
-  yield* array('diary', paged((a) => diaryPage(db, user.id, a), (r) => r.id), (r) => ({
+  yield* array('diary', diaryRows(db, user.id), (r) => ({
     id: r.id,
     movie: movie(r),
     watched_on: r.watched_on,
@@ -420,8 +438,8 @@ async function* butacaJson(db: Db, user: User, lists: Awaited<ReturnType<typeof 
     tags: JSON.parse(r.tags) as string[],
     created_at: r.created_at,
   }));
-  yield* array('ratings', paged((a) => ratingsPage(db, user.id, a), (r) => r.movie_id), (r) => ({ movie: movie(r), rating: r.halves / 2, created_at: r.created_at, updated_at: r.updated_at }));
-  yield* array('reviews', paged((a) => reviewsPage(db, user.id, a), (r) => r.id), (r) => ({
+  yield* array('ratings', paged((a) => ratingsPage(db, user.id, a ?? 0), (r) => r.movie_id), (r) => ({ movie: movie(r), rating: r.halves / 2, created_at: r.created_at, updated_at: r.updated_at }));
+  yield* array('reviews', paged((a) => reviewsPage(db, user.id, a ?? 0), (r) => r.id), (r) => ({
     id: r.id,
     movie: movie(r),
     review: r.review,
@@ -433,7 +451,7 @@ async function* butacaJson(db: Db, user: User, lists: Awaited<ReturnType<typeof 
     created_at: r.created_at,
     updated_at: r.updated_at,
   }));
-  yield* array('watchlist', paged((a) => watchlistPage(db, user.id, a), (r) => r.id), (r) => ({ movie: movie(r), added_at: r.added_at }));
+  yield* array('watchlist', paged((a) => watchlistPage(db, user.id, a ?? 0), (r) => r.id), (r) => ({ movie: movie(r), added_at: r.added_at }));
   yield ',"lists":[';
   for (const [i, l] of lists.entries()) {
     const items = (await listItemsOf(db, l.id)).map((item, n) => ({ position: n + 1, movie: movie(item), note: item.note, added_at: item.added_at }));
@@ -441,10 +459,10 @@ async function* butacaJson(db: Db, user: User, lists: Awaited<ReturnType<typeof 
   }
   yield ']';
   const follow = (r: { user_id: number; username: string; created_at: string }) => ({ user_id: r.user_id, username: r.username, since: r.created_at });
-  yield* array('following', paged((a) => followsPage(db, user.id, 'following', a), (r) => r.id), follow);
-  yield* array('followers', paged((a) => followsPage(db, user.id, 'followers', a), (r) => r.id), follow);
-  yield* array('comments', paged((a) => commentsPage(db, user.id, a), (r) => r.id), (r) => r);
-  yield* array('likes', paged((a) => likesPage(db, user.id, a), (r) => r.id), (r) => ({ review_id: r.review_id, created_at: r.created_at }));
+  yield* array('following', paged((a) => followsPage(db, user.id, 'following', a ?? 0), (r) => r.id), follow);
+  yield* array('followers', paged((a) => followsPage(db, user.id, 'followers', a ?? 0), (r) => r.id), follow);
+  yield* array('comments', paged((a) => commentsPage(db, user.id, a ?? 0), (r) => r.id), (r) => r);
+  yield* array('likes', paged((a) => likesPage(db, user.id, a ?? 0), (r) => r.id), (r) => ({ review_id: r.review_id, created_at: r.created_at }));
   yield '}\n';
 }
 
@@ -459,19 +477,19 @@ export async function exportMember(db: Db, user: User): Promise<Readable> {
   const mtime = new Date();
   const lists = await listsOf(db, user.id);
   addCsv(zip, 'diary.csv', COLUMNS.diary, async function* () {
-    for await (const r of paged((a) => diaryPage(db, user.id, a), (r) => r.id)) {
+    for await (const r of diaryRows(db, user.id)) {
       const tags = (JSON.parse(r.tags) as string[]).join(', ');
       yield [day(r.created_at), r.title, yearText(r.year), '', ratingText(r.halves), r.rewatch === 1 ? 'Yes' : '', tags, r.watched_on];
     }
   }, mtime);
   addCsv(zip, 'ratings.csv', COLUMNS.ratings, async function* () {
-    for await (const r of paged((a) => ratingsPage(db, user.id, a), (r) => r.movie_id)) yield [day(r.updated_at), r.title, yearText(r.year), '', ratingText(r.halves)];
+    for await (const r of paged((a) => ratingsPage(db, user.id, a ?? 0), (r) => r.movie_id)) yield [day(r.updated_at), r.title, yearText(r.year), '', ratingText(r.halves)];
   }, mtime);
   addCsv(zip, 'reviews.csv', COLUMNS.reviews, async function* () {
-    for await (const r of paged((a) => reviewsPage(db, user.id, a), (r) => r.id)) yield [day(r.created_at), r.title, yearText(r.year), '', ratingText(r.halves), '', r.review, '', ''];
+    for await (const r of paged((a) => reviewsPage(db, user.id, a ?? 0), (r) => r.id)) yield [day(r.created_at), r.title, yearText(r.year), '', ratingText(r.halves), '', r.review, '', ''];
   }, mtime);
   addCsv(zip, 'watchlist.csv', COLUMNS.watchlist, async function* () {
-    for await (const r of paged((a) => watchlistPage(db, user.id, a), (r) => r.id)) yield [day(r.added_at), r.title, yearText(r.year), ''];
+    for await (const r of paged((a) => watchlistPage(db, user.id, a ?? 0), (r) => r.id)) yield [day(r.added_at), r.title, yearText(r.year), ''];
   }, mtime);
   const names = listFileNames(lists.map((l) => l.title));
   for (const [i, list] of lists.entries()) addList(zip, db, names[i]!, list, mtime);

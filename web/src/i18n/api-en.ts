@@ -146,5 +146,6 @@ export const apiIssuesEn: Texts<IssueType> = {
   import_missing_column: (c) => `${String(c.file)} has no "${String(c.column)}" column.`,
   import_bad_value: (c) => `${String(c.file)}, line ${String(c.line)}: ${String(c.column)} “${String(c.value)}” should be ${expectedEn[String(c.expected)] ?? String(c.expected)}.`,
   import_csv_syntax: (c) => `${String(c.file)}, line ${String(c.line)}: this line is not valid CSV (${csvProblemEn[String(c.reason)] ?? String(c.reason)}).`,
+  import_too_many_rows: (c) => `${String(c.file)}, line ${String(c.line)}: the files hold more than ${String(c.max)} rows in all, more than one import takes.`,
   import_list_layout: (c) => `${String(c.file)}, line ${String(c.line)}: this is not how a Letterboxd list export is laid out.`,
 };

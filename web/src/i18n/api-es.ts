@@ -143,5 +143,6 @@ export const apiIssuesEs: Texts<IssueType> = {
   import_missing_column: (c) => `A ${String(c.file)} le falta la columna «${String(c.column)}».`,
   import_bad_value: (c) => `${String(c.file)}, línea ${String(c.line)}: ${String(c.column)} «${String(c.value)}» debería ser ${expectedEs[String(c.expected)] ?? String(c.expected)}.`,
   import_csv_syntax: (c) => `${String(c.file)}, línea ${String(c.line)}: esta línea no es CSV válido (${csvProblemEs[String(c.reason)] ?? String(c.reason)}).`,
+  import_too_many_rows: (c) => `${String(c.file)}, línea ${String(c.line)}: los archivos tienen más de ${String(c.max)} filas en total, más de las que admite una importación.`,
   import_list_layout: (c) => `${String(c.file)}, línea ${String(c.line)}: no tiene la forma de una lista exportada de Letterboxd.`,
 };
