@@ -207,6 +207,35 @@ describe('butaca CLI', { concurrency: 2 }, () => {
     assert.match(assertOneLine(badRole.stderr), /admin\|user/);
   });
 
+  it('user reset-password sets the password from stdin and ends every session; refuses a short one or an unknown user', async () => {
+    const dir = tempDir();
+    const old = 'the-old-password';
+    assert.equal((await runCli(['user', 'create', 'rosa'], { DATA_DIR: dir }, `${old}\n`)).code, 0);
+    const ctx = await appOnCliData(dir);
+    try {
+      const login = async (password: string) => ctx.app.inject({ method: 'POST', url: '/auth', payload: { username: 'rosa', password } });
+      const before = (await login(old)).json<{ access_token: string }>().access_token;
+      assert.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(before) })).statusCode, 200);
+
+      const short = await runCli(['user', 'reset-password', 'rosa'], { DATA_DIR: dir }, 'short\n');
+      assert.equal(short.code, 1);
+      assert.match(assertOneLine(short.stderr), /8–128 characters/);
+      assert.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(before) })).statusCode, 200, 'nothing changed');
+
+      const reset = await runCli(['user', 'reset-password', 'ROSA'], { DATA_DIR: dir }, 'a-brand-new-password\n');
+      assert.equal(reset.code, 0, reset.stderr);
+      assert.match(reset.stdout, /the password of "rosa" is changed; their sessions are ended/);
+      assert.equal((await ctx.app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(before) })).statusCode, 401, 'the old session is over');
+      assert.equal((await login(old)).statusCode, 401);
+      assert.equal((await login('a-brand-new-password')).statusCode, 200);
+    } finally {
+      await ctx.close();
+    }
+    const ghost = await runCli(['user', 'reset-password', 'ghost'], { DATA_DIR: dir }, 'a-brand-new-password\n');
+    assert.equal(ghost.code, 1);
+    assert.match(assertOneLine(ghost.stderr), /no user "ghost"/);
+  });
+
   it('user export and user import move a member\'s data between two instances; a malformed file imports nothing, with one line', async () => {
     const [from, to] = [tempDir(), tempDir()];
     const password = 'moving-house-password';

@@ -21,6 +21,8 @@ Commands:
                                    reviews) into a database without movies
   user create <username> [--admin] create a user; the password is read from standard input
   user role <username> admin|user  change a user's role
+  user reset-password <username>   set a new password (read from standard input), ending the
+                                   user's sessions
   user export <username> FILE.zip  write a member's data (Letterboxd's CSVs and butaca.json)
   user import <username> FILE      import a Letterboxd export (its ZIP or one CSV) into a member
   catalogue import title.basics.tsv[.gz] [--crew title.crew.tsv[.gz] --names name.basics.tsv[.gz]]
@@ -60,12 +62,16 @@ as in DATA_DIR=./demo-data npx butaca seed --demo.
 `,
   user: `Usage: butaca user create <username> [--admin]
        butaca user role <username> admin|user
+       butaca user reset-password <username>
        butaca user export <username> FILE.zip
        butaca user import <username> FILE
 
   create   make a user (3-50 letters, digits, _ . -); the password (8-128 characters) is read from
            standard input, not echoed on a terminal. --admin makes an administrator.
   role     make an existing user an administrator, or a plain user again
+  reset-password
+           set a user's password (8-128 characters, read from standard input, not echoed on a
+           terminal) and end every session of theirs: for a member locked out of their account
   export   write everything of the member to FILE.zip, as GET /api/v1/users/me/export does:
            diary.csv, ratings.csv, reviews.csv, watchlist.csv, lists/*.csv in Letterboxd's format
            and butaca.json (written to a temporary file, renamed into place when complete)
@@ -95,6 +101,7 @@ COMMAND_HELP['catalogue import'] = COMMAND_HELP.catalogue!;
 COMMAND_HELP['user create'] = COMMAND_HELP.user!;
 COMMAND_HELP['user role'] = COMMAND_HELP.user!;
 COMMAND_HELP['user export'] = COMMAND_HELP.user!;
+COMMAND_HELP['user reset-password'] = COMMAND_HELP.user!;
 COMMAND_HELP['user import'] = COMMAND_HELP.user!;
 
 /** The help for `argv` (its command and subcommand, when they have one of their own), or the general one. */
@@ -149,6 +156,22 @@ async function userRole(config: Config, args: string[]): Promise<void> {
     const user = await setRole(db, username, role);
     if (!user) throw new UsageError(`no user "${username}"`);
     process.stdout.write(`"${user.username}" is now ${user.role}\n`);
+  });
+}
+
+async function userResetPassword(config: Config, args: string[]): Promise<void> {
+  const [username, ...rest] = args;
+  if (!username || rest.length > 0) throw new UsageError('usage: butaca user reset-password <username>');
+  const { findUserByName, isNewPassword } = await import('../modules/users/index.js');
+  const { resetPassword } = await import('../modules/auth/index.js');
+  await withDb(config, async (db) => {
+    // Before the password is asked for: nobody types a new password for a user who is not there.
+    const user = await findUserByName(db, username);
+    if (!user) throw new UsageError(`no user "${username}"`);
+    const password = await readPassword(`New password for ${user.username}: `);
+    if (!isNewPassword(password)) throw new UsageError('password must be 8–128 characters');
+    await resetPassword(db, user.id, password);
+    process.stdout.write(`the password of "${user.username}" is changed; their sessions are ended\n`);
   });
 }
 
@@ -349,9 +372,10 @@ async function main(argv: string[]): Promise<void> {
     case 'user':
       if (rest[0] === 'create') return userCreate(config, rest.slice(1));
       if (rest[0] === 'role') return userRole(config, rest.slice(1));
+      if (rest[0] === 'reset-password') return userResetPassword(config, rest.slice(1));
       if (rest[0] === 'export') return userExport(config, rest.slice(1));
       if (rest[0] === 'import') return userImport(config, rest.slice(1));
-      throw new UsageError('usage: butaca user create|role|export|import <username> … (butaca user --help)');
+      throw new UsageError('usage: butaca user create|role|reset-password|export|import <username> … (butaca user --help)');
     case 'catalogue':
       if (rest[0] === 'import') return catalogueImport(config, rest.slice(1));
       throw new UsageError(CATALOGUE_USAGE);

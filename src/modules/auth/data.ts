@@ -93,3 +93,8 @@ export async function purgeExpiredSessions(db: Db, policy: SessionPolicy): Promi
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** Ends every session of a member (a password reset). */
+export async function deleteSessionsOf(db: Db, userId: number): Promise<void> {
+  await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+}

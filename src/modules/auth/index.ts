@@ -5,3 +5,4 @@
 export { default as authPlugin } from './plugin.js';
 export { default as authRoutes } from './routes.js';
 export { createSession } from './data.js';
+export { resetPassword } from './service.js';

@@ -3,9 +3,10 @@ import type { Config } from '../../config.js';
 import type { CounterStore } from '../../counters/store.js';
 import type { Db } from '../../db/connect.js';
 import { DomainError, type ErrorCode } from '../../domain/errors.js';
-import { verifyAgainstDummy, verifyPassword } from '../../security/passwords.js';
-import { type Account, findCredentials, findPasswordHash } from '../users/index.js';
-import type { SessionPolicy } from './data.js';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from '../../security/passwords.js';
+import { inTransaction } from '../../db/transaction.js';
+import { type Account, findCredentials, findPasswordHash, setPasswordHash } from '../users/index.js';
+import { type SessionPolicy, deleteSessionsOf } from './data.js';
 import { LoginThrottle, addressKey, usernameKey } from './throttle.js';
 
 /** What checking passwords needs, handed over once by the module's plugin: no service locator. */
@@ -85,4 +86,16 @@ export function createAuthService({ db, counters, config, log }: AuthDeps): Auth
       await attemptSucceeded(userKey, addrKey);
     },
   };
+}
+
+/**
+ * Sets a member's password and ends every session of theirs, in one transaction: whoever held a
+ * session (perhaps the reason for the reset) is out at once, and no session outlives the change.
+ */
+export async function resetPassword(db: Db, userId: number, password: string): Promise<void> {
+  const hash = await hashPassword(password);
+  await inTransaction(db, async (trx) => {
+    await setPasswordHash(trx, userId, hash);
+    await deleteSessionsOf(trx, userId);
+  });
 }
