@@ -9,7 +9,7 @@ import type { ErrorContext } from './errors.js';
 const issue = (msg: (ctx: ErrorContext) => string) => ({ msg });
 /** What an imported value should have been, by the `expected` of an `import_bad_value` (the web client translates the same codes). */
 export const IMPORT_EXPECTED = {
-  date: 'a date as YYYY-MM-DD',
+  date: 'a date from 1878-01-01 to tomorrow, as YYYY-MM-DD',
   watched_date: 'a date from 1878-01-01 to tomorrow, as YYYY-MM-DD',
   rating: 'empty or a rating from 0.5 to 5 in half stars',
   year: 'empty or a year (four digits)',

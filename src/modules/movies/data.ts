@@ -455,7 +455,7 @@ export interface TitleCandidate {
 }
 
 /** The most candidates one name yields; "It" matches thousands of titles' prefixes, a year range few of them. */
-const MAX_CANDIDATES = 1000;
+export const MAX_CANDIDATES = 1000;
 
 const titledIn = prepared((db, _shape: 'titled', v: { titleKey: string; year: number }) =>
   db.selectFrom('movies').select(['id', 'title', 'original_title', 'year', 'rating_count']).where('title_key', '=', v.titleKey).where('year', '=', v.year),

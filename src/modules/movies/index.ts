@@ -4,6 +4,6 @@
  * routes (the media module's, registered here).
  */
 export { default as movieRoutes } from './routes.js';
-export { type MovieRow, type RatingChange, adjustRatings, adjustReviewCount, insertMovie, lockMovies, movieExists, moviesTitled, searchMovies, selectMovies, type TitleCandidate, titleCandidates } from './data.js';
+export { type MovieRow, type RatingChange, adjustRatings, adjustReviewCount, insertMovie, lockMovies, movieExists, MAX_CANDIDATES, moviesTitled, searchMovies, selectMovies, type TitleCandidate, titleCandidates } from './data.js';
 export { findMoviesByIds, toMovie } from './service.js';
 export { Movie } from './schemas.js';

@@ -130,12 +130,16 @@ async function* rowsOf(source: Readable, file: string, count: { rows: number }):
     }
     await piped;
   } catch (err) {
-    throw csvFailure(err, file);
+    throw entryFailure(err, file);
+  } finally {
+    // A file refused before its end (a missing column at line 1) must not keep its descriptor open.
+    parser.destroy();
+    source.destroy();
   }
 }
 
-/** What a failure while reading a file means to the member. */
-function csvFailure(err: unknown, file: string): unknown {
+/** What a failure while reading a file of the upload means to the member (a CSV's syntax, a damaged archive entry). */
+export function entryFailure(err: unknown, file: string): unknown {
   if (err instanceof InvalidInput) return err;
   const e = err as { code?: string; lines?: number; message?: string };
   if (err instanceof CsvError) {
@@ -176,7 +180,7 @@ class Row {
 
   date(column: string): string {
     const value = this.text(column);
-    if (!isCalendarDate(value)) throw bad(this.file, this.line, column, value, 'date');
+    if (!isCalendarDate(value) || value < EARLIEST_DATE || value > latestDate()) throw bad(this.file, this.line, column, value, 'date');
     return value;
   }
 
@@ -249,6 +253,14 @@ function kindOfHeader(fields: string[]): FileKind | 'list' | undefined {
  */
 export async function readCsv(source: Readable, file: string, kind: FileKind | 'list' | undefined, into: LetterboxdData): Promise<void> {
   const rows = rowsOf(source, file, into);
+  try {
+    await readRows(rows, file, kind, into);
+  } finally {
+    await rows.return(undefined); // runs rowsOf's cleanup however the reading ended
+  }
+}
+
+async function readRows(rows: AsyncGenerator<{ fields: string[]; line: number }>, file: string, kind: FileKind | 'list' | undefined, into: LetterboxdData): Promise<void> {
   const first = await rows.next();
   if (first.done) {
     if (kind === undefined) throw invalidField(LOC, 'import_unknown_file', { file });

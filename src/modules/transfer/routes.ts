@@ -14,6 +14,15 @@ import { exportMember, importLetterboxd } from './service.js';
 
 const MINUTE = 60_000;
 const UPLOAD_TYPES = ['application/zip', 'text/csv'] as const;
+/** What a raw body may be sent as besides those: how browsers and tools label a ZIP or a CSV, and "some bytes". */
+const RAW_TYPES = new Set<string>([...UPLOAD_TYPES, 'application/x-zip-compressed', 'application/octet-stream', 'application/vnd.ms-excel']);
+
+/** A raw body of another type (JSON, a form) is not a file: 415, as for every route. */
+function checkUploadType(contentType: string | undefined, multipart: boolean): void {
+  if (multipart) return;
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== '' && !RAW_TYPES.has(type)) throw new DomainError('unsupported_media_type', { accepted: ['multipart/form-data', ...RAW_TYPES].join(', ') });
+}
 
 /** One import (or export) a minute per member, from any address, counted in the shared counters so it holds across instances. */
 async function throttle(counters: CounterStore, what: 'import' | 'export', userId: number): Promise<void> {
@@ -46,11 +55,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           'All or nothing: a wrong value is a 422 naming its file and line. Importing the same file again creates nothing. One import a minute.',
         consumes: ['multipart/form-data', ...UPLOAD_TYPES],
         querystring: ImportQuery,
-        response: { 200: ImportSummary, ...errors(413, 422, 429) },
+        response: { 200: ImportSummary, ...errors(413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
       const me = principalOf(request);
+      checkUploadType(request.headers['content-type'], request.isMultipart());
       await throttle(app.counters, 'import', me.userId);
       checkDeclaredLength(request, reply, IMPORT_MAX_BYTES);
       const { source, filename } = await uploadPart(request, IMPORT_MAX_BYTES);
@@ -80,15 +90,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const me = principalOf(request);
-      await throttle(app.counters, 'export', me.userId);
       const user = await findUserById(app.db, me.userId);
       if (!user) throw new DomainError('not_authenticated');
-      const zip = await exportMember(app.db, user);
-      return reply
+      reply
         .type('application/zip')
         .header('content-disposition', `attachment; filename="butaca-${user.username}-${new Date().toISOString().slice(0, 10)}.zip"`)
-        .header('cache-control', 'private, no-store')
-        .send(zip);
+        .header('cache-control', 'private, no-store');
+      // A HEAD says what a GET would send without making it, or spending the minute's export.
+      if (request.method === 'HEAD') return reply.send();
+      await throttle(app.counters, 'export', me.userId);
+      return reply.send(await exportMember(app.db, user));
     },
   );
 };

@@ -11,7 +11,7 @@ import { foldText } from '../../domain/text.js';
 import { asHistory } from '../activity/index.js';
 import { type ImportedEntry, insertImportedEntries } from '../diary/index.js';
 import { createList, putItem } from '../lists/index.js';
-import { type TitleCandidate, moviesTitled, titleCandidates } from '../movies/index.js';
+import { MAX_CANDIDATES, type TitleCandidate, lockMovies, moviesTitled, titleCandidates } from '../movies/index.js';
 import { createReview, writeRating } from '../reviews/index.js';
 import type { User } from '../users/index.js';
 import { insertImportedWatchlist } from '../watchlist/index.js';
@@ -37,6 +37,7 @@ import {
   LIST_ITEM_COLUMNS,
   type LetterboxdData,
   emptyData,
+  entryFailure,
   filmKey,
   kindOfPath,
   ratingText,
@@ -97,9 +98,12 @@ function extrasOf(text: string): Extras {
 }
 
 /** A folder every entry is in (an archive of a folder), which paths are read without. */
+/** Folders of Letterboxd's own export: an archive of one of them alone is not an export in a folder. */
+const EXPORT_FOLDERS = new Set(['lists', 'deleted', 'orphaned', 'likes']);
+
 function commonFolder(names: string[]): string {
   const first = names[0]?.split('/')[0];
-  if (first === undefined || first.toLowerCase() === 'lists' || names.some((n) => !n.startsWith(`${first}/`))) return '';
+  if (first === undefined || EXPORT_FOLDERS.has(first.toLowerCase()) || names.some((n) => !n.startsWith(`${first}/`))) return '';
   return `${first}/`;
 }
 
@@ -132,7 +136,11 @@ async function readUpload(file: string, name: string | undefined): Promise<{ dat
     for (const entry of archive.entries) {
       const inside = entry.name.slice(folder.length);
       if (inside === 'butaca.json' && entry.size <= EXTRAS_MAX_BYTES) {
-        extras = extrasOf(await streamText(await archive.open(entry)));
+        try {
+          extras = extrasOf(await streamText(await archive.open(entry)));
+        } catch (err) {
+          throw entryFailure(err, inside); // a damaged entry is a damaged archive, whichever it is
+        }
         continue;
       }
       const kind = kindOfPath(inside);
@@ -159,12 +167,15 @@ async function matchFilm(db: Db, film: Film): Promise<number | undefined> {
   }
   const years = film.year === null ? undefined : ([film.year - 1, film.year + 1] as const);
   const wanted = foldText(film.name);
-  const same = (await titleCandidates(db, film.name, years)).filter(
+  const candidates = await titleCandidates(db, film.name, years);
+  // A name so common that the candidates were cut short: the one that would be "the only one" may not be.
+  const complete = candidates.length < MAX_CANDIDATES;
+  const same = candidates.filter(
     (c) => foldText(c.title) === wanted || (c.original_title !== null && foldText(c.original_title) === wanted),
   );
   const exact = film.year === null ? [] : same.filter((c) => c.year === film.year);
   if (exact.length > 0) return mostRated(exact);
-  return same.length === 1 ? same[0]!.id : undefined;
+  return same.length === 1 && complete ? same[0]!.id : undefined;
 }
 
 /** Each distinct film of the import (by its key), and the movie it matched. */
@@ -184,6 +195,9 @@ async function matchAll(db: Db, data: LetterboxdData): Promise<{ movies: Map<str
 }
 
 const at = (date: string): string => `${date}T00:00:00.000Z`;
+
+/** Movies locked a statement at a time: well under PostgreSQL's 65,535 parameters. */
+const LOCK_CHUNK = 10_000;
 
 /** The rating an import would give each movie: ratings.csv's (Letterboxd's current rating) before a viewing's, a viewing's before a review's; within a file, the latest. */
 function wantedRatings(data: LetterboxdData, movies: Map<string, number>): Map<number, { halves: number; date: string }> {
@@ -207,6 +221,10 @@ function wantedRatings(data: LetterboxdData, movies: Map<string, number>): Map<n
  * the watchlist or the list. So a second import of the same file finds everything there.
  */
 async function applyImport(trx: Db, userId: number, data: LetterboxdData, extras: Extras, movies: Map<string, number>): Promise<Pick<ImportSummary, 'created' | 'skipped'>> {
+  // The movies' rows first, in id order (PostgreSQL): two members importing the same films in
+  // other orders would otherwise each hold a movie the other one waits for.
+  const ids = [...new Set(movies.values())].sort((a, b) => a - b);
+  for (let i = 0; i < ids.length; i += LOCK_CHUNK) await lockMovies(trx, ids.slice(i, i + LOCK_CHUNK));
   const state = await memberState(trx, userId);
   const movieOf = (film: Film) => movies.get(filmKey(film));
   const created = { diary: 0, ratings: 0, reviews: 0, watchlist: 0, lists: 0 };
@@ -348,7 +366,8 @@ const yearText = (year: number | null): string => (year === null ? '' : String(y
 function listFileNames(titles: string[]): string[] {
   const used = new Set<string>();
   return titles.map((title) => {
-    const base = title.replace(/[\p{Cc}/\\:*?"<>|]/gu, '-').replace(/^[.\s]+|[.\s]+$/gu, '').slice(0, 100) || 'list';
+    const cleaned = title.replace(/[\p{Cc}/\\:*?"<>|]/gu, '-').replace(/^[.\s]+|[.\s]+$/gu, '');
+    const base = Array.from(cleaned).slice(0, 100).join('') || 'list'; // by code points: never half a surrogate pair
     let name = base;
     for (let n = 2; used.has(name.toLowerCase()); n++) name = `${base} (${n})`;
     used.add(name.toLowerCase());

@@ -13,7 +13,7 @@ const seconds = (n: unknown) => (Number(n) === 1 ? '1 second' : `${String(n)} se
 
 /** What an imported value should have been (the server's IMPORT_EXPECTED codes). */
 const expectedEn: Record<string, string> = {
-  date: 'a date like 2024-03-01',
+  date: 'a date from 1878-01-01 to tomorrow, like 2024-03-01',
   watched_date: 'a date from 1878-01-01 to tomorrow, like 2024-03-01',
   rating: 'empty or a rating from 0.5 to 5 in half stars',
   year: 'empty or a year',

@@ -8,7 +8,7 @@ const seconds = (n: unknown) => (Number(n) === 1 ? '1 segundo' : `${String(n)} s
 
 /** Lo que debía ser un valor importado (los códigos IMPORT_EXPECTED del servidor). */
 const expectedEs: Record<string, string> = {
-  date: 'una fecha como 2024-03-01',
+  date: 'una fecha entre 1878-01-01 y mañana, como 2024-03-01',
   watched_date: 'una fecha entre 1878-01-01 y mañana, como 2024-03-01',
   rating: 'vacía o una puntuación de 0,5 a 5 en medias estrellas',
   year: 'vacío o un año',
