@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildApp, loggerOptions } from './app.js';
 import { type Config, ConfigError } from './config.js';
 import { type Db, connect, openDatabase } from './db/connect.js';
+import { markServing } from './db/backup.js';
 import { migrateToLatest } from './db/migrate.js';
 import { sweepOrphans } from './modules/media/index.js';
 import { createStore } from './storage/index.js';
@@ -119,6 +120,8 @@ export async function serve(config: Config, role: 'single' | 'worker' = 'single'
   const tls = await loadTls(config.tls);
   // This process owns the database and the store: it opens them here and closes them after the app.
   const database = openDatabase(config.database);
+  // `restore` refuses a database a server is using; each process serving it says so (src/db/backup.ts).
+  const unmark = config.database.kind === 'sqlite' ? markServing(config.database.path) : () => {};
   if (role === 'single') await migrateToLatest(database.db);
   const store = await createStore(config.mediaStore);
   const logger = role === 'worker' ? loggerMarked(config, { worker: cluster.worker?.id }) : undefined;
@@ -127,7 +130,7 @@ export async function serve(config: Config, role: 'single' | 'worker' = 'single'
     const swept = await clearLeftovers(config, database.db, store);
     if (swept > 0) app.log.info({ files: swept }, 'removed orphaned media files');
   }
-  app.addHook('onClose', async () => Promise.all([database.close(), store.close()]).then(() => undefined));
+  app.addHook('onClose', async () => Promise.all([database.close(), store.close()]).then(unmark));
   if (tls) closeConnectionsOnShutdown(app);
   // The plain-HTTP redirect listener, when there is one, shuts down with the app (hooks cannot be
   // added once it listens, hence the variable). Its answers close their connections, so closing

@@ -27,6 +27,8 @@ Commands:
   user import <username> FILE      import a Letterboxd export (its ZIP or one CSV) into a member
   catalogue import title.basics.tsv[.gz] [--crew title.crew.tsv[.gz] --names name.basics.tsv[.gz]]
                                    load (or update) movies from IMDb's dataset files
+  backup FILE                      a consistent copy of the SQLite database, while it serves
+  restore FILE                     put a backup in place of a stopped (or new) database
 
 Configuration comes from environment variables (and a .env file): HOST, PORT, DATA_DIR,
 DATABASE_URL, LOG_LEVEL, TRUST_PROXY, ... See the README.
@@ -79,6 +81,23 @@ as in DATA_DIR=./demo-data npx butaca seed --demo.
            them) into the member, as POST /api/v1/users/me/import/letterboxd does, all or nothing;
            the archive limits hold (100 MiB unpacked, 10,000 entries), the 20 MiB upload limit not.
            With export, moves an account's data between two instances.
+`,
+  backup: `Usage: butaca backup FILE
+
+Copies the SQLite database (DATA_DIR/butaca.db, or DATABASE_URL's) to FILE while the server serves
+and writes: SQLite's online backup in one step, so the copy is the database at one instant and
+holds every write acknowledged before the backup began. The copy is written beside FILE, checked
+(SQLite's integrity_check, a migration this release knows) and made durable before it is renamed
+to FILE; only then does the command say it succeeded. Media files are not in it: copy the media
+directory after the backup (its files are never changed once written), as the README shows.
+On PostgreSQL: use pg_dump (and pg_restore).
+`,
+  restore: `Usage: butaca restore FILE
+
+Puts the backup FILE in place of the SQLite database, which no server may be using (stop it first).
+FILE is checked first (integrity_check, a migration this release knows); a database already there
+is kept beside it as butaca.db.before-restore-<time>. The next start migrates it if it is older.
+On PostgreSQL: use pg_restore.
 `,
   catalogue: `Usage: butaca catalogue import title.basics.tsv[.gz] [--crew title.crew.tsv[.gz] --names name.basics.tsv[.gz]]
 
@@ -175,6 +194,33 @@ async function userResetPassword(config: Config, args: string[]): Promise<void> 
   });
 }
 
+async function backupOrRestore(config: Config, command: 'backup' | 'restore', args: string[]): Promise<void> {
+  const [file, ...rest] = args;
+  if (!file || rest.length > 0) throw new UsageError(`usage: butaca ${command} FILE`);
+  if (config.database.kind !== 'sqlite') {
+    throw new UsageError(
+      command === 'backup'
+        ? 'the database is PostgreSQL: back it up with pg_dump (pg_dump --format=custom --file=butaca.dump "$DATABASE_URL")'
+        : 'the database is PostgreSQL: restore a pg_dump backup with pg_restore (pg_restore --clean --dbname="$DATABASE_URL" butaca.dump)',
+    );
+  }
+  const { BackupError, backupDatabase, restoreDatabase } = await import('../db/backup.js');
+  const dbPath = config.database.path;
+  const started = performance.now();
+  try {
+    if (command === 'backup') {
+      const done = await backupDatabase(dbPath, file);
+      process.stdout.write(`backed up ${dbPath} to ${file}: ${done.bytes} bytes, checked (integrity ok, migration ${done.migration}), in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    } else {
+      const done = await restoreDatabase(file, dbPath);
+      process.stdout.write(`restored ${file} to ${dbPath} (migration ${done.migration})${done.keptAs ? `; the database that was there is kept as ${done.keptAs}` : ''}\n`);
+    }
+  } catch (err) {
+    if (err instanceof BackupError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 async function userExport(config: Config, args: string[]): Promise<void> {
   const [username, file, ...rest] = args;
   if (!username || !file || rest.length > 0) throw new UsageError('usage: butaca user export <username> FILE.zip');
@@ -187,11 +233,15 @@ async function userExport(config: Config, args: string[]): Promise<void> {
     const user = await findUserByName(db, username);
     if (!user) throw new UsageError(`no user "${username}"`);
     const partial = `${file}.partial`;
+    let created = false;
     try {
-      await pipeline(await exportMember(db, user), createWriteStream(partial, { flags: 'wx' }));
+      const out = createWriteStream(partial, { flags: 'wx' });
+      out.once('open', () => (created = true));
+      await pipeline(await exportMember(db, user), out);
       await rename(partial, file);
     } catch (err) {
-      await rm(partial, { force: true });
+      // Only a partial file this export made is removed: one that was there is another export's.
+      if (created) await rm(partial, { force: true });
       if ((err as { code?: string }).code === 'EEXIST') throw new UsageError(`${partial} exists: another export is writing it, or remove it`);
       throw err;
     }
@@ -376,6 +426,9 @@ async function main(argv: string[]): Promise<void> {
       if (rest[0] === 'export') return userExport(config, rest.slice(1));
       if (rest[0] === 'import') return userImport(config, rest.slice(1));
       throw new UsageError('usage: butaca user create|role|reset-password|export|import <username> … (butaca user --help)');
+    case 'backup':
+    case 'restore':
+      return backupOrRestore(config, command, rest);
     case 'catalogue':
       if (rest[0] === 'import') return catalogueImport(config, rest.slice(1));
       throw new UsageError(CATALOGUE_USAGE);

@@ -26,6 +26,9 @@ const migrations: Record<string, Migration> = {
   '0010_deferred_indexes': m0010,
 };
 
+/** Every migration this release has, in order: a database whose last one is not here was made by a newer release. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations);
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
