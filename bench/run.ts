@@ -524,6 +524,26 @@ async function benchScale(scale: Scale, only: Set<string> | undefined, cold: num
       await stop(plain.child);
     }
 
+    // What counting for /metrics costs: a server with METRICS=off (no hook at all) against one at the
+    // default, alternating, twice each, on the cheapest answers (from the read cache), where a
+    // per-request cost weighs most.
+    if (!only || only.has('metrics-cost')) {
+      const on = await startButaca(dataDir, 100);
+      const off = await startButaca(dataDir, 100, { METRICS: 'off' });
+      running.push(on.child, off.child);
+      for (const name of ['movies-page', 'review-by-id']) {
+        const e = endpoints.find((x) => x.name === name)!;
+        for (const round of [1, 2]) {
+          for (const [label, target] of [['on', on], ['off', off]] as const) {
+            process.stderr.write(`  ${scale} ${name} metrics ${label} (${round})…\n`);
+            rows.push({ name: `${name}-metrics-${label}-${round}`, what: `${e.what}, counting for /metrics ${label === 'on' ? 'on (the default)' : 'off (METRICS=off)'}, run ${round}`, result: await load(target.base, e.spec), limit: 'limit-json' });
+          }
+        }
+      }
+      await stop(on.child);
+      await stop(off.child);
+    }
+
     const answersFile = path.join(dataDir, 'answers.json');
     writeFileSync(answersFile, JSON.stringify(answers));
     const bare = await startBare(answersFile);

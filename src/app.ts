@@ -32,6 +32,7 @@ import docs from './plugins/docs.js';
 import errors from './plugins/errors.js';
 import etag from './plugins/etag.js';
 import jsonContentType from './plugins/json-content-type.js';
+import metrics from './plugins/metrics.js';
 import rateLimits from './plugins/rate-limits.js';
 import readCache from './plugins/read-cache.js';
 import requestHead from './plugins/request-head.js';
@@ -165,6 +166,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   app.removeContentTypeParser('text/plain');
   await app.register(authPlugin);
   await app.register(docs);
+  await app.register(metrics);
   await app.register(readCache);
 
   // The feature modules (src/modules/): each one's routes, in one encapsulated scope each.

@@ -2,6 +2,8 @@ import cluster, { type Worker } from 'node:cluster';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import { type FailedMessage, type ListeningMessage, SHUTDOWN_GRACE_MS, loggerMarked, prepareStart, startLines } from './server.js';
+import { AggregatorRegistry } from 'prom-client';
+import { METRICS_ANSWER, METRICS_REQUEST, type MetricsAnswer, type MetricsRequest } from './plugins/metrics.js';
 
 /*
  * WORKERS=N (N > 1): this process becomes a node:cluster primary. It does the once-per-start work
@@ -37,6 +39,7 @@ export async function runCluster(config: Config): Promise<void> {
   const { tls, swept } = await prepareStart(config);
   if (swept > 0) log.info({ files: swept }, 'removed orphaned media files');
 
+  const aggregator = new AggregatorRegistry();
   const forkedAt = new Map<Worker, number>();
   let started = false;
   let stopping = false;
@@ -67,7 +70,13 @@ export async function runCluster(config: Config): Promise<void> {
     const worker = cluster.fork();
     forkedAt.set(worker, Date.now());
     worker.on('message', (message: unknown) => {
-      if (isMessage<ListeningMessage>(message, 'butaca:listening')) {
+      if (isMessage<MetricsRequest>(message, METRICS_REQUEST)) {
+        // A scrape reached this worker: the sum of every worker's metrics (prom-client's aggregation).
+        aggregator.clusterMetrics().then(
+          (text) => worker.send({ type: METRICS_ANSWER, id: message.id, text } satisfies MetricsAnswer),
+          (err: Error) => worker.send({ type: METRICS_ANSWER, id: message.id, error: err.message } satisfies MetricsAnswer),
+        );
+      } else if (isMessage<ListeningMessage>(message, 'butaca:listening')) {
         listening.add(worker);
         if (!started && listening.size === config.workers) {
           started = true;

@@ -97,6 +97,23 @@ export interface Config {
   workers: number;
   /** The built web client served at `/`: dist/web (not a setting: the tests point it at a stand-in). */
   webRoot: string;
+  /** Who may read /metrics: this machine only (`local`), nobody (`off`), or scrapers sending this bearer token. */
+  metrics: MetricsConfig;
+}
+
+export type MetricsConfig = { mode: 'local' } | { mode: 'off' } | { mode: 'token'; token: string };
+
+/** The shortest token METRICS may be: a guessable one would publish the service's insides. */
+const METRICS_TOKEN_MIN = 16;
+
+function parseMetrics(env: Env): MetricsConfig {
+  const raw = (env.METRICS ?? '').trim();
+  if (raw === '' || raw === 'local') return { mode: 'local' };
+  if (raw === 'off') return { mode: 'off' };
+  if (raw.length < METRICS_TOKEN_MIN || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError('METRICS', `must be local, off, or a token of at least ${METRICS_TOKEN_MIN} visible ASCII characters for scrapers to send as "Authorization: Bearer"`);
+  }
+  return { mode: 'token', token: raw };
 }
 
 /** Where `npm run build` puts the client: <project>/dist/web, from src/ or dist/ alike. */
@@ -356,5 +373,6 @@ export function loadConfig(env: Env = process.env): Config {
     redis: parseRedis(env),
     workers: parseWorkers(env, database),
     webRoot: DEFAULT_WEB_ROOT,
+    metrics: parseMetrics(env),
   };
 }

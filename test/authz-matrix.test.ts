@@ -138,6 +138,8 @@ describe('authorization matrix', () => {
   const ROWS: Row[] = [
     // Service and documents
     { name: 'GET /healthz', expect: PUBLIC(200), call: async () => ({ method: 'GET', url: '/healthz' }) },
+    // METRICS=local (the default): this machine's connections, as the matrix's are (another address: test/metrics.test.ts).
+    { name: 'GET /metrics', expect: PUBLIC(200), call: async () => ({ method: 'GET', url: '/metrics' }) },
     { name: 'GET /readyz', expect: PUBLIC(200), call: async () => ({ method: 'GET', url: '/readyz' }) },
     { name: 'GET /openapi.json', expect: PUBLIC(200), call: async () => ({ method: 'GET', url: '/openapi.json' }) },
 

@@ -320,10 +320,13 @@ describe('butaca CLI', { concurrency: 2 }, () => {
     for (const [name, value] of [
       ['LOG_LEVEL', 'loud'],
       ['SESSION_IDLE_TIMEOUT', '-5'],
+      ['METRICS', 'short-secret'],
     ] as const) {
       const res = await runCli(['serve'], { DATA_DIR: tempDir(), [name]: value });
       assert.notEqual(res.code, 0, `${name}=${value}`);
       assert.match(assertOneLine(res.stderr), new RegExp(name));
+      // A secret is never repeated back.
+      if (name === 'METRICS') assert.doesNotMatch(res.stderr, /short-secret/);
     }
   });
 

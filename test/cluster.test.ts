@@ -226,6 +226,13 @@ describe('WORKERS=2 (node:cluster)', { concurrency: 1 }, () => {
       movieIds.map((id, i) => api(server.base, 'POST', '/api/v1/reviews', { token: writer, body: { movie_id: id, review: `r${i}`, score: (i % 5) + 1 } })),
     );
     assert.deepEqual(reviews.filter((r) => r.status !== 201), [], `review creates that failed; server said: ${server.output().slice(0, 1000)}`);
+    // A scrape reaching either worker answers for both, summed by the primary (prom-client's cluster aggregation).
+    for (let scrape = 0; scrape < 3; scrape++) {
+      const text = await (await fetch(`${server.base}/metrics`)).text();
+      const count = (route: string) => Number(new RegExp(`^butaca_http_requests_total\\{method="POST",route="${route}",status="2xx"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+      assert.equal(count('/api/v1/reviews'), 100, text.slice(0, 500));
+      assert.equal(count('/api/v1/movies'), 100);
+    }
     await stopAndCheck(dir, server);
     const counts = await withDataDb(dir, async (db) => ({
       movies: Number((await db.selectFrom('movies').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n),

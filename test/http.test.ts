@@ -1060,9 +1060,9 @@ describe('HTTP conventions', () => {
           }
         });
 
-        it('declares 429 with Retry-After on every rate-limited operation (all but the probes), the login routes too', () => {
+        it('declares 429 with Retry-After on every rate-limited operation (all but the probes and /metrics), the login routes too', () => {
           for (const { method, path: p, op } of all()) {
-            const limited = p !== '/healthz' && p !== '/readyz';
+            const limited = p !== '/healthz' && p !== '/readyz' && p !== '/metrics';
             assert.equal(Boolean(op.responses['429']), limited, `${method.toUpperCase()} ${p}: 429 ${limited ? 'missing' : 'declared on a probe'}`);
             if (limited) assert.ok(header(op.responses['429'], 'Retry-After')?.required, `${method.toUpperCase()} ${p}: 429 carries Retry-After`);
           }

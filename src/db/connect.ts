@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, type LogConfig, PostgresDialect } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import type pgModule from 'pg';
+import { dbQueryDuration, statementKind } from '../metrics/registry.js';
 import { type DataVersion, sqliteDataVersion } from './data-version.js';
 import { GroupCommitSqliteDialect } from './group-commit.js';
 import type { Database } from './schema.js';
@@ -40,7 +41,14 @@ function openSqlite(file: string): SQLite.Database {
 
 /** `log` sees every query (the query-plan tests read the SQL the data layer really runs). */
 export function openDatabase(config: DatabaseConfig, options: { log?: LogConfig } = {}): OpenDatabase {
-  const log = options.log === undefined ? {} : { log: options.log };
+  // Every query's time goes to the metrics (butaca_db_query_duration_seconds); a test's own logger sees them too.
+  const given = options.log;
+  const log: { log: LogConfig } = {
+    log: (event) => {
+      if (event.level === 'query') dbQueryDuration.observe({ statement: statementKind(event.query.sql) }, event.queryDurationMillis / 1000);
+      if (typeof given === 'function') given(event);
+    },
+  };
   if (config.kind === 'postgres') {
     // Loaded only here (synchronously: pg is CommonJS): a SQLite start does not pay for it (46 ms).
     const pg = createRequire(import.meta.url)('pg') as typeof pgModule;

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
+import { uploadsInProgress } from '../metrics/registry.js';
 import { invalidField } from '../domain/issues.js';
 import { type InspectOptions, type Inspection, type UploadInspector, inspectInto } from '../media/inspect.js';
 
@@ -77,6 +78,7 @@ export async function saveUpload(request: FastifyRequest, reply: FastifyReply, s
     if (!raw.complete) limit.destroy(new DomainError('upload_interrupted'));
   };
   raw.once('close', aborted);
+  uploadsInProgress.inc();
   try {
     await pipeline(source, limit, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
   } catch (err) {
@@ -88,6 +90,7 @@ export async function saveUpload(request: FastifyRequest, reply: FastifyReply, s
     if ((err as { syscall?: string }).syscall !== undefined) throw err; // the disk's, not the client's
     throw new DomainError(request.isMultipart() ? 'multipart_malformed' : 'upload_interrupted');
   } finally {
+    uploadsInProgress.dec();
     raw.removeListener('close', aborted);
   }
 }
@@ -105,6 +108,22 @@ export async function receive(
   sink: (body: Readable) => Promise<unknown>,
 ): Promise<Inspection> {
   const raw: IncomingMessage = request.raw;
+  uploadsInProgress.inc();
+  try {
+    return await receiveCounted(request, reply, source, options, sink, raw);
+  } finally {
+    uploadsInProgress.dec();
+  }
+}
+
+async function receiveCounted(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  source: Readable,
+  options: InspectOptions,
+  sink: (body: Readable) => Promise<unknown>,
+  raw: IncomingMessage,
+): Promise<Inspection> {
   let inspecting: UploadInspector | undefined;
   // An error of the source stream is the client's doing (a multipart body cut before its closing
   // boundary, a malformed part, a dropped connection): a 400, not a 500 — and it can come before

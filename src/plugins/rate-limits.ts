@@ -20,7 +20,7 @@ declare module 'fastify' {
 type RateLimitConfig = Pick<Config, 'rateLimitMax' | 'rateLimitWindow' | 'authRateLimitMax'>;
 
 /** Probes of a load balancer or orchestrator must never be refused. */
-const EXEMPT = new Set(['/healthz', '/readyz']);
+const EXEMPT = new Set(['/healthz', '/readyz', '/metrics']);
 const AUTH_WINDOW_MS = 60_000;
 
 /**

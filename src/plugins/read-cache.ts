@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { ByteLru } from '../cache/byte-lru.js';
+import { readCacheLookups } from '../metrics/registry.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -56,12 +57,14 @@ export default fp(
       const key = request.principal ? `${request.principal.userId} ${request.url}` : request.url;
       const hit = answers.get(key);
       if (hit !== undefined && hit.version === version) {
+        readCacheLookups.inc({ result: 'hit' });
         for (const [name, value] of hit.headers) reply.header(name, value);
         // A string with a JSON content type is sent as it is, not serialized again; the ETag hook
         // keeps the ETag already set (and still answers 304 to a matching If-None-Match).
         reply.send(hit.payload);
         return;
       }
+      readCacheLookups.inc({ result: 'miss' });
       pending.set(request, { key, version });
       done();
     }

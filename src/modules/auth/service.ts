@@ -5,6 +5,7 @@ import type { Db } from '../../db/connect.js';
 import { DomainError, type ErrorCode } from '../../domain/errors.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from '../../security/passwords.js';
 import { inTransaction } from '../../db/transaction.js';
+import { loginFailures, loginThrottled } from '../../metrics/registry.js';
 import { type Account, findCredentials, findPasswordHash, setPasswordHash } from '../users/index.js';
 import { type SessionPolicy, deleteSessionsOf } from './data.js';
 import { LoginThrottle, addressKey, usernameKey } from './throttle.js';
@@ -53,7 +54,10 @@ export function createAuthService({ db, counters, config, log }: AuthDeps): Auth
       log.error({ err }, 'login throttle store unavailable; refusing password checks');
       throw new DomainError(CHECKS[check].unavailable, { retry_after: 5 });
     }
-    if (wait > 0) throw new DomainError(CHECKS[check].throttled, { retry_after: wait });
+    if (wait > 0) {
+      loginThrottled.inc();
+      throw new DomainError(CHECKS[check].throttled, { retry_after: wait });
+    }
   }
 
   /** A right password clears the username's count and gives the address its attempt back; a store failure here costs at most a stale count. */
@@ -72,7 +76,10 @@ export function createAuthService({ db, counters, config, log }: AuthDeps): Auth
       await takeAttempt(userKey, addrKey, 'login');
       const found = await findCredentials(db, username);
       const ok = found ? await verifyPassword(found.password_hash, password) : await verifyAgainstDummy(password);
-      if (!found || !ok) throw new DomainError('invalid_credentials');
+      if (!found || !ok) {
+        loginFailures.inc();
+        throw new DomainError('invalid_credentials');
+      }
       await attemptSucceeded(userKey, addrKey);
       return { id: found.id, username: found.username, role: found.role, created_at: found.created_at };
     },
@@ -82,7 +89,10 @@ export function createAuthService({ db, counters, config, log }: AuthDeps): Auth
       const [userKey, addrKey] = [usernameKey(user.username), addressKey(ip)];
       await takeAttempt(userKey, addrKey, 'password');
       const hash = await findPasswordHash(db, user.userId);
-      if (hash === undefined || !(await verifyPassword(hash, password))) throw new DomainError(refusal);
+      if (hash === undefined || !(await verifyPassword(hash, password))) {
+        loginFailures.inc();
+        throw new DomainError(refusal);
+      }
       await attemptSucceeded(userKey, addrKey);
     },
   };
