@@ -3,7 +3,7 @@
  * imports a feature module, a module uses another only through that module's index.ts, and
  * nothing imports in a circle. README.md, "Where things are", draws the same picture.
  */
-const INFRASTRUCTURE = '^src/(config|package-info|cluster|db|storage|http|plugins|counters|metrics|tls|cache|media|security|domain)([./]|$)';
+const INFRASTRUCTURE = '^src/(config|package-info|cluster|db|storage|http|plugins|counters|metrics|mail|tls|cache|media|security|domain)([./]|$)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

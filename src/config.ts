@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,9 +99,69 @@ export interface Config {
   webRoot: string;
   /** Who may read /metrics: this machine only (`local`), nobody (`off`), or scrapers sending this bearer token. */
   metrics: MetricsConfig;
+  /** PUBLIC_URL, for links in emails. */
+  publicUrl: string;
+  mail: MailConfig;
+  /** NODE_ENV=production: a reset link is never written to the log. */
+  production: boolean;
 }
 
 export type MetricsConfig = { mode: 'local' } | { mode: 'off' } | { mode: 'token'; token: string };
+
+/** Email (password resets): SMTP_URL (may hold a password: never log it), MAIL_FROM. */
+export interface MailConfig {
+  smtpUrl: string | null;
+  from: string;
+  /** SMTP_CA_FILE's PEM: a certificate authority the mail server's TLS certificate may chain to. */
+  ca: string | undefined;
+}
+
+/** PUBLIC_URL: the address people reach the service at, for links in emails; no trailing slash. */
+function parsePublicUrl(env: Env, host: string, port: number, tls: TlsConfig): string {
+  const raw = (env.PUBLIC_URL ?? '').trim();
+  if (raw === '') {
+    // An address to listen on on every interface is no address to reach: localhost stands in.
+    const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+    return `${tls.kind === 'off' ? 'http' : 'https'}://${name}:${port}`;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('PUBLIC_URL', `must be an http(s) URL such as https://butaca.example.org, got "${raw}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.search || url.hash) {
+    throw new ConfigError('PUBLIC_URL', `must be an http(s) URL without credentials, query or fragment, got "${raw}"`);
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+function parseMail(env: Env, publicUrl: string): MailConfig {
+  const raw = (env.SMTP_URL ?? '').trim();
+  let smtpUrl: string | null = null;
+  if (raw !== '') {
+    let url: URL | undefined;
+    try {
+      url = new URL(raw);
+    } catch {
+      url = undefined;
+    }
+    // Never repeated back: it may hold the mail server's password.
+    if (!url || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || url.hostname === '') {
+      throw new ConfigError('SMTP_URL', 'must be smtp://[user:password@]host[:port] (STARTTLS when the server offers it) or smtps://… (TLS from the start)');
+    }
+    smtpUrl = raw;
+  }
+  const from = (env.MAIL_FROM ?? '').trim() || `Butaca <no-reply@${new URL(publicUrl).hostname}>`;
+  if (/[\r\n]/.test(from) || !/@/.test(from)) throw new ConfigError('MAIL_FROM', `must be an address such as "Butaca <no-reply@example.org>", got "${from}"`);
+  const caFile = (env.SMTP_CA_FILE ?? '').trim();
+  let ca: string | undefined;
+  if (caFile !== '') {
+    if (!existsSync(caFile)) throw new ConfigError('SMTP_CA_FILE', `no such file: ${caFile}`);
+    ca = readFileSync(caFile, 'utf8');
+  }
+  return { smtpUrl, from, ca };
+}
 
 /** The shortest token METRICS may be: a guessable one would publish the service's insides. */
 const METRICS_TOKEN_MIN = 16;
@@ -341,6 +401,7 @@ export function loadConfig(env: Env = process.env): Config {
   const host = (env.HOST ?? '').trim() || '127.0.0.1';
   const port = parsePort(env);
   const tls = parseTls(env, dataDir);
+  const publicUrl = parsePublicUrl(env, host, port, tls);
   const database = parseDatabase(env, dataDir);
   return {
     host,
@@ -374,5 +435,8 @@ export function loadConfig(env: Env = process.env): Config {
     workers: parseWorkers(env, database),
     webRoot: DEFAULT_WEB_ROOT,
     metrics: parseMetrics(env),
+    publicUrl,
+    mail: parseMail(env, publicUrl),
+    production: (env.NODE_ENV ?? '').trim() === 'production',
   };
 }

@@ -149,6 +149,9 @@ describe('authorization matrix', () => {
       expect: PUBLIC(201),
       call: async () => ({ method: 'POST', url: '/api/v1/users', payload: { username: unique('new'), password: PASSWORD } }),
     },
+    // Anyone may ask (always 202, for any address); a made-up token is refused whoever sends it.
+    { name: 'POST /api/v1/users/password-reset', expect: PUBLIC(202), call: async () => ({ method: 'POST', url: '/api/v1/users/password-reset', payload: { email: `${unique('reset')}@example.org` } }) },
+    { name: 'POST /api/v1/users/password-reset/confirm', expect: PUBLIC(422), call: async () => ({ method: 'POST', url: '/api/v1/users/password-reset/confirm', payload: { token: 'x'.repeat(43), new_password: 'a-new-password-1' } }) },
     {
       name: 'POST /api/v1/users/login',
       expect: PUBLIC(200),

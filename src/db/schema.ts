@@ -15,6 +15,16 @@ export interface UsersTable {
   /** Members following this one, and members this one follows, kept by triggers (migration 0008). */
   follower_count: Generated<number>;
   following_count: Generated<number>;
+  /** Optional, unique ignoring case; seen only by its owner and administrators (migration 0011). */
+  email: string | null;
+}
+
+/** A pending password reset: one a member, the token only as its SHA-256 (migration 0011). */
+export interface PasswordResetsTable {
+  user_id: number;
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
 }
 
 export interface SessionsTable {
@@ -268,4 +278,5 @@ export interface Database {
   feed_items: FeedItemsTable;
   row_counts: RowCountsTable;
   deferred_indexes: DeferredIndexesTable;
+  password_resets: PasswordResetsTable;
 }

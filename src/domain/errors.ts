@@ -83,6 +83,7 @@ export const ERRORS = define({
 
   // Users
   username_taken: fixed('conflict', 'Username already in use'),
+  email_taken: fixed('conflict', 'Email already in use by another account'),
   user_not_found: fixed('not_found', 'User not found'),
 
   // Movies

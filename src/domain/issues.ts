@@ -78,6 +78,7 @@ export const ISSUES = {
   image_undecodable: issue(() => 'The image could not be decoded'),
   image_too_large: issue((c) => `The image has more than ${String(c.max_megapixels)} megapixels`),
   video_malformed: issue(() => 'The MP4 file is truncated or malformed'),
+  reset_token_invalid: issue(() => 'This password reset link is not valid: it was used already, a newer one was sent, or its 30 minutes are over. Ask for a new one'),
   // Imports (a Letterboxd export): the archive, then the file and line that is wrong.
   zip_malformed: issue(() => 'The file is neither a readable ZIP archive nor a CSV file'),
   zip_too_large: issue((c) => `The archive's files inflate to more than ${String(c.max)} bytes in all`),

@@ -98,3 +98,18 @@ export async function purgeExpiredSessions(db: Db, policy: SessionPolicy): Promi
 export async function deleteSessionsOf(db: Db, userId: number): Promise<void> {
   await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
 }
+
+/** A member's pending reset: the newest replaces the one before (which is then spent). */
+export async function putPasswordReset(db: Db, userId: number, tokenHash: string, expiresAt: string): Promise<void> {
+  await db
+    .insertInto('password_resets')
+    .values({ user_id: userId, token_hash: tokenHash, created_at: new Date().toISOString(), expires_at: expiresAt })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ token_hash: tokenHash, created_at: new Date().toISOString(), expires_at: expiresAt }))
+    .execute();
+}
+
+/** Spends the reset of this token hash, whatever its age; the member's id when it was still valid at `now`. */
+export async function takePasswordReset(trx: Db, tokenHash: string, now: string): Promise<number | undefined> {
+  const row = await trx.deleteFrom('password_resets').where('token_hash', '=', tokenHash).returning(['user_id', 'expires_at']).executeTakeFirst();
+  return row && row.expires_at > now ? row.user_id : undefined;
+}

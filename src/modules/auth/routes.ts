@@ -3,10 +3,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '../../http/principal.js';
 import { BODY_ERRORS, NoContent, errors } from '../../http/schemas.js';
 import { hashPassword } from '../../security/passwords.js';
-import { User, deleteAccount, findUserById, setPasswordHash } from '../users/index.js';
+import { ProfilePatch, User, changeProfile, deleteAccount, findUserById, setPasswordHash } from '../users/index.js';
+import { trimBodyFields } from '../../http/trim.js';
+import { invalidField } from '../../domain/issues.js';
 import { clearSessionCookie, setSessionCookie } from './cookies.js';
 import { createSession, deleteOtherSessions, deleteSession } from './data.js';
-import { Credentials, PasswordChange, PasswordConfirm, TokenRequest, TokenResponse } from './schemas.js';
+import { Credentials, PasswordChange, PasswordConfirm, PasswordResetAccepted, PasswordResetConfirm, PasswordResetRequest, TokenRequest, TokenResponse } from './schemas.js';
+import { confirmPasswordReset, requestPasswordReset } from './reset.js';
+import { createMailer } from '../../mail/mailer.js';
 import { createAuthService } from './service.js';
 import { feature } from '../../http/feature.js';
 
@@ -102,6 +106,70 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       await setPasswordHash(app.db, me.userId, await hashPassword(request.body.new_password));
       await deleteOtherSessions(app.db, me.userId, me.sessionId);
       return reply.code(204).send();
+    },
+  );
+
+  const mailer = createMailer(app.config.mail);
+  if (mailer) app.addHook('onClose', async () => mailer.close());
+  const resetDeps = { db: app.db, counters: app.counters, config: app.config, log: app.log, mailer };
+
+  app.post(
+    '/api/v1/users/password-reset',
+    {
+      preValidation: trimBodyFields('email'),
+      schema: {
+        tags: ['users'],
+        summary: 'Ask for a password reset link by email',
+        description:
+          'Always 202, in the same time, whether or not an account has the address; when one has, it gets an email with a link (`/reset-password?token=…`) that works once, for 30 minutes. Throttled per address asked about and per client address.',
+        body: PasswordResetRequest,
+        response: { 202: PasswordResetAccepted, ...errors(429, ...BODY_ERRORS) },
+      },
+    },
+    async (request, reply) => {
+      await requestPasswordReset(resetDeps, ipOf(request), request.body.email);
+      return reply.code(202).send({ detail: 'If an account has this email, a link to reset its password is on its way' });
+    },
+  );
+
+  app.post(
+    '/api/v1/users/password-reset/confirm',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Set a new password with a reset link’s token',
+        description: 'Spends the token, sets the password and ends every session of the account.',
+        body: PasswordResetConfirm,
+        response: { 204: NoContent, ...errors(...BODY_ERRORS) },
+      },
+    },
+    async (request, reply) => {
+      await confirmPasswordReset(app.db, request.body.token, request.body.new_password);
+      return reply.code(204).send();
+    },
+  );
+
+  app.patch(
+    '/api/v1/users/me',
+    {
+      config: { auth: 'user' },
+      preValidation: trimBodyFields('display_name', 'bio', 'email'),
+      schema: {
+        tags: ['users'],
+        summary: 'Change your display name, bio or email',
+        description: 'Only the fields sent change. Changing the email needs your password in `password` (throttled like logins); an email already in use is 409.',
+        body: ProfilePatch,
+        response: { 200: User, ...errors(403, 409, 429, ...BODY_ERRORS) },
+      },
+    },
+    async (request) => {
+      const me = principalOf(request);
+      const { password, ...changes } = request.body;
+      if (changes.email !== undefined) {
+        if (password === undefined) throw invalidField(['body', 'password'], 'missing');
+        await auth.confirmPassword(ipOf(request), me, password, 'password_incorrect');
+      }
+      return changeProfile(app.db, me.userId, changes);
     },
   );
 

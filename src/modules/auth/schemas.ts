@@ -29,3 +29,19 @@ export const TokenResponse = Type.Object(
 export const Credentials = Type.Object({ username: LoginField, password: LoginField }, { title: 'Credentials' });
 export const PasswordChange = Type.Object({ current_password: LoginField, new_password: NewPassword }, { title: 'PasswordChange' });
 export const PasswordConfirm = Type.Object({ password: LoginField }, { title: 'PasswordConfirm' });
+
+/** How long a password-reset link works (community.md: 30 minutes). */
+export const RESET_TOKEN_MINUTES = 30;
+
+export const PasswordResetRequest = Type.Object(
+  { email: Type.String({ minLength: 1, maxLength: 254, description: 'The email of the account' }) },
+  { title: 'PasswordResetRequest' },
+);
+export const PasswordResetAccepted = Type.Object(
+  { detail: Type.String() },
+  { title: 'PasswordResetAccepted', description: 'Always the same answer, whether or not an account has the address' },
+);
+export const PasswordResetConfirm = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: 200, description: 'The token of the emailed link' }), new_password: NewPassword },
+  { title: 'PasswordResetConfirm' },
+);

@@ -96,21 +96,43 @@ export async function userExists(db: Db, id: number): Promise<boolean> {
 /** Changes the profile fields sent; nothing at all when none of them differs. */
 export async function updateProfile(db: Db, id: number, changes: ProfileChanges): Promise<void> {
   if (Object.keys(changes).length === 0) return;
-  await db.updateTable('users').set(changes).where('id', '=', id).execute();
+  try {
+    await db.updateTable('users').set(changes).where('id', '=', id).execute();
+  } catch (err) {
+    if (isUniqueViolation(err) && emailViolated(err)) throw new DomainError('email_taken');
+    throw err;
+  }
 }
 
 /** Makes a user; a username taken ignoring case (the unique index decides, also under concurrency) is `username_taken`. */
-export async function insertUser(db: Db, username: string, passwordHash: string, role: Role = 'user'): Promise<Account> {
+export async function insertUser(db: Db, username: string, passwordHash: string, role: Role = 'user', email: string | null = null): Promise<Account> {
   try {
     return await db
       .insertInto('users')
-      .values({ username, password_hash: passwordHash, role, created_at: nowIso() })
+      .values({ username, password_hash: passwordHash, role, created_at: nowIso(), email })
       .returning(PUBLIC_COLUMNS)
       .executeTakeFirstOrThrow();
   } catch (err) {
-    if (isUniqueViolation(err)) throw new DomainError('username_taken');
+    if (isUniqueViolation(err)) throw new DomainError(emailViolated(err) ? 'email_taken' : 'username_taken');
     throw err;
   }
+}
+
+/** Whether a unique violation is the email's index (users_email_key): PostgreSQL names the constraint, SQLite the index in its message. */
+function emailViolated(err: unknown): boolean {
+  const e = err as { constraint?: string; message?: string };
+  return e.constraint === 'users_email_key' || /users_email_key|users\.email|lower\(email\)/.test(e.message ?? '');
+}
+
+/** The member's email (undefined: no such member). */
+export async function findEmail(db: Db, userId: number): Promise<string | null | undefined> {
+  return (await db.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst())?.email;
+}
+
+/** The member with this email, ignoring case, through the lower() expression the unique index is on. */
+export async function findUserByEmail(db: Db, email: string): Promise<{ id: number; username: string; email: string } | undefined> {
+  const row = await db.selectFrom('users').select(['id', 'username', 'email']).where(sql`lower(email)`, '=', email.toLowerCase()).executeTakeFirst();
+  return row && row.email !== null ? { id: row.id, username: row.username, email: row.email } : undefined;
 }
 
 /** Looks a user up ignoring case, through the same lower() expression the unique index is on. */

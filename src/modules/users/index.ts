@@ -4,6 +4,6 @@
  */
 export { default as userRoutes } from './routes.js';
 // insertUser takes a hash already made: `seed --demo` hashes one password for all its users.
-export { findCredentials, findPasswordHash, findUserById, findUserByName, findUsersByIds, insertUser, searchUserIds, setPasswordHash, setRole, updateProfile, userExists } from './data.js';
-export { type Account, NewPassword, User, UserCreate, Username, isNewPassword, isUsername } from './schemas.js';
-export { createUser, deleteAccount } from './service.js';
+export { findCredentials, findPasswordHash, findUserByEmail, findUserById, findUserByName, findUsersByIds, insertUser, searchUserIds, setPasswordHash, setRole, updateProfile, userExists } from './data.js';
+export { type Account, Email, NewPassword, ProfilePatch, User, UserCreate, Username, isNewPassword, isUsername } from './schemas.js';
+export { changeProfile, createUser, deleteAccount, findUserWithEmail } from './service.js';

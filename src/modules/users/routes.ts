@@ -5,8 +5,8 @@ import { BODY_ERRORS, IdParams, errors } from '../../http/schemas.js';
 import { trimBodyFields } from '../../http/trim.js';
 import { avatarRoutes } from '../media/index.js';
 import { findUserById, findUserByName, userExists } from './data.js';
-import { ProfilePatch, User, UserCreate, UsernameParams } from './schemas.js';
-import { changeProfile, createUser } from './service.js';
+import { User, UserCreate, UsernameParams } from './schemas.js';
+import { createUser, findUserWithEmail } from './service.js';
 import { feature } from '../../http/feature.js';
 
 /** Accounts as others see them: registration, the caller, public profiles and avatars. Logging in is the auth module's. */
@@ -15,9 +15,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/v1/users',
-    { schema: { tags: ['users'], summary: 'Register', body: UserCreate, response: { 201: User, ...errors(409, ...BODY_ERRORS) } } },
+    { preValidation: trimBodyFields('email'), schema: { tags: ['users'], summary: 'Register', body: UserCreate, response: { 201: User, ...errors(409, ...BODY_ERRORS) } } },
     async (request, reply) => {
-      const user = await createUser(app.db, request.body.username, request.body.password);
+      const user = await createUser(app.db, request.body.username, request.body.password, 'user', request.body.email ?? null);
       return reply.code(201).header('location', `/api/v1/users/${user.id}`).send(user);
     },
   );
@@ -26,22 +26,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/v1/users/me',
     { config: { auth: 'user' }, schema: { tags: ['users'], summary: 'The caller, with their profile', response: { 200: User } } },
     async (request) => {
-      const me = await findUserById(app.db, principalOf(request).userId);
+      const me = await findUserWithEmail(app.db, principalOf(request).userId);
       // The account went between the session check and this read.
       if (!me) throw new DomainError('not_authenticated');
       return me;
     },
   );
 
-  app.patch(
-    '/api/v1/users/me',
-    {
-      config: { auth: 'user' },
-      preValidation: trimBodyFields('display_name', 'bio'),
-      schema: { tags: ['users'], summary: 'Change your display name or bio', body: ProfilePatch, response: { 200: User, ...errors(...BODY_ERRORS) } },
-    },
-    async (request) => changeProfile(app.db, principalOf(request).userId, request.body),
-  );
+  // PATCH /api/v1/users/me is the auth module's: changing the email needs the password again.
 
   app.get(
     '/api/v1/profiles/:username',
@@ -63,9 +55,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/users/:id',
-    { schema: { tags: ['users'], summary: 'A member’s public profile', params: IdParams, response: { 200: User, ...errors(404, 422) } } },
+    // Optional sign-in: an administrator's answer has the email.
+    { config: { auth: 'optional' }, schema: { tags: ['users'], summary: 'A member’s public profile', params: IdParams, response: { 200: User, ...errors(404, 422) } } },
     async (request) => {
-      const user = await findUserById(app.db, request.params.id);
+      // Administrators see the email too; nobody else does.
+      const user = request.principal?.role === 'admin' ? await findUserWithEmail(app.db, request.params.id) : await findUserById(app.db, request.params.id);
       if (!user) throw new DomainError('user_not_found');
       return user;
     },

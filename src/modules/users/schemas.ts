@@ -16,7 +16,10 @@ export const isUsername = (value: string): boolean => Check(Username, value);
 export const NewPassword = Type.String({ minLength: 8, maxLength: 128, description: '8–128 characters' });
 export const isNewPassword = (value: string): boolean => Check(NewPassword, value);
 
-export const UserCreate = Type.Object({ username: Username, password: NewPassword }, { title: 'UserCreate' });
+/** An email address: for account recovery only, unique ignoring case, never shown to other members. */
+export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254, description: 'An email address for account recovery (optional); seen only by you and administrators' });
+
+export const UserCreate = Type.Object({ username: Username, password: NewPassword, email: Type.Optional(Nullable(Email)) }, { title: 'UserCreate' });
 
 /** An account as the server knows it: who, with what role, since when. */
 export interface Account {
@@ -43,15 +46,21 @@ export const User = Type.Object(
     diary_count: Type.Integer({ description: 'Diary entries' }),
     follower_count: Type.Integer({ description: 'Members who follow this one' }),
     following_count: Type.Integer({ description: 'Members this one follows' }),
+    email: Type.Optional(Type.String({ description: 'The email, when there is one, only in answers to the member themselves and to administrators' })),
   },
   { title: 'User', description: 'A member and their public profile' },
 );
 export type User = Static<typeof User>;
 
 export const ProfilePatch = Type.Object(
-  { display_name: Type.Optional(DisplayName), bio: Type.Optional(Bio) },
-  { title: 'ProfilePatch', description: 'Only the fields sent change.' },
+  {
+    display_name: Type.Optional(DisplayName),
+    bio: Type.Optional(Bio),
+    email: Type.Optional(Nullable(Email)),
+    password: Type.Optional(Type.String({ maxLength: 128, description: 'Your password: needed to change `email`' })),
+  },
+  { title: 'ProfilePatch', description: 'Only the fields sent change; changing the email needs the password.' },
 );
-export type ProfileChanges = { display_name?: string | null; bio?: string | null };
+export type ProfileChanges = { display_name?: string | null; bio?: string | null; email?: string | null };
 
 export const UsernameParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 50, description: 'A username, any case' }) });

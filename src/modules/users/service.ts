@@ -4,13 +4,27 @@ import { hashPassword } from '../../security/passwords.js';
 import type { MediaStore } from '../../storage/store.js';
 import { type WarnLog, deleteAvatar, removeFiles } from '../media/index.js';
 import { deleteRatingsOfUser } from '../reviews/index.js';
-import { deleteUserRow, findUserById, insertUser, lockAccountRows, updateProfile } from './data.js';
+import { deleteUserRow, findEmail, findUserById, insertUser, lockAccountRows, updateProfile } from './data.js';
 import type { ProfileChanges, User } from './schemas.js';
 
 /** Registers a user (the API) or makes one (the command line, an administrator too): argon2id first, then the row. */
-export async function createUser(db: Db, username: string, password: string, role: Role = 'user'): Promise<User> {
-  const account = await insertUser(db, username, await hashPassword(password), role);
-  return (await findUserById(db, account.id))!;
+export async function createUser(db: Db, username: string, password: string, role: Role = 'user', email: string | null = null): Promise<User> {
+  const account = await insertUser(db, username, await hashPassword(password), role, email === null ? null : email.trim());
+  const user = (await findUserById(db, account.id))!;
+  return withEmail(user, email === null ? null : email.trim());
+}
+
+/**
+ * A profile with its email, when it has one: only answers to the member and to administrators
+ * carry it, and a member without one (every account of the course's clients) gets the course's
+ * User object unchanged.
+ */
+const withEmail = (user: User, email: string | null | undefined): User => (email ? { ...user, email } : user);
+
+/** The member's profile with their email: for themselves and administrators only. */
+export async function findUserWithEmail(db: Db, userId: number): Promise<User | undefined> {
+  const [user, email] = await Promise.all([findUserById(db, userId), findEmail(db, userId)]);
+  return user && withEmail(user, email);
 }
 
 /** A profile field as stored: trimmed already (the route's hook), and an empty one is none. */
@@ -24,8 +38,11 @@ export async function changeProfile(db: Db, userId: number, body: ProfileChanges
   // Only what differs is written: a PATCH of what is already there changes nothing.
   if (body.display_name !== undefined && orNull(body.display_name) !== current.display_name) changes.display_name = orNull(body.display_name);
   if (body.bio !== undefined && orNull(body.bio) !== current.bio) changes.bio = orNull(body.bio);
+  const email = await findEmail(db, userId);
+  if (body.email !== undefined && orNull(body.email) !== email) changes.email = orNull(body.email);
   await updateProfile(db, userId, changes);
-  return { ...current, ...changes };
+  const { email: newEmail, ...profile } = changes;
+  return withEmail({ ...current, ...profile }, newEmail === undefined ? email : newEmail);
 }
 
 /**
