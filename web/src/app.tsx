@@ -8,6 +8,7 @@ import { AccountPage } from './pages/AccountPage';
 import { DiaryPage } from './pages/DiaryPage';
 import { EditProfilePage } from './pages/EditProfilePage';
 import { ImportPage } from './pages/ImportPage';
+import { ForgotPasswordPage, ResetPasswordPage } from './pages/PasswordResetPages';
 import { FeedPage } from './pages/FeedPage';
 import { FollowsPage } from './pages/FollowsPage';
 import { ListFormPage } from './pages/ListFormPage';
@@ -37,6 +38,8 @@ const PAGES: Record<ClientRoute, (params: Params) => VNode | null> = {
   '/account': () => <AccountPage />,
   '/account/profile': () => <EditProfilePage />,
   '/account/import': () => <ImportPage />,
+  '/forgot-password': () => <ForgotPasswordPage />,
+  '/reset-password': () => <ResetPasswordPage />,
   '/my-reviews': () => <MyReviewsPage />,
   '/search': () => <SearchPage />,
   '/admin/movies/new': () => <MovieFormPage key="new" />,

@@ -9,6 +9,8 @@ export const CLIENT_ROUTES = [
   '/',
   '/login',
   '/signup',
+  '/forgot-password',
+  '/reset-password',
   '/account',
   '/account/profile',
   '/account/import',

@@ -68,6 +68,7 @@ export function CredentialsPage({ mode }: { mode: 'login' | 'signup' }) {
           <button type="submit" class="button">
             {signup ? t.signUp : t.logIn}
           </button>
+          {!signup && <Link href="/forgot-password">{t.forgotLink}</Link>}
         </div>
       </Form>
       <p class="switch-form">

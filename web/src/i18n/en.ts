@@ -190,6 +190,25 @@ export const en = {
   deleteAccount: 'Delete account',
   accountDeleted: 'Your account is deleted.',
 
+  // Account recovery
+  email: 'Email',
+  emailTitle: 'Email',
+  emailText: 'For getting back into your account if you forget your password. Only you see it. Changing it needs your password.',
+  saveEmail: 'Save email',
+  emailSaved: 'Your email is saved.',
+  emailRemoved: 'Your email is removed.',
+  forgotLink: 'Forgot password?',
+  forgotTitle: 'Forgot your password?',
+  forgotText: 'Type the email of your account: we send it a link to choose a new password. The link works once, for 30 minutes.',
+  forgotSubmit: 'Send the link',
+  forgotSent: 'If an account has this email, a link is on its way. Check your inbox (and the spam folder).',
+  backToLogin: 'Back to log in',
+  resetTitle: 'Choose a new password',
+  resetSubmit: 'Set the password',
+  resetDone: 'Your password is changed, and you are logged out everywhere. Log in with the new one.',
+  resetNoToken: 'This page needs the link from the email.',
+  resetAskAgain: 'Ask for a new link',
+
   // Your data: import from Letterboxd, download everything
   yourDataTitle: 'Your data',
   yourDataText: 'Bring your history from Letterboxd, or take everything you have here with you.',

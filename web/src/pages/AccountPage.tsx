@@ -14,6 +14,7 @@ import { useSession } from '../session';
 
 const PASSWORD_FIELDS = ['current_password', 'new_password'] as const;
 const DELETE_FIELDS = ['password'] as const;
+const EMAIL_FIELDS = ['email', 'password'] as const;
 
 function ChangePassword() {
   const { t } = useI18n();
@@ -46,6 +47,44 @@ function ChangePassword() {
         <div class="form__actions">
           <button type="submit" class="button">
             {t.changePassword}
+          </button>
+        </div>
+        <Status text={status} />
+      </Form>
+    </section>
+  );
+}
+
+/** The email for account recovery: seen by the member alone; changing it needs the password. */
+function EmailForm({ user }: { user: User }) {
+  const { t } = useI18n();
+  const { setUser } = useSession();
+  const action = useAction(EMAIL_FIELDS);
+  const [email, setEmail] = useState(user.email ?? '');
+  const [password, setPassword] = useState('');
+  const [status, setStatus] = useState<string | null>(null);
+  const submit = () =>
+    action.run(async () => {
+      setStatus(null);
+      const { data } = await call(api.PATCH('/api/v1/users/me', { body: { email: email.trim() === '' ? null : email, password } }));
+      setUser(data);
+      setPassword('');
+      setStatus(data.email ? t.emailSaved : t.emailRemoved);
+    });
+  return (
+    <section class="panel" aria-labelledby="email-title">
+      <h2 id="email-title">{t.emailTitle}</h2>
+      <p>{t.emailText}</p>
+      <Form action={action} onSubmit={submit}>
+        <Field label={t.email} error={action.problem.fields.email}>
+          {(control) => <input {...control} type="email" autocomplete="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />}
+        </Field>
+        <Field label={t.password} error={action.problem.fields.password}>
+          {(control) => <input {...control} type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />}
+        </Field>
+        <div class="form__actions">
+          <button type="submit" class="button">
+            {t.saveEmail}
           </button>
         </div>
         <Status text={status} />
@@ -127,6 +166,7 @@ function Account({ user }: { user: User }) {
         {user.role === 'admin' && <span class="badge">{t.roleAdmin}</span>}
         <span class="muted">{t.memberSince(date(user.created_at))}</span>
       </p>
+      <EmailForm user={user} />
       <ChangePassword />
       <YourData />
       <DeleteAccount />
