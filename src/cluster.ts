@@ -68,13 +68,18 @@ export async function runCluster(config: Config): Promise<void> {
 
   const fork = (): void => {
     const worker = cluster.fork();
+    worker.on('error', (err) => log.warn({ err: err.message, worker: worker.id }, 'worker channel error'));
     forkedAt.set(worker, Date.now());
     worker.on('message', (message: unknown) => {
       if (isMessage<MetricsRequest>(message, METRICS_REQUEST)) {
         // A scrape reached this worker: the sum of every worker's metrics (prom-client's aggregation).
+        // The asking worker may be gone by the time the answer is ready: sending to it then must not throw in the primary.
+        const answer = (reply: MetricsAnswer) => {
+          if (worker.isConnected()) worker.send(reply, (err: Error | null) => err && log.warn({ err: err.message }, 'a metrics answer could not reach its worker'));
+        };
         aggregator.clusterMetrics().then(
-          (text) => worker.send({ type: METRICS_ANSWER, id: message.id, text } satisfies MetricsAnswer),
-          (err: Error) => worker.send({ type: METRICS_ANSWER, id: message.id, error: err.message } satisfies MetricsAnswer),
+          (text) => answer({ type: METRICS_ANSWER, id: message.id, text }),
+          (err: Error) => answer({ type: METRICS_ANSWER, id: message.id, error: err.message }),
         );
       } else if (isMessage<ListeningMessage>(message, 'butaca:listening')) {
         listening.add(worker);

@@ -99,8 +99,13 @@ describe('backup and restore', () => {
       assert.equal(refused.code, 1);
       assert.match(assertOneLine(refused.stderr), /a server \(pid \d+\) is using .*butaca\.db: stop it before restoring/);
 
-      // Into a new DATA_DIR, with the media copied after the database's backup (media files never change once written).
-      const fresh = tempDir();
+      // Never over the live database itself.
+      const onItself = await runCli(['backup', path.join(dir, 'butaca.db')], { DATA_DIR: dir });
+      assert.equal(onItself.code, 1);
+      assert.match(assertOneLine(onItself.stderr), /is the database itself/);
+
+      // Into a new DATA_DIR (one that does not exist yet), with the media copied after the database's backup (media files never change once written).
+      const fresh = path.join(tempDir(), 'new', 'data');
       const restored = await runCli(['restore', backupFile], { DATA_DIR: fresh });
       assert.equal(restored.code, 0, restored.stderr);
       assert.match(restored.stdout, /restored .* \(migration \d{4}_\w+\)$/m);

@@ -129,7 +129,12 @@ describe('email on accounts', () => {
     assert.equal(changed.statusCode, 200, changed.body);
     assert.equal(changed.json<{ email: string }>().email, 'new@example.org');
     assert.equal((await patch({ bio: 'No password needed for this.' })).statusCode, 200);
-    assert.equal((await patch({ email: 'ANA@example.org'.replace('ANA', 'no'), password: 'first-password-1' })).statusCode, 200);
+    const removed = await patch({ email: null, password: 'first-password-1' });
+    assert.equal(removed.statusCode, 200);
+    assert.ok(!('email' in removed.json<object>()), 'removed');
+    // The login answer is the member's own: it carries their email (the account page shows it).
+    await patch({ email: 'ana@example.org', password: 'first-password-1' });
+    assert.equal((await post('/api/v1/users/login', { username: 'ana-mail', password: 'first-password-1' })).json<{ email: string }>().email, 'ana@example.org');
   });
 });
 
@@ -175,6 +180,36 @@ describe('password reset', () => {
     await ctx.db.updateTable('password_resets').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('user_id', '=', known.id).execute();
     assert.equal((await post('/api/v1/users/password-reset/confirm', { token: second, new_password: 'kim-new-password' })).statusCode, 422, 'expired');
     assert.equal((await post('/auth', { username: 'kim-reset', password: 'first-password-1' })).statusCode, 200, 'the password is unchanged');
+  });
+
+  it('a new email or a new password spends a link already sent', async () => {
+    const lee = await register('lee-reset', 'lee@example.org');
+    for (const change of ['email', 'password'] as const) {
+      const count = smtp.mails.length;
+      await post('/api/v1/users/password-reset', { email: change === 'email' ? 'lee@example.org' : 'lee2@example.org' });
+      const token = tokenOf(await mailTo(change === 'email' ? 'lee@example.org' : 'lee2@example.org', count));
+      const res =
+        change === 'email'
+          ? await ctx.app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: bearer(lee.token), payload: { email: 'lee2@example.org', password: 'first-password-1' } })
+          : await ctx.app.inject({ method: 'PUT', url: '/api/v1/users/me/password', headers: bearer(lee.token), payload: { current_password: 'first-password-1', new_password: 'first-password-1' } });
+      assert.ok(res.statusCode === 200 || res.statusCode === 204, res.body);
+      assert.equal((await post('/api/v1/users/password-reset/confirm', { token, new_password: 'stolen-password-9' })).statusCode, 422, `after a new ${change}`);
+    }
+  });
+
+  it("keeps a reset link's token out of the access log", async () => {
+    const logs = memoryLogger('info');
+    const app = await startApp({ PUBLIC_URL }, { logger: logs.logger });
+    try {
+      const token = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcde';
+      await app.app.inject({ method: 'GET', url: `/reset-password?token=${token}` });
+      await app.app.inject({ method: 'POST', url: '/api/v1/users/password-reset/confirm', payload: { token, new_password: 'whatever-password' } });
+      const text = JSON.stringify(logs.lines());
+      assert.match(text, /reset-password\?token=\[redacted\]/);
+      assert.doesNotMatch(text, new RegExp(token));
+    } finally {
+      await app.close();
+    }
   });
 
   it('takes the same time for a known and an unknown address', async () => {

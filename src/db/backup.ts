@@ -1,4 +1,4 @@
-import { copyFile, open, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -69,6 +69,10 @@ async function sync(file: string): Promise<void> {
  * only then renamed to `dest`. A failure leaves no `dest` and no partial file.
  */
 export async function backupDatabase(source: string, dest: string): Promise<BackupCheck> {
+  const target = path.resolve(dest);
+  if ([source, `${source}-wal`, `${source}-shm`].some((f) => path.resolve(f) === target)) {
+    throw new BackupError(`${dest} is the database itself: back it up to another file`);
+  }
   const partial = `${dest}.partial`;
   await rm(partial, { force: true });
   let db: Database.Database;
@@ -156,6 +160,8 @@ export async function restoreDatabase(file: string, dbPath: string): Promise<Bac
   if (pids.length > 0) throw new BackupError(`a server (pid ${pids.join(', ')}) is using ${dbPath}: stop it before restoring`);
   const check = checkDatabaseFile(file);
   const dir = path.dirname(path.resolve(dbPath));
+  // A new DATA_DIR: made here, as serve would.
+  await mkdir(dir, { recursive: true });
   const incoming = `${dbPath}.restoring`;
   await rm(incoming, { force: true });
   await copyFile(file, incoming);

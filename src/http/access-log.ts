@@ -1,5 +1,10 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 
+/** A password-reset link's token is a password for 30 minutes: the log keeps that one was opened, not with what. */
+export function redactUrl(url: string): string {
+  return url.includes('token=') ? url.replace(/([?&]token=)[^&#]*/g, '$1[redacted]') : url;
+}
+
 /**
  * The `req` of a log line: Fastify's own fields, with the client's address and port taken from
  * `request.peer` where the connection no longer knows them (HTTP/2, see plugins/request-head.ts).
@@ -9,11 +14,11 @@ export function serializeRequest(request: FastifyRequest): Record<string, unknow
   // but a Fastify request (a raw one, a plain object) gets the two fields every request has.
   if (typeof request !== 'object' || request === null || !('raw' in request)) {
     const other = (request ?? {}) as { method?: unknown; url?: unknown };
-    return { method: other.method, url: other.url };
+    return { method: other.method, url: typeof other.url === 'string' ? redactUrl(other.url) : other.url };
   }
   return {
     method: request.method,
-    url: request.url,
+    url: redactUrl(request.url),
     version: request.headers['accept-version'],
     host: request.host,
     remoteAddress: request.peer?.address ?? request.ip,

@@ -45,7 +45,8 @@ function allowed(request: FastifyRequest, metrics: FastifyInstance['config']['me
 }
 
 /** The whole cluster's metrics, from the primary (prom-client's AggregatorRegistry there). */
-function fromPrimary(timeoutMs = 5000): Promise<string> {
+/** Longer than prom-client's own 5 s wait for the workers in the primary, so the primary's answer (or its error) comes first. */
+function fromPrimary(timeoutMs = 8000): Promise<string> {
   return new Promise((resolve, reject) => {
     const id = randomUUID();
     const onMessage = (message: MetricsAnswer) => {

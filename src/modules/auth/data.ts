@@ -113,3 +113,14 @@ export async function takePasswordReset(trx: Db, tokenHash: string, now: string)
   const row = await trx.deleteFrom('password_resets').where('token_hash', '=', tokenHash).returning(['user_id', 'expires_at']).executeTakeFirst();
   return row && row.expires_at > now ? row.user_id : undefined;
 }
+
+/** Whether a reset of this token hash is pending and still valid at `now` (read only). */
+export async function pendingReset(db: Db, tokenHash: string, now: string): Promise<boolean> {
+  const row = await db.selectFrom('password_resets').select('expires_at').where('token_hash', '=', tokenHash).executeTakeFirst();
+  return row !== undefined && row.expires_at > now;
+}
+
+/** A new email or password spends any pending reset: a link sent to the old mailbox must stop working. */
+export async function deleteResetsOf(db: Db, userId: number): Promise<void> {
+  await db.deleteFrom('password_resets').where('user_id', '=', userId).execute();
+}

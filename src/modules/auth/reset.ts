@@ -8,7 +8,7 @@ import { invalidField } from '../../domain/issues.js';
 import type { Mailer } from '../../mail/mailer.js';
 import { hashPassword } from '../../security/passwords.js';
 import { findUserByEmail, setPasswordHash } from '../users/index.js';
-import { deleteSessionsOf, putPasswordReset, takePasswordReset } from './data.js';
+import { deleteSessionsOf, pendingReset, putPasswordReset, takePasswordReset } from './data.js';
 import { RESET_TOKEN_MINUTES } from './schemas.js';
 import { hashSecret, looksLikeSecret, newSecret } from './tokens.js';
 
@@ -49,10 +49,14 @@ export function resetMail(to: string, username: string, link: string) {
  */
 export async function requestPasswordReset(deps: ResetDeps, ip: string, email: string): Promise<void> {
   const window = deps.config.loginWindow * 1000;
-  const [byEmail, byAddress] = await Promise.all([
-    deps.counters.hit(`reset:email:${email.trim().toLowerCase()}`, window),
-    deps.counters.hit(`reset:addr:${ip}`, window),
-  ]);
+  let byEmail, byAddress;
+  try {
+    [byEmail, byAddress] = await Promise.all([deps.counters.hit(`reset:email:${email.trim().toLowerCase()}`, window), deps.counters.hit(`reset:addr:${ip}`, window)]);
+  } catch (err) {
+    // Unthrottled, a reset request would be a way to flood mailboxes: refused until the counters answer, as logins are.
+    deps.log.error({ err }, 'counters unavailable; refusing password-reset requests');
+    throw new DomainError('login_check_unavailable', { retry_after: 5 });
+  }
   const over = [
     [byEmail, deps.config.loginMaxFailuresPerUser],
     [byAddress, deps.config.loginMaxFailuresPerAddress],
@@ -89,6 +93,8 @@ async function sendReset(deps: ResetDeps, email: string): Promise<void> {
  */
 export async function confirmPasswordReset(db: Db, token: string, newPassword: string): Promise<void> {
   if (!looksLikeSecret(token)) throw invalidField(['body', 'token'], 'reset_token_invalid');
+  // The token is checked before argon2id runs: made-up tokens cost a lookup, not a hash each.
+  if (!(await pendingReset(db, hashSecret(token), new Date().toISOString()))) throw invalidField(['body', 'token'], 'reset_token_invalid');
   const hash = await hashPassword(newPassword);
   const done = await inTransaction(db, async (trx) => {
     const userId = await takePasswordReset(trx, hashSecret(token), new Date().toISOString());

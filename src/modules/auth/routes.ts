@@ -3,11 +3,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '../../http/principal.js';
 import { BODY_ERRORS, NoContent, errors } from '../../http/schemas.js';
 import { hashPassword } from '../../security/passwords.js';
-import { ProfilePatch, User, changeProfile, deleteAccount, findUserById, setPasswordHash } from '../users/index.js';
+import { ProfilePatch, User, changeProfile, deleteAccount, findUserWithEmail, setPasswordHash } from '../users/index.js';
 import { trimBodyFields } from '../../http/trim.js';
 import { invalidField } from '../../domain/issues.js';
 import { clearSessionCookie, setSessionCookie } from './cookies.js';
-import { createSession, deleteOtherSessions, deleteSession } from './data.js';
+import { createSession, deleteOtherSessions, deleteResetsOf, deleteSession } from './data.js';
 import { Credentials, PasswordChange, PasswordConfirm, PasswordResetAccepted, PasswordResetConfirm, PasswordResetRequest, TokenRequest, TokenResponse } from './schemas.js';
 import { confirmPasswordReset, requestPasswordReset } from './reset.js';
 import { createMailer } from '../../mail/mailer.js';
@@ -75,7 +75,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const { id } = await auth.checkCredentials(ipOf(request), request.body.username, request.body.password);
       const { secret } = await createSession(app.db, id, auth.policy);
       setSessionCookie(request, reply, secret, auth.policy.maxAge);
-      return (await findUserById(app.db, id))!;
+      // The member's own answer: with their email when they have one (the account page shows it).
+      return (await findUserWithEmail(app.db, id))!;
     },
   );
 
@@ -105,6 +106,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       await auth.confirmPassword(ipOf(request), me, request.body.current_password, 'current_password_incorrect');
       await setPasswordHash(app.db, me.userId, await hashPassword(request.body.new_password));
       await deleteOtherSessions(app.db, me.userId, me.sessionId);
+      await deleteResetsOf(app.db, me.userId);
       return reply.code(204).send();
     },
   );
@@ -168,6 +170,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (changes.email !== undefined) {
         if (password === undefined) throw invalidField(['body', 'password'], 'missing');
         await auth.confirmPassword(ipOf(request), me, password, 'password_incorrect');
+        const user = await changeProfile(app.db, me.userId, changes);
+        // A link already sent to the old address stops working.
+        await deleteResetsOf(app.db, me.userId);
+        return user;
       }
       return changeProfile(app.db, me.userId, changes);
     },

@@ -7,7 +7,7 @@ import { hashPassword, verifyAgainstDummy, verifyPassword } from '../../security
 import { inTransaction } from '../../db/transaction.js';
 import { loginFailures, loginThrottled } from '../../metrics/registry.js';
 import { type Account, findCredentials, findPasswordHash, setPasswordHash } from '../users/index.js';
-import { type SessionPolicy, deleteSessionsOf } from './data.js';
+import { type SessionPolicy, deleteResetsOf, deleteSessionsOf } from './data.js';
 import { LoginThrottle, addressKey, usernameKey } from './throttle.js';
 
 /** What checking passwords needs, handed over once by the module's plugin: no service locator. */
@@ -107,5 +107,6 @@ export async function resetPassword(db: Db, userId: number, password: string): P
   await inTransaction(db, async (trx) => {
     await setPasswordHash(trx, userId, hash);
     await deleteSessionsOf(trx, userId);
+    await deleteResetsOf(trx, userId);
   });
 }
