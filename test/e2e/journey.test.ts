@@ -293,7 +293,7 @@ e2eSuite('e2e: a person’s journey', { seed: true }, (h) => {
 
       await page.getByRole('link', { name: 'Account', exact: true }).click();
       await atPath(page, '/account');
-      await page.getByLabel('Password', { exact: true }).fill(changed.password);
+      await page.getByRole('region', { name: 'Delete account' }).getByLabel('Password', { exact: true }).fill(changed.password);
       await page.getByRole('button', { name: 'Delete account', exact: true }).click();
       await atPath(page, '/');
       await visible(page.getByText('Your account is deleted.'));
