@@ -69,9 +69,11 @@ describe('/metrics', () => {
     assert.equal(promtool.status, 0, `promtool check metrics: ${promtool.stdout}${promtool.stderr}`);
   });
 
-  it('answers only this machine by default: another address, or a request through a proxy (X-Forwarded-For), gets 404', async () => {
+  it('answers only this machine by default: another address, or a request through a proxy (X-Forwarded-For, Forwarded, X-Real-IP), gets 404', async () => {
     assert.equal((await scrape(ctx.app, {}, '10.1.2.3')).statusCode, 404);
     assert.equal((await scrape(ctx.app, { 'x-forwarded-for': '203.0.113.9' })).statusCode, 404);
+    assert.equal((await scrape(ctx.app, { forwarded: 'for=203.0.113.9' })).statusCode, 404);
+    assert.equal((await scrape(ctx.app, { 'x-real-ip': '203.0.113.9' })).statusCode, 404);
     assert.equal((await scrape(ctx.app, {}, '::1')).statusCode, 200);
   });
 

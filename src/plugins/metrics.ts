@@ -34,8 +34,15 @@ type Counted = FastifyRequest & { [counted]?: boolean };
 /** Whether this request may read /metrics (operations.md, METRICS): otherwise it is a 404, as for a path that is not there. */
 function allowed(request: FastifyRequest, metrics: FastifyInstance['config']['metrics']): boolean {
   if (metrics.mode === 'local') {
-    // The socket's own address: a proxy on this machine forwarding the world carries X-Forwarded-For.
-    return isLoopback(request.raw.socket.remoteAddress ?? '') && request.headers['x-forwarded-for'] === undefined;
+    // The socket's own address: a proxy on this machine forwarding the world says so in one of
+    // these headers (nginx's X-Real-IP and RFC 7239's Forwarded as well as X-Forwarded-For).
+    const { headers } = request;
+    return (
+      isLoopback(request.raw.socket.remoteAddress ?? '') &&
+      headers['x-forwarded-for'] === undefined &&
+      headers.forwarded === undefined &&
+      headers['x-real-ip'] === undefined
+    );
   }
   if (metrics.mode !== 'token') return false;
   const header = request.headers.authorization ?? '';
