@@ -18,8 +18,7 @@
  * and search endpoints from the first scale to the last is added.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +30,7 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import { type LoadResult, type LoadSpec, type Tool, availableTool, runLoad } from './load.js';
 import { mp4Body, mp4Head } from './mp4.js';
 import { BENCH_PASSWORD, SCALES, type Scale, seedCatalogue } from './seed-catalogue.js';
+import { seedKey, seededDatabase } from './seeded.js';
 import { ROOT, freePort, pinned, readMemory, resetPeak, runCli, stop, waitReady } from './server-process.js';
 
 const MiB = 1024 * 1024;
@@ -77,16 +77,6 @@ const clientCpu = canPin ? CLIENT_CPU : undefined;
 // ---------------------------------------------------------------------------------------------
 // The seeded database, cached by what makes it
 
-function seedKey(scale: Scale): string {
-  const hash = createHash('sha256');
-  const migrations = path.join(ROOT, 'src/db/migrations');
-  for (const file of readdirSync(migrations).sort()) hash.update(readFileSync(path.join(migrations, file)));
-  for (const file of ['bench/seed-catalogue.ts', 'src/modules/movies/data.ts', 'src/modules/reviews/data.ts', 'src/modules/reviews/ratings.ts', 'src/modules/users/data.ts']) {
-    hash.update(readFileSync(path.join(ROOT, file)));
-  }
-  return `butaca_bench_${scale}_${hash.digest('hex').slice(0, 12)}`;
-}
-
 /** Runs one statement on the PostgreSQL server's maintenance database. */
 async function onServer<T extends object>(text: string, values: unknown[] = []): Promise<T[]> {
   const { default: pg } = await import('pg');
@@ -120,28 +110,6 @@ async function seededPostgres(scale: Scale): Promise<string> {
   await onServer(`alter database ${building} rename to ${name}`);
   out(`  seeded ${scale} on PostgreSQL: ${result.movies} movies, ${result.users} users, ${result.reviews} reviews in ${result.seconds.toFixed(1)} s`);
   return name;
-}
-
-async function seededDatabase(scale: Scale): Promise<string> {
-  const cached = path.join(os.tmpdir(), `${seedKey(scale)}.db`);
-  if (existsSync(cached)) return cached;
-  const building = `${cached}.building`;
-  rmSync(building, { force: true });
-  const db = connect({ kind: 'sqlite', path: building });
-  await migrateToLatest(db);
-  const result = await seedCatalogue(db, scale, (what) => process.stderr.write(`\r  seeding ${scale}: ${what}      `));
-  await db.destroy();
-  process.stderr.write('\n');
-  // One self-contained file (the WAL folded in) that can be copied as is.
-  const Sqlite = (await import('better-sqlite3')).default;
-  const file = new Sqlite(building);
-  file.pragma('wal_checkpoint(TRUNCATE)');
-  file.pragma('journal_mode = DELETE');
-  file.close();
-  copyFileSync(building, cached);
-  for (const suffix of ['', '-wal', '-shm']) rmSync(building + suffix, { force: true });
-  out(`  seeded ${scale}: ${result.movies} movies, ${result.users} users, ${result.reviews} reviews in ${result.seconds.toFixed(1)} s`);
-  return cached;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,6 +239,7 @@ interface Row {
 interface ScaleReport {
   scale: Scale;
   rows: Row[];
+  notes: string[];
   peakRss: number;
   coldStartMs: number;
   counts: { movies: number; reviews: number };
@@ -492,6 +461,8 @@ async function benchScale(scale: Scale, only: Set<string> | undefined, cold: num
     await capture('/limit-trailer', p.movie.trailer_url, { range: `bytes=${MiB}-${2 * MiB - 1}` });
 
     const rows: Row[] = [];
+    /** Sentences printed under the table (what a pair of rows measured). */
+    const notes: string[] = [];
     const load = async (base: string, spec: LoadSpec): Promise<LoadResult> => {
       if (warmup > 0) await runLoad(tool, spec, { base, connections, seconds: warmup, cpu: clientCpu });
       // The measured run's new reviews must not repeat the warm-up's (they would be 409s).
@@ -525,20 +496,45 @@ async function benchScale(scale: Scale, only: Set<string> | undefined, cold: num
     }
 
     // What counting for /metrics costs: a server with METRICS=off (no hook at all) against one at the
-    // default, alternating, twice each, on the cheapest answers (from the read cache), where a
-    // per-request cost weighs most.
+    // default, on the cheapest answers (/healthz, and a page from the read cache), where a
+    // per-request cost weighs most. A cost of 2% is far inside one run's noise on a shared machine,
+    // so the two alternate over several short runs (on first, then off first, so a drift of the
+    // machine's speed falls on both) and the medians are compared.
     if (!only || only.has('metrics-cost')) {
       const on = await startButaca(dataDir, 100);
       const off = await startButaca(dataDir, 100, { METRICS: 'off' });
       running.push(on.child, off.child);
-      for (const name of ['movies-page', 'review-by-id']) {
-        const e = endpoints.find((x) => x.name === name)!;
-        for (const round of [1, 2]) {
-          for (const [label, target] of [['on', on], ['off', off]] as const) {
-            process.stderr.write(`  ${scale} ${name} metrics ${label} (${round})…\n`);
-            rows.push({ name: `${name}-metrics-${label}-${round}`, what: `${e.what}, counting for /metrics ${label === 'on' ? 'on (the default)' : 'off (METRICS=off)'}, run ${round}`, result: await load(target.base, e.spec), limit: 'limit-json' });
+      const rounds = 6;
+      const short = Math.max(2, Math.round(seconds / 2));
+      const targets = [
+        { name: 'healthz', what: 'GET /healthz', spec: { method: 'GET' as const, path: '/healthz', headers: {} } },
+        { name: 'movies-page', what: endpoints.find((x) => x.name === 'movies-page')!.what, spec: endpoints.find((x) => x.name === 'movies-page')!.spec },
+      ];
+      for (const t of targets) {
+        const runs = { on: [] as LoadResult[], off: [] as LoadResult[] };
+        for (const server of [on, off]) if (warmup > 0) await runLoad(tool, t.spec, { base: server.base, connections, seconds: warmup, cpu: clientCpu });
+        for (let round = 0; round < rounds; round++) {
+          const order = round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
+          for (const label of order) {
+            process.stderr.write(`  ${scale} ${t.name} metrics ${label} (${round + 1}/${rounds})…\n`);
+            runs[label].push(await runLoad(tool, t.spec, { base: (label === 'on' ? on : off).base, connections, seconds: short, cpu: clientCpu }));
           }
         }
+        const median = (list: LoadResult[]) => [...list].sort((x, y) => x.perSecond - y.perSecond)[Math.floor(list.length / 2)]!;
+        for (const label of ['on', 'off'] as const) {
+          rows.push({
+            name: `${t.name}-metrics-${label}`,
+            what: `${t.what}, counting for /metrics ${label === 'on' ? 'on (the default)' : 'off (METRICS=off)'}: median of ${rounds} alternating runs of ${short} s`,
+            result: median(runs[label]),
+            ...(t.name === 'movies-page' ? { limit: 'limit-json' } : {}),
+          });
+        }
+        const cost = 1 - median(runs.on).perSecond / median(runs.off).perSecond;
+        const pairs = runs.on.map((r, i) => 1 - r.perSecond / runs.off[i]!.perSecond).sort((x, y) => x - y);
+        notes.push(
+          `Counting for /metrics on ${t.what}: ${fmt(100 * cost, 1)}% of throughput (medians on/off); ` +
+            `run by run ${pairs.map((x) => `${fmt(100 * x, 1)}%`).join(', ')}.`,
+        );
       }
       await stop(on.child);
       await stop(off.child);
@@ -559,7 +555,7 @@ async function benchScale(scale: Scale, only: Set<string> | undefined, cold: num
       rows.push({ name, what, result: await load(bare.base, { method: 'GET', path: `/${name}`, headers: {} }) });
     }
     await stop(bare.child);
-    return { scale, rows, peakRss, coldStartMs: cold, counts: p.counts };
+    return { scale, rows, notes, peakRss, coldStartMs: cold, counts: p.counts };
   } finally {
     for (const child of running) await stop(child);
     rmSync(dataDir, { recursive: true, force: true });
@@ -641,6 +637,7 @@ for (const report of reports) {
     '',
     table(report),
     '',
+    ...(report.notes.length > 0 ? [...report.notes, ''] : []),
     ...(reports.length > 1 ? [`p50 growth ${reports[0]!.scale} → ${reports[reports.length - 1]!.scale}:`, '', growth(reports), ''] : []),
     'Made by `npm run bench` (bench/run.ts).',
     '',

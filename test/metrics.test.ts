@@ -51,6 +51,16 @@ describe('/metrics', () => {
     assert.doesNotMatch(text, /utm/);
     assert.ok((value(text, 'butaca_http_request_duration_seconds_count', { method: 'GET', route: '/api/v1/movies/:id' }) ?? 0) >= 4);
     assert.ok(value(text, 'butaca_http_request_duration_seconds_bucket', { method: 'GET', route: '/api/v1/movies/:id', le: '0.001' }) !== undefined, 'a bucket at 1 ms');
+    // A histogram as Prometheus reads one: cumulative buckets, +Inf the count, the count that of the requests.
+    const byMovie = { method: 'GET', route: '/api/v1/movies/:id' };
+    const buckets = ['0.00025', '0.0005', '0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '+Inf'].map(
+      (le) => value(text, 'butaca_http_request_duration_seconds_bucket', { ...byMovie, le })!,
+    );
+    assert.deepEqual([...buckets].sort((a, b) => a - b), buckets, 'cumulative');
+    const requests = (['2xx', '4xx'] as const).reduce((n, status) => n + value(text, 'butaca_http_requests_total', { ...byMovie, status })!, 0);
+    assert.equal(buckets.at(-1), value(text, 'butaca_http_request_duration_seconds_count', byMovie));
+    assert.equal(buckets.at(-1), requests);
+    assert.ok(value(text, 'butaca_http_request_duration_seconds_sum', byMovie)! > 0);
     assert.equal(value(text, 'butaca_http_requests_in_flight'), 1, 'the scrape itself');
     assert.ok((value(text, 'butaca_db_query_duration_seconds_count', { statement: 'select' }) ?? 0) > 0);
     assert.ok((value(text, 'butaca_login_failures_total') ?? 0) >= 1);

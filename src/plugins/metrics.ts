@@ -5,7 +5,7 @@ import fp from 'fastify-plugin';
 import { AggregatorRegistry } from 'prom-client';
 import { isLoopback } from './rate-limits.js';
 import { errors } from '../http/schemas.js';
-import { httpDuration, httpInFlight, httpRequests, registry, routeLabel, statusClass } from '../metrics/registry.js';
+import { httpTally, registry, routeLabel } from '../metrics/registry.js';
 
 /** The messages a worker and its primary exchange for an aggregated scrape (src/cluster.ts answers them). */
 export const METRICS_REQUEST = 'butaca:metrics-request';
@@ -82,20 +82,18 @@ export default fp(
     // Off: not even counted (what the benchmark's "metrics off" measures against).
     if (app.config.metrics.mode === 'off') return;
     app.addHook('onRequest', (request, _reply, done) => {
-      httpInFlight.inc();
+      httpTally.inFlight += 1;
       (request as Counted)[counted] = true;
       done();
     });
     const settle = (request: FastifyRequest) => {
       if ((request as Counted)[counted] !== true) return;
       (request as Counted)[counted] = false;
-      httpInFlight.dec();
+      httpTally.inFlight -= 1;
     };
     app.addHook('onResponse', (request, reply, done) => {
       settle(request);
-      const route = routeLabel(request.routeOptions.url);
-      httpRequests.inc({ method: request.method, route, status: statusClass(reply.statusCode) });
-      httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+      httpTally.record(request.method, routeLabel(request.routeOptions.url), reply.statusCode, reply.elapsedTime / 1000);
       done();
     });
     app.addHook('onRequestAbort', (request, done) => {
