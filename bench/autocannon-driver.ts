@@ -28,6 +28,11 @@ const result = await autocannon({
       path: spec.path,
       setupRequest: (request) => {
         const vary = spec.vary;
+        if (vary?.kind === 'sequence') {
+          const next = vary.requests[c % vary.requests.length]!;
+          c += 1;
+          return { ...request, method: next.method, path: next.path, headers: { ...spec.headers, ...next.headers }, ...(next.body === undefined ? {} : { body: next.body }) };
+        }
         const headers = { ...spec.headers };
         if (vary?.kind === 'post-review') headers.authorization = `Bearer ${vary.tokens[c % vary.tokens.length]!}`;
         const text = body();

@@ -18,9 +18,21 @@ export interface LoadSpec {
   path: string;
   headers: Record<string, string>;
   body?: string;
-  vary?: { kind: 'put-score'; review: string } | { kind: 'post-review'; tokens: string[]; movies: number; first: number } | { kind: 'paths'; paths: string[] };
+  vary?:
+    | { kind: 'put-score'; review: string }
+    | { kind: 'post-review'; tokens: string[]; movies: number; first: number }
+    | { kind: 'paths'; paths: string[] }
+    | { kind: 'sequence'; requests: SequenceRequest[] };
   /** Connections for this load instead of the run's (a latency measured without queueing). */
   connections?: number;
+}
+
+/** One request of a `sequence`, which the load sends in order, over and over (a mix of reads and writes). */
+export interface SequenceRequest {
+  method: 'GET' | 'PUT' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
 }
 
 export interface LoadOptions {
@@ -67,6 +79,23 @@ function wrkScript(spec: LoadSpec): string {
       'request = function()',
       '  c = c + 1',
       '  return wrk.format(nil, paths[(c % #paths) + 1])',
+      'end',
+    );
+  } else if (vary?.kind === 'sequence') {
+    // Formatted once, at start: the loop then only picks the next string.
+    const one = (r: SequenceRequest) => {
+      const headers = Object.entries({ ...spec.headers, ...r.headers }).map(([k, v]) => `[${lua(k)}] = ${lua(v)}`);
+      return `wrk.format(${lua(r.method)}, ${lua(r.path)}, {${headers.join(', ')}}, ${r.body === undefined ? 'nil' : lua(r.body)})`;
+    };
+    lines.push(
+      'local sequence = {}',
+      'init = function()',
+      ...vary.requests.map((r, i) => `  sequence[${i + 1}] = ${one(r)}`),
+      'end',
+      'local c = 0',
+      'request = function()',
+      '  c = c + 1',
+      '  return sequence[((c - 1) % #sequence) + 1]',
       'end',
     );
   } else if (vary?.kind === 'post-review') {

@@ -30,6 +30,7 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import { type LoadResult, type LoadSpec, type Tool, availableTool, runLoad } from './load.js';
 import { mp4Body, mp4Head } from './mp4.js';
 import { BENCH_PASSWORD, SCALES, type Scale, seedCatalogue } from './seed-catalogue.js';
+import { comparePeer } from './peer.js';
 import { seedKey, seededDatabase } from './seeded.js';
 import { ROOT, freePort, pinned, readMemory, resetPeak, runCli, stop, waitReady } from './server-process.js';
 
@@ -614,9 +615,12 @@ if (!values['skip-build']) {
   if (built.status !== 0) process.exit(1);
 }
 const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
+// The course's FastAPI app side by side (bench/peer.ts): once, on its own data, before the scales.
+const peer = !only || only.has('peer') ? await comparePeer({ tool, connections, seconds, warmup, serverCpu, clientCpu }, (line) => process.stderr.write(`${line}\n`)) : undefined;
 const cold = await coldStart();
 const reports: ScaleReport[] = [];
-for (const scale of scales) reports.push(await benchScale(scale, only, cold));
+// `--only peer` is the comparison alone.
+if (!only || [...only].some((name) => name !== 'peer')) for (const scale of scales) reports.push(await benchScale(scale, only, cold));
 
 const date = new Date().toISOString().slice(0, 10);
 const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? os.arch();
@@ -628,6 +632,11 @@ const header = [
     `Cold start (empty SQLite database → /readyz 200, median of 3): ${fmt(cold)} ms.`,
 ].join('\n');
 mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+if (peer) {
+  const text = [`# Butaca and the course's FastAPI app, side by side, ${date}`, '', header, '', peer, '', 'Made by `npm run bench` (bench/run.ts, bench/peer.ts).', ''].join('\n');
+  out(`\n${text}`);
+  writeFileSync(path.join(ROOT, 'bench/results', `${date}-peer.md`), text);
+}
 for (const report of reports) {
   const text = [
     `# Butaca benchmark — ${report.scale} scale${onPostgres ? ', PostgreSQL' : ''}, ${date}`,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -24,7 +24,7 @@ export default fp(
       if (!String(reply.getHeader('content-type') ?? '').startsWith('application/json')) return payload;
       // A tag already set came with an answer served again from memory (plugins/read-cache.ts).
       const kept = reply.getHeader('etag');
-      const tag = typeof kept === 'string' ? kept : `"${createHash('sha1').update(payload).digest('base64url')}"`;
+      const tag = typeof kept === 'string' ? kept : `"${hash('sha1', payload, 'base64url')}"`;
       reply.header('etag', tag);
       const ifNoneMatch = request.headers['if-none-match'];
       if (ifNoneMatch !== undefined && matches(ifNoneMatch, tag)) {
