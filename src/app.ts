@@ -59,14 +59,12 @@ declare module 'fastify' {
   }
 }
 
-// Secrets travel in these; none of them may reach a log line.
-const REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  'headers.authorization',
-  'headers.cookie',
-];
+// Secrets travel in these; none of them may reach a log line. Only a top-level `headers` can hold
+// them: the `req` and `res` of a line are what their serializers make (http/access-log.ts for req,
+// Fastify's statusCode-only one for res), headers never among them, and pino redacts after
+// serializing. Paths under req and res would only make pino clone and search both objects of
+// every access line for nothing (2.7% of /healthz's CPU in its profile).
+const REDACT = ['headers.authorization', 'headers.cookie', 'headers["set-cookie"]'];
 
 export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   const pretty = process.stdout.isTTY && config.logLevel !== 'silent';

@@ -52,6 +52,9 @@ export const NO_ADDRESS = 'no-address';
 export function rateLimitKey(request: FastifyRequest): string {
   const ip = request.ip ?? request.peer?.address;
   if (ip === undefined || ip === '') return NO_ADDRESS;
+  // An IPv4 address is its own key (normalizeIP lower-cases it, a no-op): skip its IPv6 test, a
+  // long regular expression run on every request.
+  if (!ip.includes(':')) return ip;
   try {
     return normalizeIP(ip);
   } catch {
@@ -79,6 +82,11 @@ export default fp(
     // AUTH_RATE_LIMIT_MAX=0 they keep the global one. Set here, before the plugin's own onRoute
     // hook runs, so the route files only say that they log in.
     app.addHook('onRoute', (route) => {
+      // The probes are exempt by contract: not even the plugin's hook runs for them.
+      if (EXEMPT.has(route.url) && route.config?.login !== true) {
+        route.config = { ...route.config, rateLimit: false };
+        return;
+      }
       if (authMax === 0 || route.config?.login !== true) return;
       route.config = { ...route.config, rateLimit: { max: authMax, timeWindow: AUTH_WINDOW_MS } };
     });
