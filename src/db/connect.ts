@@ -5,7 +5,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, type LogConfig, PostgresDialect } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import type pgModule from 'pg';
-import { dbQueryDuration, statementKind } from '../metrics/registry.js';
+import { queryTally } from '../metrics/registry.js';
 import { type DataVersion, sqliteDataVersion } from './data-version.js';
 import { GroupCommitSqliteDialect } from './group-commit.js';
 import type { Database } from './schema.js';
@@ -45,7 +45,7 @@ export function openDatabase(config: DatabaseConfig, options: { log?: LogConfig 
   const given = options.log;
   const log: { log: LogConfig } = {
     log: (event) => {
-      if (event.level === 'query') dbQueryDuration.observe({ statement: statementKind(event.query.sql) }, event.queryDurationMillis / 1000);
+      if (event.level === 'query') queryTally.observe(event.query.sql, event.queryDurationMillis / 1000);
       if (typeof given === 'function') given(event);
     },
   };

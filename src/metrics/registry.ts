@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The process's metrics (operations.md, "Watching it run"), in one prom-client registry of its
@@ -74,14 +74,14 @@ type Value = { labels: Record<string, string | number>; value: number; metricNam
  * (an object with `get`): the registry formats it, and with WORKERS>1 the primary's
  * AggregatorRegistry sums it across workers like any counter or histogram.
  */
-function tallied(name: string, help: string, type: 'counter' | 'histogram', values: () => Value[]): void {
+function tallied(name: string, help: string, type: 'counter' | 'histogram', values: () => Value[], reset = () => httpTally.reset()): void {
   const metric = {
     name,
     help,
     type,
     aggregator: 'sum' as const,
     get: async () => ({ name, help, type, aggregator: 'sum' as const, values: values() }),
-    reset: () => httpTally.reset(),
+    reset,
   };
   // Not one of prom-client's classes, but what its Registry uses of one (name, help, type, aggregator, get, reset).
   registry.registerMetric(metric as unknown as Counter);
@@ -123,13 +123,51 @@ export const httpInFlight = new Gauge({
   },
 });
 
-export const dbQueryDuration = new Histogram({
-  name: 'butaca_db_query_duration_seconds',
-  help: 'Time each database query took, by kind of statement',
-  labelNames: ['statement'] as const,
-  buckets: LATENCY_BUCKETS,
-  registers: [registry],
-});
+/** Each database query's time by kind of statement, counted like the HTTP series (plain numbers, put in shape when scraped). */
+class QueryTally {
+  private readonly byKind = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  /** The kind of each SQL text seen: the service's statements are a few hundred fixed texts. */
+  private readonly kinds = new Map<string, string>();
+
+  observe(sql: string, seconds: number): void {
+    let kind = this.kinds.get(sql);
+    if (kind === undefined) {
+      kind = statementKind(sql);
+      if (this.kinds.size >= 2000) this.kinds.clear();
+      this.kinds.set(sql, kind);
+    }
+    let series = this.byKind.get(kind);
+    if (series === undefined) this.byKind.set(kind, (series = { buckets: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0), sum: 0, count: 0 }));
+    let bucket = 0;
+    while (bucket < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[bucket]!) bucket += 1;
+    series.buckets[bucket]! += 1;
+    series.sum += seconds;
+    series.count += 1;
+  }
+
+  values(name: string): Value[] {
+    const values: Value[] = [];
+    for (const [statement, series] of this.byKind) {
+      let cumulative = 0;
+      LATENCY_BUCKETS.forEach((le, i) => {
+        cumulative += series.buckets[i]!;
+        values.push({ labels: { statement, le }, value: cumulative, metricName: `${name}_bucket` });
+      });
+      values.push({ labels: { statement, le: '+Inf' }, value: series.count, metricName: `${name}_bucket` });
+      values.push({ labels: { statement }, value: series.sum, metricName: `${name}_sum` });
+      values.push({ labels: { statement }, value: series.count, metricName: `${name}_count` });
+    }
+    return values;
+  }
+
+  reset(): void {
+    this.byKind.clear();
+  }
+}
+
+export const queryTally = new QueryTally();
+
+tallied('butaca_db_query_duration_seconds', 'Time each database query took, by kind of statement', 'histogram', () => queryTally.values('butaca_db_query_duration_seconds'), () => queryTally.reset());
 
 export const readCacheLookups = new Counter({
   name: 'butaca_read_cache_lookups_total',
