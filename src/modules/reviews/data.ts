@@ -196,9 +196,17 @@ export async function updateReview(db: Db, id: number, changes: { review?: strin
   return db.transaction().execute(async (trx) => {
     const [found] = await reviewToUpdate(trx, { lock: false }, { id });
     if (!found) return undefined;
-    await lockRating(trx, found.user_id, found.movie_id);
-    const [old] = await reviewToUpdate(trx, { lock: locksRows(trx) }, { id });
-    if (!old) return undefined; // deleted meanwhile
+    // On PostgreSQL the locks, in ratings.ts's order, and the row read again under its lock. On
+    // SQLite the transaction already holds the database's one write lock (BEGIN IMMEDIATE, one
+    // transaction at a time on the connection: db/group-commit.ts), so nothing can have changed
+    // since `found` was read, and both reads would be spent for nothing on every edit.
+    let old = found;
+    if (locksRows(trx)) {
+      await lockRating(trx, found.user_id, found.movie_id);
+      const [locked] = await reviewToUpdate(trx, { lock: true }, { id });
+      if (!locked) return undefined; // deleted meanwhile
+      old = locked;
+    }
     // Nothing differs (a PATCH of {}, a PUT of the same text and rating): nothing is written, and
     // updated_at keeps saying when the review last changed.
     if (changes.halves !== undefined && changes.halves !== old.halves) await writeRating(trx, old.user_id, old.movie_id, changes.halves);
