@@ -87,6 +87,8 @@ async function checkConsistent(dir: string): Promise<number> {
     assert.equal(byMovie.size <= movies.length, true);
     const dupes = await sql<{ n: number }>`select count(*) as n from (select imdb_id from movies where imdb_id is not null group by imdb_id having count(*) > 1) d`.execute(db);
     assert.equal(Number(dupes.rows[0]!.n), 0, 'an imdb_id twice');
+    // The full-text index against its table (FTS5 raises SQLITE_CORRUPT_VTAB when they differ).
+    if (onSqlite) await sql`insert into movies_fts (movies_fts, rank) values ('integrity-check', 1)`.execute(db);
     return movies.length;
   } finally {
     await db.destroy();
@@ -297,7 +299,7 @@ describe('butaca catalogue import', { concurrency: 2 }, () => {
     assert.equal(await checkConsistent(dir), total);
     assert.equal((await moviesOf(dir, '&genre=sci-fi')).total, total / 4);
   });
-  it('a first load sets the title and year indexes aside and builds them at its end; killed (SIGKILL) mid-load, the next start builds them; a line over the limit is refused', { timeout: 180_000 }, async () => {
+  it('a first load sets the title and year indexes and the full-text triggers aside and builds them (the index rebuilt) at its end; killed (SIGKILL) mid-load, the next start builds them; a line over the limit is refused', { timeout: 180_000 }, async () => {
     /** The movies' indexes as the schema has them (name → SQLite's text; on PostgreSQL, pg_indexes'). */
     async function indexesOf(dir: string): Promise<Map<string, string>> {
       const db = connect(databaseOf(dir));
@@ -310,9 +312,23 @@ describe('butaca catalogue import', { concurrency: 2 }, () => {
         await db.destroy();
       }
     }
+    /** The movies' triggers (name → SQLite's text; on PostgreSQL, pg_trigger's definition). */
+    async function triggersOf(dir: string): Promise<Map<string, string>> {
+      const db = connect(databaseOf(dir));
+      try {
+        const rows = onSqlite
+          ? (await sql<{ name: string; def: string }>`select name, sql as def from sqlite_master where type = 'trigger' and tbl_name = 'movies'`.execute(db)).rows
+          : (await sql<{ name: string; def: string }>`select tgname as name, pg_get_triggerdef(oid) as def from pg_trigger where tgrelid = 'movies'::regclass and not tgisinternal`.execute(db)).rows;
+        return new Map(rows.map((r) => [r.name, r.def]));
+      } finally {
+        await db.destroy();
+      }
+    }
     const pristine = tempDir();
     assert.equal((await runCli(['migrate'], { DATA_DIR: pristine })).code, 0);
     const expected = await indexesOf(pristine);
+    const expectedTriggers = await triggersOf(pristine);
+    if (onSqlite) assert.deepEqual([...expectedTriggers.keys()].filter((n) => n.startsWith('movies_fts')).sort(), ['movies_fts_delete', 'movies_fts_insert', 'movies_fts_update']);
     for (const name of ['movies_title_key_id', 'movies_year_id', 'movies_year_desc_id']) assert.ok(expected.has(name), name);
 
     // Over 4 MiB uncompressed into an empty catalogue: a first load (BULK_LOAD in the service).
@@ -344,26 +360,48 @@ describe('butaca catalogue import', { concurrency: 2 }, () => {
       const db = connect(databaseOf(dir));
       try {
         const deferred = await db.selectFrom('deferred_indexes').select('name').orderBy('name').execute();
-        assert.deepEqual(deferred.map((d) => d.name), ['movies_title_key_id', 'movies_year_desc_id', 'movies_year_id'], 'recorded in the transaction that dropped them');
+        assert.deepEqual(
+          deferred.map((d) => d.name),
+          ['movies_fts_delete', 'movies_fts_insert', 'movies_fts_update', 'movies_title_key_id', 'movies_year_desc_id', 'movies_year_id'],
+          'recorded in the transaction that dropped them',
+        );
       } finally {
         await db.destroy();
       }
       const during = await indexesOf(dir);
       for (const name of ['movies_title_key_id', 'movies_year_id', 'movies_year_desc_id']) assert.equal(during.has(name), false, `${name} set aside while loading`);
+      const triggers = await triggersOf(dir);
+      for (const name of ['movies_fts_insert', 'movies_fts_update', 'movies_fts_delete']) assert.equal(triggers.has(name), false, `${name} set aside while loading`);
+      assert.ok(triggers.has('movies_row_count_insert'), 'the other triggers stay');
+      // Until the end, the full-text index does not have the movies being loaded (asked here in SQL: the app would migrate, and so build it).
+      const raw = connect(databaseOf(dir));
+      try {
+        const loaded = Number((await raw.selectFrom('movies').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+        assert.ok(loaded > 0, 'some batches committed before the kill');
+        assert.equal((await sql<{ n: number }>`select count(*) as n from movies_fts where movies_fts match 'long'`.execute(raw)).rows[0]!.n, 0);
+      } finally {
+        await raw.destroy();
+      }
     }
     // Anything that migrates (here `migrate`; the server too) builds what a dead load set aside.
     assert.equal((await runCli(['migrate'], { DATA_DIR: dir })).code, 0);
     assert.deepEqual(await indexesOf(dir), expected);
+    assert.deepEqual(await triggersOf(dir), expectedTriggers);
     const partial = await checkConsistent(dir);
+    // The full-text index was rebuilt from the table: every movie there is found, none twice.
+    assert.equal((await moviesOf(dir, '&q=long+enough')).total, partial);
 
     const rerun = await runCli(['catalogue', 'import', file], { DATA_DIR: dir }, '', 120_000);
     assert.equal(rerun.code, 0, rerun.stderr);
     assert.deepEqual(counts(rerun.stdout), { added: total - partial, updated: 0, unchanged: partial, skipped: 0 });
     // SQLite sets them aside again (fewer than 50,000 movies were there); PostgreSQL never does.
-    if (onSqlite) assert.match(rerun.stdout, /indexes {4}3 set aside for the load and built again in [\d.]+ s/);
+    if (onSqlite) assert.match(rerun.stdout, /indexes {4}3 set aside for the load and built again, and the full-text index rebuilt, in [\d.]+ s/);
     else assert.doesNotMatch(rerun.stdout, /set aside/);
     assert.deepEqual(await indexesOf(dir), expected);
+    assert.deepEqual(await triggersOf(dir), expectedTriggers);
     assert.equal(await checkConsistent(dir), total);
+    assert.equal((await moviesOf(dir, '&q=long+enough+119999')).items[0]?.title, 'A film with a long enough title number 119999');
+    assert.equal((await moviesOf(dir, '&q=long+enough')).total, total);
     const db = connect(databaseOf(dir));
     try {
       assert.equal(Number((await db.selectFrom('deferred_indexes').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n), 0);
@@ -383,7 +421,9 @@ describe('butaca catalogue import', { concurrency: 2 }, () => {
     assert.equal(broken.code, 1);
     assert.match(assertOneLine(broken.stderr.replace(/^(movies|building) .*$/gm, '')), new RegExp(`^butaca: bad\\.tsv line ${total - 10 + 2}: startYear "nineteen" is not a number`));
     assert.deepEqual(await indexesOf(badDir), expected);
+    assert.deepEqual(await triggersOf(badDir), expectedTriggers);
     assert.equal(await checkConsistent(badDir), total - 10 - ((total - 10) % 5000));
+    assert.equal((await moviesOf(badDir, '&q=long+enough')).total, total - 10 - ((total - 10) % 5000));
 
     // A line longer than MAX_LINE (a file that is not one title a line) is refused with its number, nothing half-read.
     const huge = path.join(dir, 'huge.tsv');
