@@ -10,7 +10,8 @@ import { type Kysely } from 'kysely';
  * is killed before its end leaves a record that the next start of anything that migrates (the
  * server, the CLI) acts on, building the indexes again (src/db/deferred-indexes.ts), after the
  * migrations. So a later migration that drops or redefines one of the recorded indexes
- * (movies_title_key_id, movies_year_id, movies_year_desc_id) must first build what is recorded
+ * (movies_title_key_id, movies_year_id, movies_year_desc_id), or the full-text triggers a first
+ * load also sets aside (movies_fts_insert, _update, _delete), must first build what is recorded
  * (buildDeferredIndexes) or it would find the index missing, or see its old definition back.
  */
 export async function up(db: Kysely<any>): Promise<void> {
