@@ -12,7 +12,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { type LoadResult, type LoadSpec, type SequenceRequest, type Tool, runLoad } from './load.js';
+import { type NodeLine, prepareNodeLine } from './node-line.js';
 import { BENCH_PASSWORD } from './seed-catalogue.js';
 import { ROOT, freePort, pinned, readMemory, runCli, stop, waitReady } from './server-process.js';
 
@@ -34,10 +36,17 @@ export interface PeerOptions {
   warmup: number;
   serverCpu: number | undefined;
   clientCpu: number | undefined;
+  /** Butaca also on this PostgreSQL server (a database of its own, made and dropped here); undefined: not. */
+  postgresUrl: string | undefined;
+  /** Butaca also on these Node.js majors (bench/node-line.ts); those equal to this process's are left out. */
+  nodeLines: number[];
+  /** Minutes of the mix at the run's connections, RSS read every 30 s (0: none). */
+  soakMinutes: number;
 }
 
-interface Target {
-  name: 'FastAPI' | 'Butaca';
+export interface Target {
+  /** 'FastAPI', 'Butaca' (SQLite, this Node), or a variant of Butaca's ('PostgreSQL', 'Node 24'). */
+  name: string;
   child: ChildProcess;
   base: string;
   /** Bearer tokens of member1…memberN, and of the posters. */
@@ -85,7 +94,7 @@ async function pool(count: number, inFlight: number, work: (i: number) => Promis
 }
 
 /** The same data through either API: movies, members, reviews; the tokens and ids the loads use. */
-async function seed(target: Omit<Target, 'members' | 'posters' | 'reviewsOf'>, adminToken: string | undefined): Promise<Target> {
+export async function seed(target: Omit<Target, 'members' | 'posters' | 'reviewsOf'>, adminToken: string | undefined): Promise<Target> {
   const { base } = target;
   // In order, so both number them alike.
   for (let m = 1; m <= MOVIES; m++) await ok(call(base, 'POST', '/api/v1/movies', { body: { title: `Film number ${m}` }, token: adminToken }), 'movie');
@@ -176,7 +185,7 @@ function workloads(): Workload[] {
 }
 
 /** Blocks of 9 reads and a PUT: the reads alternate a movie page (100) and a review (300 of them), the PUT a writer's own review. */
-function mix(t: Target, pages: string[]): SequenceRequest[] {
+export function mix(t: Target, pages: string[]): SequenceRequest[] {
   const reviews = t.reviewsOf.slice(0, 30).flatMap((ids) => ids.slice(0, 10)); // 300
   const out: SequenceRequest[] = [];
   let read = 0;
@@ -212,6 +221,8 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFracti
 export async function comparePeer(opts: PeerOptions, log: (line: string) => void): Promise<string> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'butaca-bench-peer-'));
   const children: ChildProcess[] = [];
+  let dropDatabase: (() => Promise<void>) | undefined;
+  const nodeVersions = new Map<string, string>();
   const load = async (base: string, spec: LoadSpec, first?: number): Promise<LoadResult> => {
     const measured = (f: number) => (spec.vary?.kind === 'post-review' ? { ...spec, vary: { ...spec.vary, first: f } } : spec);
     if (opts.warmup > 0) await runLoad(opts.tool, measured(0), { base, connections: opts.connections, seconds: opts.warmup, cpu: opts.clientCpu });
@@ -232,24 +243,49 @@ export async function comparePeer(opts: PeerOptions, log: (line: string) => void
       log('  peer: seeding FastAPI through its API…');
       targets.push(await seed({ name: 'FastAPI', child, base }, undefined));
     }
-    {
-      const dataDir = path.join(dir, 'butaca');
+    const butacaAt = async (name: string, extra: Record<string, string>, line?: NodeLine): Promise<Target> => {
+      const dataDir = path.join(dir, name.replace(/\W+/g, '-').toLowerCase());
       const port = await freePort();
-      const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port), NODE_ENV: 'production' };
-      const [command, args] = pinned(opts.serverCpu, process.execPath, [path.join(ROOT, 'bin/butaca.js'), 'serve']);
+      const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port), NODE_ENV: 'production', ...extra };
+      const cli = line ?? { node: process.execPath, root: ROOT };
+      const [command, args] = pinned(opts.serverCpu, cli.node, [path.join(cli.root, 'bin/butaca.js'), 'serve']);
       const child = spawn(command, args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
       children.push(child);
       let out = '';
       child.stderr!.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-2000)));
       const base = `http://127.0.0.1:${port}`;
       await waitReady(`${base}/readyz`, child, () => out);
-      await runCli(['user', 'create', 'peeradmin', '--admin'], env, dir, `${BENCH_PASSWORD}\n`);
+      await runCli(['user', 'create', 'peeradmin', '--admin'], env, dir, `${BENCH_PASSWORD}\n`, cli);
       const admin = await ok<{ access_token: string }>(call(base, 'POST', '/auth', { form: { username: 'peeradmin', password: BENCH_PASSWORD } }), 'admin token');
-      log('  peer: seeding Butaca through its API…');
-      targets.push(await seed({ name: 'Butaca', child, base }, admin.access_token));
+      log(`  peer: seeding ${name} through its API…`);
+      return seed({ name, child, base }, admin.access_token);
+    };
+    targets.push(await butacaAt('Butaca', {}));
+    // The variants: the same server on PostgreSQL, and on other Node lines.
+    const variants: string[] = [];
+    const notMeasured: string[] = [];
+    if (opts.postgresUrl !== undefined) {
+      const url = await freshPostgresDatabase(opts.postgresUrl, PEER_DATABASE);
+      if (typeof url === 'string') {
+        dropDatabase = () => dropPostgresDatabase(opts.postgresUrl!, PEER_DATABASE);
+        targets.push(await butacaAt('PostgreSQL', { DATABASE_URL: url }));
+        variants.push('PostgreSQL');
+      } else notMeasured.push(`PostgreSQL: ${url.missing}`);
+    }
+    const thisMajor = Number(process.versions.node.split('.')[0]);
+    for (const major of opts.nodeLines.filter((m) => m !== thisMajor)) {
+      const line = prepareNodeLine(major, log);
+      if ('missing' in line) {
+        notMeasured.push(`Node ${major}: ${line.missing}`);
+        continue;
+      }
+      targets.push(await butacaAt(`Node ${major}`, {}, line));
+      variants.push(`Node ${major}`);
+      nodeVersions.set(`Node ${major}`, line.version);
     }
     const butaca = targets.find((t) => t.name === 'Butaca')!;
     const fastapi = targets.find((t) => t.name === 'FastAPI');
+    const others = targets.filter((t) => variants.includes(t.name));
 
     // The limit: node:http answering /healthz's bytes exactly as Butaca sends them.
     const health = await rawGet(butaca.base, '/healthz');
@@ -266,22 +302,36 @@ export async function comparePeer(opts: PeerOptions, log: (line: string) => void
     const floor = await load(butaca.base, healthSpec);
     const limit = await load(`http://127.0.0.1:${barePort}`, healthSpec);
     rows.push(`| \`GET /healthz\` vs bare node:http with the same status, headers and body | — | ${fmt(floor.perSecond)} vs ${fmt(limit.perSecond)} | **${fmt((100 * floor.perSecond) / limit.perSecond, 1)}% of the limit** | ${fmt(floor.p99, 2)} | ${floor.errors} |`);
+    const variantRow = async (what: string, spec: (t: Target) => LoadSpec, base: LoadResult, first?: number): Promise<void> => {
+      if (others.length === 0) return;
+      const cells: string[] = [];
+      for (const t of others) {
+        log(`  peer: ${what} on ${t.name}…`);
+        const r = await load(t.base, spec(t), first);
+        cells.push(`${fmt(r.perSecond)} | ${fmt(r.perSecond / base.perSecond, 2)}× | ${fmt(r.p99, 2)}`);
+      }
+      variantRows.push(`| ${what} | ${fmt(base.perSecond)} | ${cells.join(' | ')} |`);
+    };
+    const variantRows: string[] = [];
+    await variantRow('`GET /healthz`', () => healthSpec, floor);
     const exempt: string[] = [];
     for (const w of workloads()) {
-      const results: Partial<Record<Target['name'], LoadResult>> = {};
-      for (const t of targets) {
+      const results: Partial<Record<string, LoadResult>> = {};
+      for (const t of [fastapi, butaca].filter((x) => x !== undefined)) {
         log(`  peer: ${w.name} on ${t.name}…`);
         // POST: the measured run's (member, movie) pairs come after the warm-up's.
         results[t.name] = await load(t.base, w.spec(t), w.name === 'post-review' ? (POSTERS * MOVIES) / 2 : 0);
       }
       const b = results.Butaca!;
       const f = results.FastAPI;
+      await variantRow(w.what, w.spec, b, w.name === 'post-review' ? (POSTERS * MOVIES) / 2 : 0);
       const errors = `${b.errors}${f ? ` / ${f.errors}` : ''}`;
       const ratio = f ? `${fmt(b.perSecond / f.perSecond, 1)}×` : '—';
       rows.push(`| ${w.what} | ${f ? fmt(f.perSecond) : '—'} | ${fmt(b.perSecond)} | ${w.exempt ? `${ratio} (exempt¹)` : `**${ratio}**`} | ${fmt(b.p99, 2)} | ${errors} |`);
       if (w.exempt) exempt.push(`¹ ${w.what}: ${w.exempt}.`);
     }
     const rss = readMemory(butaca.child.pid!);
+    const soak = opts.soakMinutes > 0 ? await soakMix(butaca, opts, log) : [];
     return [
       `Butaca at its defaults (LOG_LEVEL=info, security headers, rate limit, /metrics counting) against the course's FastAPI app (uvicorn ${uvicornVersion()}, uvloop, httptools, no access log), each on a fresh SQLite database holding the same ${fmt(MOVIES)} movies, ${fmt(MEMBERS + POSTERS)} members and ${fmt(MEMBERS * REVIEWS_EACH)} reviews, made through its own API; each server alone on CPU ${opts.serverCpu ?? '(not pinned)'}, wrk on the other; ${opts.connections} connections, ${opts.warmup} s warm-up + ${opts.seconds} s each.`,
       ...(fastapi ? [] : ['', `**FastAPI's figures are missing**: ${missing}.`]),
@@ -292,11 +342,95 @@ export async function comparePeer(opts: PeerOptions, log: (line: string) => void
       '',
       ...exempt,
       `Butaca's RSS at the end: ${fmt(rss.rss / 1024 / 1024, 1)} MiB (peak ${fmt(rss.hwm / 1024 / 1024, 1)} MiB).`,
+      ...(others.length === 0
+        ? []
+        : [
+            '',
+            `### The same server on PostgreSQL and on other Node lines`,
+            '',
+            `Each variant seeded alike through its own API and loaded as above, right after the row it is compared with; the ratio is to Butaca's figure in the table above (SQLite, Node ${process.versions.node}). ` +
+              (opts.postgresUrl !== undefined ? `PostgreSQL ${postgresVersion(opts.postgresUrl)} runs on this machine's two cores, not pinned (so it shares the load generator's core), with Butaca's defaults (a pool of 10, Kysely's pg driver: unnamed statements). ` : '') +
+              [...nodeVersions].map(([name, v]) => `${name} is ${v}.`).join(' '),
+            '',
+            `| workload | Butaca r/s | ${others.map((t) => `${t.name} r/s | ÷ Butaca | p99 ms`).join(' | ')} |`,
+            `|---|---:|${others.map(() => '---:|---:|---:').join('|')}|`,
+            ...variantRows,
+          ]),
+      ...(notMeasured.length === 0 ? [] : ['', `Not measured: ${notMeasured.join('; ')}.`]),
+      ...soak,
     ].join('\n');
   } finally {
     for (const child of children) await stop(child);
+    await dropDatabase?.();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The mix for `soakMinutes` on Butaca (after everything above), in loads of 30 s back to back, its
+ * RSS read after each: a leak shows as RSS still climbing after the first minute, when the caches,
+ * the heap's generations and SQLite's page cache have reached their working size.
+ */
+async function soakMix(t: Target, opts: PeerOptions, log: (line: string) => void): Promise<string[]> {
+  const SLICE = 30;
+  const slices = Math.round((opts.soakMinutes * 60) / SLICE);
+  log(`  peer: the mix for ${opts.soakMinutes} minutes on Butaca, RSS every ${SLICE} s…`);
+  const spec: LoadSpec = { method: 'GET', path: '/', headers: { 'content-type': 'application/json' }, vary: { kind: 'sequence', requests: mix(t, Array.from({ length: 100 }, (_, i) => `/api/v1/movies?page=${i + 1}&limit=10`)) } };
+  const samples: { at: number; rss: number; perSecond: number; p99: number; errors: number }[] = [];
+  for (let i = 1; i <= slices; i++) {
+    const r = await runLoad(opts.tool, spec, { base: t.base, connections: opts.connections, seconds: SLICE, cpu: opts.clientCpu });
+    samples.push({ at: i * SLICE, rss: readMemory(t.child.pid!).rss, perSecond: r.perSecond, p99: r.p99, errors: r.errors });
+  }
+  const MiB = 1024 * 1024;
+  const atMinute = samples.find((x) => x.at === 60) ?? samples[0]!;
+  const last = samples[samples.length - 1]!;
+  const growth = (100 * (last.rss - atMinute.rss)) / atMinute.rss;
+  return [
+    '',
+    `### Memory: the mix for ${opts.soakMinutes} minutes`,
+    '',
+    `Butaca (SQLite) under the mix above at ${opts.connections} connections for ${opts.soakMinutes} minutes, in loads of ${SLICE} s back to back; RSS (VmRSS) after each.`,
+    '',
+    '| after | RSS MiB | r/s | p99 ms | errors |',
+    '|---:|---:|---:|---:|---:|',
+    ...samples.filter((x) => x.at % 60 === 0 || x === samples[0]).map((x) => `| ${x.at >= 60 ? `${x.at / 60} min` : `${x.at} s`} | ${fmt(x.rss / MiB, 1)} | ${fmt(x.perSecond)} | ${fmt(x.p99, 2)} | ${x.errors} |`),
+    '',
+    `RSS after ${opts.soakMinutes} minutes ÷ after 1 minute: **${growth >= 0 ? '+' : ''}${fmt(growth, 1)}%** (${fmt(atMinute.rss / MiB, 1)} → ${fmt(last.rss / MiB, 1)} MiB; the target is within 10%).`,
+  ];
+}
+
+const PEER_DATABASE = 'butaca_bench_peer';
+
+/** A new, empty database on the server of `url` (dropped first if a killed run left it), or why not. */
+async function freshPostgresDatabase(url: string, name: string): Promise<string | { missing: string }> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    await client.query(`drop database if exists ${name} with (force)`);
+    await client.query(`create database ${name}`);
+  } catch (err) {
+    return { missing: `${new URL(url).host}: ${(err as Error).message}` };
+  } finally {
+    await client.end().catch(() => {});
+  }
+  const at = new URL(url);
+  at.pathname = `/${name}`;
+  return at.toString();
+}
+
+async function dropPostgresDatabase(url: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    await client.query(`drop database if exists ${name} with (force)`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function postgresVersion(url: string): string {
+  const r = spawnSync('psql', [url, '-XAtc', 'show server_version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim().split(' ')[0]! : '';
 }
 
 function uvicornVersion(): string {

@@ -2,7 +2,10 @@
  * Where the time went, from a V8 CPU profile (`node --cpu-prof`): self time by function and by
  * package or source file, highest first.
  *
- *   node --import tsx bench/profile-summary.ts CPU.….cpuprofile [--top 25]
+ *   node --import tsx bench/profile-summary.ts CPU.….cpuprofile [--top 25] [--last 10]
+ *
+ * `--last S`: only the samples of the profile's last S seconds (the measured load, without the
+ * start-up and seeding before it).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -22,12 +25,18 @@ interface Profile {
 // Piped into `head`, the reader may go away early: that is the end, not an error.
 process.stdout.on('error', () => process.exit(0));
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, last: { type: 'string' } } });
 const top = Number(values.top);
 const profile = JSON.parse(readFileSync(positionals[0]!, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const selfTime = new Map<number, number>();
-profile.samples.forEach((id, i) => selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const span = profile.timeDeltas.reduce((a, b) => a + b, 0);
+const from = values.last === undefined ? -Infinity : span - Number(values.last) * 1e6;
+let at = 0;
+profile.samples.forEach((id, i) => {
+  at += profile.timeDeltas[i] ?? 0;
+  if (at >= from) selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 const total = [...selfTime.values()].reduce((a, b) => a + b, 0);
 
 function place(url: string): string {

@@ -5,6 +5,9 @@
  *   npm run bench -- --scale small,large --only movies-page,movies-last,movies-rating
  *   npm run bench -- --seconds 5 --connections 64 --skip-build
  *   npm run bench -- --database postgres       # on BENCH_POSTGRES_URL (default: local, user postgres)
+ *   npm run bench -- --only peer --variants node24   # the side-by-side table; its Butaca variants
+ *                                                    # (default postgres,node24; '' for none)
+ *   npm run bench -- --only peer --soak 0            # without the 10 minutes of the mix for memory
  *
  * For each scale: seeds a fresh SQLite database through the data layer (bench/seed-catalogue.ts;
  * kept in the system's temp directory between runs, keyed by the code that makes it), starts
@@ -30,6 +33,7 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import { type LoadResult, type LoadSpec, type Tool, availableTool, runLoad } from './load.js';
 import { mp4Body, mp4Head } from './mp4.js';
 import { BENCH_PASSWORD, SCALES, type Scale, seedCatalogue } from './seed-catalogue.js';
+import { compareHttp2 } from './h2.js';
 import { comparePeer } from './peer.js';
 import { seedKey, seededDatabase } from './seeded.js';
 import { ROOT, freePort, pinned, readMemory, resetPeak, runCli, stop, waitReady } from './server-process.js';
@@ -52,6 +56,10 @@ const { values } = parseArgs({
     'skip-build': { type: 'boolean', default: false },
     'no-pin': { type: 'boolean', default: false },
     database: { type: 'string', default: 'sqlite' },
+    // The side-by-side table's variants of Butaca (bench/peer.ts): `postgres`, `nodeNN`; '' for none.
+    variants: { type: 'string', default: 'postgres,node24' },
+    // Minutes of the mix after the side-by-side table, RSS every 30 s (issue 18's memory target); 0: none.
+    soak: { type: 'string', default: '10' },
   },
 });
 if (values.database !== 'sqlite' && values.database !== 'postgres') throw new Error('--database: sqlite or postgres');
@@ -616,11 +624,21 @@ if (!values['skip-build']) {
 }
 const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
 // The course's FastAPI app side by side (bench/peer.ts): once, on its own data, before the scales.
-const peer = !only || only.has('peer') ? await comparePeer({ tool, connections, seconds, warmup, serverCpu, clientCpu }, (line) => process.stderr.write(`${line}\n`)) : undefined;
+const variants = values.variants.split(',').map((s) => s.trim()).filter(Boolean);
+for (const v of variants) if (v !== 'postgres' && !/^node\d+$/.test(v)) throw new Error(`--variants: postgres or nodeNN (node24), got "${v}"`);
+const peerOptions = {
+  tool, connections, seconds, warmup, serverCpu, clientCpu,
+  postgresUrl: variants.includes('postgres') ? POSTGRES_URL : undefined,
+  nodeLines: variants.filter((v) => v.startsWith('node')).map((v) => Number(v.slice(4))),
+  soakMinutes: Number(values.soak),
+};
+if (!(peerOptions.soakMinutes >= 0 && peerOptions.soakMinutes <= 60)) throw new Error('--soak: minutes, 0–60');
+const peer = !only || only.has('peer') ? await comparePeer(peerOptions, (line) => process.stderr.write(`${line}\n`)) : undefined;
+const http2 = !only || only.has('http2') ? await compareHttp2({ connections, seconds, warmup, serverCpu, clientCpu }, (line) => process.stderr.write(`${line}\n`)) : undefined;
 const cold = await coldStart();
 const reports: ScaleReport[] = [];
-// `--only peer` is the comparison alone.
-if (!only || [...only].some((name) => name !== 'peer')) for (const scale of scales) reports.push(await benchScale(scale, only, cold));
+// `--only peer,http2` is those comparisons alone.
+if (!only || [...only].some((name) => name !== 'peer' && name !== 'http2')) for (const scale of scales) reports.push(await benchScale(scale, only, cold));
 
 const date = new Date().toISOString().slice(0, 10);
 const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? os.arch();
@@ -636,6 +654,11 @@ if (peer) {
   const text = [`# Butaca and the course's FastAPI app, side by side, ${date}`, '', header, '', peer, '', 'Made by `npm run bench` (bench/run.ts, bench/peer.ts).', ''].join('\n');
   out(`\n${text}`);
   writeFileSync(path.join(ROOT, 'bench/results', `${date}-peer.md`), text);
+}
+if (http2) {
+  const text = [`# HTTP/2 and HTTP/1.1 over TLS, ${date}`, '', header, '', http2, '', 'Made by `npm run bench` (bench/run.ts, bench/h2.ts).', ''].join('\n');
+  out(`\n${text}`);
+  writeFileSync(path.join(ROOT, 'bench/results', `${date}-http2.md`), text);
 }
 for (const report of reports) {
   const text = [

@@ -39,8 +39,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, input: string): Promise<void> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/butaca.js'), ...args], { cwd, env, stdio: ['pipe', 'ignore', 'pipe'] });
+/** `butaca ARGS` with `input` on its standard input; `line` runs another Node line's install (bench/node-line.ts). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, input: string, line: { node: string; root: string } = { node: process.execPath, root: ROOT }): Promise<void> {
+  const child = spawn(line.node, [path.join(line.root, 'bin/butaca.js'), ...args], { cwd, env, stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdin.end(input);
