@@ -1,5 +1,6 @@
 import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import cluster from 'node:cluster';
 import pino from 'pino';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
@@ -80,14 +81,35 @@ let stdout: pino.DestinationStream | undefined;
  */
 function stdoutDestination(): pino.DestinationStream {
   if (stdout === undefined) {
-    const buffered = pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 250 });
+    const buffered = pino.destination({
+      dest: 1,
+      sync: false,
+      periodicFlush: 250,
+      // Workers of a cluster share the primary's standard output: a write to a pipe is whole only
+      // up to PIPE_BUF (4,096 bytes), so theirs are pieces of whole lines of at most 1,365
+      // characters (4,095 bytes in UTF-8), which two workers' writes never cut into each other
+      // (sonic-boom wants the threshold below that size).
+      ...(cluster.isWorker ? { minLength: 1024, maxWrite: 1365 } : { minLength: 4096 }),
+    });
+    let flushAfterWrite = false;
     stdout = {
       write(line: string) {
         buffered.write(line);
         // A warning or worse goes out at once, with what was pending before it (an operator, or
         // the primary's "worker exited" that a test waits for, must not wait for the next piece).
         // A line starts `{"level":NN`: 40 and over is warn, error, fatal.
-        if (line.charCodeAt(9) >= 52) buffered.flush();
+        if (line.charCodeAt(9) >= 52) {
+          buffered.flush();
+          // flush() does nothing while a write is in flight, and the rest then waits for 4 KiB or
+          // the next 250 ms: flush again when that write is done.
+          if (!flushAfterWrite) {
+            flushAfterWrite = true;
+            buffered.once('drain', () => {
+              flushAfterWrite = false;
+              buffered.flush();
+            });
+          }
+        }
       },
       // logger.flush() reaches the buffer through these (pino's own exit handler holds it directly).
       flush: (callback?: (err?: Error) => void) => buffered.flush(callback),
