@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from './config.js';
 import type { Db, OpenDatabase } from './db/connect.js';
 import type { DataVersion } from './db/data-version.js';
+import type { WriteJournal } from './db/write-journal.js';
 import { AccessLog, serializeRequest } from './http/access-log.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { Connections } from './http/lingering-close.js';
@@ -55,6 +56,8 @@ declare module 'fastify' {
     db: Db;
     /** On SQLite, what says whether the data changed (src/db/data-version.ts); undefined on PostgreSQL. */
     dataVersion: DataVersion | undefined;
+    /** On SQLite, the rows this process's writes touched (src/db/write-journal.ts); undefined on PostgreSQL. */
+    writeJournal: WriteJournal | undefined;
     store: MediaStore;
     /** `ready` is true between a finished start and the beginning of shutdown; /readyz reports it. */
     lifecycle: { ready: boolean };
@@ -195,6 +198,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   app.decorate('config', config);
   app.decorate('db', options.database.db);
   app.decorate('dataVersion', options.database.dataVersion);
+  app.decorate('writeJournal', options.database.journal);
   app.decorate('store', options.store);
   app.decorate('lifecycle', { ready: false });
 

@@ -180,6 +180,123 @@ describe('answers to public reads served again from memory', () => {
   });
 });
 
+describe('answers kept through the writes that touch none of what they show', () => {
+  // The movie list in id order, a movie and a review depend on the rows they show
+  // (src/db/write-journal.ts): a write elsewhere keeps them, a write to them or to which movies
+  // there are makes them again. Both halves are held: no query for those kept, fresh data for the others.
+  let ctx: TestContext;
+  let admin: string;
+  let alice: string;
+  let bob: string;
+  const ids = { a: 0, b: 0, c: 0, ra: 0, rb: 0 };
+  const queries: string[] = [];
+
+  before(async () => {
+    ctx = await startApp({}, { onQuery: (sql) => queries.push(sql) });
+    admin = await adminToken(ctx);
+    alice = await userToken(ctx.app, 'alice');
+    bob = await userToken(ctx.app, 'bob');
+    ids.a = (await createMovie(ctx.app, admin, { title: 'Uno', year: 2001 })).id;
+    ids.b = (await createMovie(ctx.app, admin, { title: 'Dos', year: 2002 })).id;
+    ids.c = (await createMovie(ctx.app, admin, { title: 'Tres', year: 2003 })).id;
+    for (const [who, movie, key] of [[alice, ids.a, 'ra'], [bob, ids.b, 'rb']] as const) {
+      const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/reviews', headers: bearer(who), payload: { movie_id: movie, review: 'Vista', score: 3 } });
+      assert.equal(res.statusCode, 201, res.body);
+      ids[key] = res.json<{ id: number }>().id;
+    }
+  });
+  after(async () => ctx.close());
+
+  async function get(url: string) {
+    queries.length = 0;
+    const res = await ctx.app.inject({ method: 'GET', url });
+    assert.equal(res.statusCode, 200, `${url}: ${res.body}`);
+    return { res, count: queries.length, body: res.body };
+  }
+  /** Served from memory (on SQLite; on PostgreSQL every GET reads): `before` is the answer it must equal. */
+  async function kept(url: string, before: string) {
+    const again = await get(url);
+    assert.equal(again.body, before, `${url}: the same answer`);
+    if (CACHED) assert.equal(again.count, 0, `${url}: kept, but ran ${queries.join(' | ')}`);
+  }
+  async function remade(url: string) {
+    const again = await get(url);
+    assert.ok(again.count > 0, `${url}: made again`);
+    return again;
+  }
+
+  it('an edited review: only its movie, itself and its page are made again', async () => {
+    const urls = {
+      pageA: '/api/v1/movies?page=1&limit=1',
+      pageB: '/api/v1/movies?page=2&limit=1',
+      movieA: `/api/v1/movies/${ids.a}`,
+      movieC: `/api/v1/movies/${ids.c}`,
+      reviewA: `/api/v1/reviews/${ids.ra}`,
+      reviewB: `/api/v1/reviews/${ids.rb}`,
+      byRating: '/api/v1/movies?sort=rating&limit=3',
+    };
+    const first: Record<string, string> = {};
+    for (const [name, url] of Object.entries(urls)) first[name] = (await get(url)).body;
+
+    const put = await ctx.app.inject({ method: 'PUT', url: `/api/v1/reviews/${ids.ra}`, headers: bearer(alice), payload: { review: 'Mejor', score: 5 } });
+    assert.equal(put.statusCode, 200, put.body);
+    await kept(urls.pageB, first.pageB!);
+    await kept(urls.movieC, first.movieC!);
+    await kept(urls.reviewB, first.reviewB!);
+    assert.equal((await remade(urls.pageA)).res.json<{ average_score: number }[]>()[0]!.average_score, 5);
+    assert.equal((await remade(urls.movieA)).res.json<{ average_score: number }>().average_score, 5);
+    assert.equal((await remade(urls.reviewA)).res.json<{ review: string }>().review, 'Mejor');
+    // A movie's new title reaches its reviews (each shows it), not the others.
+    const renamed = await ctx.app.inject({ method: 'PATCH', url: urls.movieA, headers: bearer(admin), payload: { title: 'Uno (nuevo)' } });
+    assert.equal(renamed.statusCode, 200, renamed.body);
+    assert.equal((await remade(urls.reviewA)).res.json<{ movie: { title: string } }>().movie.title, 'Uno (nuevo)');
+    await kept(urls.reviewB, first.reviewB!);
+    // A list in another order may be reordered by any rating: it depends on everything.
+    assert.deepEqual((await remade(urls.byRating)).res.json<{ id: number }[]>().map((m) => m.id)[0], ids.a);
+    // ...and once made again after a write, it is kept: reading out what the write touched (on
+    // the next scoped lookup) is not a write.
+    const like = await ctx.app.inject({ method: 'PUT', url: `/api/v1/reviews/${ids.ra}/like`, headers: bearer(bob) });
+    assert.equal(like.statusCode, 204, like.body);
+    const again = (await remade('/api/v1/reviews?limit=5')).body;
+    await kept(urls.movieC, first.movieC!);
+    await kept('/api/v1/reviews?limit=5', again);
+    const unlike = await ctx.app.inject({ method: 'DELETE', url: `/api/v1/reviews/${ids.ra}/like`, headers: bearer(bob) });
+    assert.equal(unlike.statusCode, 204, unlike.body);
+  });
+
+  it('a like moves its review; a new movie moves the list and its count; a poster moves every movie', async () => {
+    const reviewB = `/api/v1/reviews/${ids.rb}`;
+    const reviewA = `/api/v1/reviews/${ids.ra}`;
+    const pageB = '/api/v1/movies?page=2&limit=1';
+    const movieB = `/api/v1/movies/${ids.b}`;
+    const before = { reviewA: (await get(reviewA)).body, pageB: (await get(pageB)).body, movieB: (await get(movieB)).body };
+    await get(reviewB);
+
+    const like = await ctx.app.inject({ method: 'PUT', url: `/api/v1/reviews/${ids.rb}/like`, headers: bearer(alice) });
+    assert.equal(like.statusCode, 204, like.body);
+    assert.equal((await remade(reviewB)).res.json<{ like_count: number }>().like_count, 1);
+    await kept(reviewA, before.reviewA);
+
+    await createMovie(ctx.app, admin, { title: 'Cuatro', year: 2004 });
+    const list = await remade(pageB);
+    assert.equal(list.res.headers['x-total-count'], '4');
+    assert.equal(list.body, before.pageB, 'the same movie on page 2; its headers moved');
+    await kept(movieB, before.movieB);
+
+    const poster = await uploadMedia(ctx.app, ids.c, 'poster', mediaFixture('poster.webp'), { token: admin });
+    assert.equal(poster.statusCode, 201, poster.body);
+    await remade(movieB);
+    assert.match((await remade(`/api/v1/movies/${ids.c}`)).res.json<{ poster_url: string | null }>().poster_url ?? '', /\/poster\?v=/);
+
+    // A movie deleted (its reviews with it): it and its reviews are gone at once, the list counts one fewer.
+    const gone = await ctx.app.inject({ method: 'DELETE', url: `/api/v1/movies/${ids.b}`, headers: bearer(admin) });
+    assert.equal(gone.statusCode, 204, gone.body);
+    assert.equal((await ctx.app.inject({ method: 'GET', url: movieB })).statusCode, 404);
+    assert.equal((await ctx.app.inject({ method: 'GET', url: reviewB })).statusCode, 404);
+    assert.equal((await remade('/api/v1/movies?page=1&limit=1')).res.headers['x-total-count'], '3');
+  });
+});
+
 describe('a write by another process on the same database', () => {
   let a: TestContext;
   let b: TestContext;

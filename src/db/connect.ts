@@ -7,6 +7,7 @@ import type { DatabaseConfig } from '../config.js';
 import type pgModule from 'pg';
 import { queryTally } from '../metrics/registry.js';
 import { type DataVersion, sqliteDataVersion } from './data-version.js';
+import { WriteJournal } from './write-journal.js';
 import { GroupCommitSqliteDialect } from './group-commit.js';
 import type { Database } from './schema.js';
 import { withStatementCache } from './statement-cache.js';
@@ -24,6 +25,8 @@ const CONNECT_TIMEOUT_MS = 5000;
 export interface OpenDatabase {
   db: Db;
   dataVersion: DataVersion | undefined;
+  /** Which rows this connection's writes touched (src/db/write-journal.ts); undefined on PostgreSQL. */
+  journal: WriteJournal | undefined;
   close(): Promise<void>;
 }
 
@@ -70,12 +73,13 @@ export function openDatabase(config: DatabaseConfig, options: { log?: LogConfig 
     // client is idle: unheard, that too would kill the process.
     pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...log });
-    return { db, dataVersion: undefined, close: () => db.destroy() };
+    return { db, dataVersion: undefined, journal: undefined, close: () => db.destroy() };
   }
   const sqlite = openSqlite(config.path);
   const dialect = new GroupCommitSqliteDialect({ database: withStatementCache(sqlite) });
   const db = new Kysely<Database>({ dialect, ...log });
-  return { db, dataVersion: sqliteDataVersion(sqlite, dialect.rollbacks), close: () => db.destroy() };
+  const journal = new WriteJournal(sqlite, dialect.rollbacks);
+  return { db, dataVersion: sqliteDataVersion(sqlite, dialect.rollbacks, journal), journal, close: () => db.destroy() };
 }
 
 /** The query builder alone, for code that needs no data version (the CLI, migrations, tests' probes); its owner destroys it. */

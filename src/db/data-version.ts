@@ -1,4 +1,5 @@
 import type SQLite from 'better-sqlite3';
+import type { WriteJournal } from './write-journal.js';
 
 /**
  * A value that changes whenever what the database holds may have changed: the test a cached
@@ -12,8 +13,8 @@ import type SQLite from 'better-sqlite3';
  */
 export type DataVersion = () => string;
 
-export function sqliteDataVersion(sqlite: SQLite.Database, rollbacks: { count: number }): DataVersion {
-  const changes = sqlite.prepare('SELECT total_changes()').pluck();
+/** `journal`'s own read-outs (src/db/write-journal.ts) are left out of the count: they change no data. */
+export function sqliteDataVersion(sqlite: SQLite.Database, rollbacks: { count: number }, journal: WriteJournal): DataVersion {
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
-  return () => `${String(dataVersion.get())}.${String(changes.get())}.${rollbacks.count}`;
+  return () => `${String(dataVersion.get())}.${journal.dataChanges()}.${rollbacks.count}`;
 }

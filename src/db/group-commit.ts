@@ -120,8 +120,10 @@ class GroupCommitDriver implements Driver {
         await connection.executeQuery(CompiledQuery.raw('commit'));
         batch.resolve();
       } catch (err) {
-        await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => {});
+        // Counted first: a read cache's lookup between this await and the next must already see
+        // that what the batch wrote is gone.
         this.rollbacks.count += 1;
+        await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => {});
         batch.reject(err);
       }
     } finally {

@@ -8,6 +8,7 @@ import { DomainError } from '../../domain/errors.js';
 import { type Page, scanPlan } from '../../http/pagination.js';
 import { idSlots, idValues, prepared } from '../../db/prepared.js';
 import { rowCount } from '../../db/row-counts.js';
+import type { Dependency } from '../../db/write-journal.js';
 import type { MovieFields, MovieSort } from './schemas.js';
 import { PRIOR_MEAN, PRIOR_WEIGHT } from '../../domain/ratings.js';
 import type { Genre } from '../../domain/enums.js';
@@ -96,6 +97,28 @@ export const MOVIES_FULL_TEXT: FullText = {
     { columns: ['synopsis'], weight: 'C' },
   ],
 };
+
+/**
+ * What a movie as the API shows it is read from (selectMovies): its row, and the media table
+ * (its poster's and trailer's versions). The read cache keeps such an answer through writes to
+ * other rows (src/db/write-journal.ts).
+ */
+/** The tables `movieDependencies` names, journaled for the read cache. */
+export const MOVIE_TABLES = ['movies', 'media'] as const;
+export function movieDependencies(movies: readonly { id: number }[]): Dependency[] {
+  return ['media', ...movies.map((m): Dependency => `movies#${m.id}`)];
+}
+
+/**
+ * What a page of the list depends on: in id order without a filter, its movies and which movies
+ * there are (the page's rows, X-Total-Count and Link move only when one is added or deleted);
+ * any other order or filter may be moved by any write to a movie (a rating, a title), so
+ * everything (undefined).
+ */
+export function movieListDependencies(opts: { q?: string | undefined; sort?: MovieSort | undefined; filtered: boolean }, movies: readonly { id: number }[]): Dependency[] | undefined {
+  if (opts.q !== undefined || opts.filtered || (opts.sort !== undefined && opts.sort !== 'id')) return undefined;
+  return ['movies+', ...movieDependencies(movies)];
+}
 
 /** What the movie list is narrowed to; each filter walks an index (test/query-plans.test.ts). */
 export interface MovieFilters {

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { DomainError } from '../../domain/errors.js';
 import { pageOf, setPageHeaders } from '../../http/pagination.js';
 import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
 import { trimBodyFields } from '../../http/trim.js';
 import { mediaRoutes } from '../media/index.js';
-import { findMovie, insertMovie, listMovies, movieExists, updateMovie } from './data.js';
+import { MOVIE_TABLES, findMovie, insertMovie, listMovies, movieDependencies, movieExists, movieListDependencies, updateMovie } from './data.js';
 import { EMPTY_MOVIE_FIELDS, Movie, MovieCreate, editableOf, MovieListQuery, MoviePatch, TRIMMED_FIELDS } from './schemas.js';
 import { deleteMovie, toMovie } from './service.js';
 import { feature } from '../../http/feature.js';
@@ -20,7 +20,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/v1/movies',
     {
-      config: { readCache: true },
+      config: {
+        readCache: {
+          tables: MOVIE_TABLES,
+          scope: (payload, request) => {
+            const { q, sort, genre, decade, year, director } = request.query as Static<typeof MovieListQuery>;
+            const filtered = [genre, decade, year, director].some((f) => f !== undefined);
+            return movieListDependencies({ q: q?.trim() || undefined, sort, filtered }, payload as Movie[]);
+          },
+        },
+      },
       schema: {
         tags: ['movies'],
         summary: 'List movies',
@@ -42,7 +51,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/movies/:id',
-    { config: { readCache: true }, schema: { tags: ['movies'], summary: 'One movie', params: IdParams, response: { 200: Movie, ...errors(404, 422) } } },
+    {
+      config: { readCache: { tables: MOVIE_TABLES, scope: (payload) => movieDependencies([payload as Movie]) } },
+      schema: { tags: ['movies'], summary: 'One movie', params: IdParams, response: { 200: Movie, ...errors(404, 422) } },
+    },
     async (request) => {
       const movie = await findMovie(app.db, request.params.id);
       if (!movie) throw new DomainError('movie_not_found');

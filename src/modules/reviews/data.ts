@@ -1,4 +1,5 @@
 import type { Db } from '../../db/connect.js';
+import type { Dependency } from '../../db/write-journal.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { locksRows } from '../../db/locks.js';
 import { nowIso } from '../../db/time.js';
@@ -119,6 +120,13 @@ export async function listReviews(db: Db, filter: ReviewFilter): Promise<{ revie
 }
 
 const reviewById = prepared((db, _shape: 'by id', v: { id: number }) => joined(db).where('reviews.id', '=', v.id));
+
+/** What a review as the API shows it is read from (joined): its row, its author's (the username) and its movie's (the title); see src/db/write-journal.ts. */
+/** The tables `reviewDependencies` names, journaled for the read cache. */
+export const REVIEW_TABLES = ['reviews', 'users', 'movies'] as const;
+export function reviewDependencies(review: { id: number; user_id: number; movie: { id: number } }): Dependency[] {
+  return [`reviews#${review.id}`, `users#${review.user_id}`, `movies#${review.movie.id}`];
+}
 
 export async function findReview(db: Db, id: number): Promise<Review | undefined> {
   const [row] = await reviewById(db, 'by id', { id });

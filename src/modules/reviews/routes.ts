@@ -6,7 +6,7 @@ import { principalOf } from '../../http/principal.js';
 import { BODY_ERRORS, IdParams, NoContent, errors } from '../../http/schemas.js';
 import { trimBodyFields } from '../../http/trim.js';
 import { movieExists } from '../movies/index.js';
-import { createReview, deleteReview, findReview, listReviews, updateReview } from './data.js';
+import { REVIEW_TABLES, createReview, deleteReview, findReview, listReviews, reviewDependencies, updateReview } from './data.js';
 import { Review, ReviewCreate, ReviewListQuery, ReviewPageQuery, ReviewPatch, ReviewReplace, reviewOrderOf } from './schemas.js';
 import { authorizeReview, halvesOfReviewBody } from './service.js';
 import { feature } from '../../http/feature.js';
@@ -40,7 +40,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/reviews/:id',
-    { config: { readCache: true }, schema: { tags: ['reviews'], summary: 'One review', params: IdParams, response: { 200: Review, ...errors(404, 422) } } },
+    {
+      config: { readCache: { tables: REVIEW_TABLES, scope: (payload) => reviewDependencies(payload as Review) } },
+      schema: { tags: ['reviews'], summary: 'One review', params: IdParams, response: { 200: Review, ...errors(404, 422) } },
+    },
     async (request) => {
       const review = await findReview(app.db, request.params.id);
       if (!review) throw new DomainError('review_not_found');
