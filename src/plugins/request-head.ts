@@ -75,10 +75,13 @@ export default fp(
       if (http2HeadSize(request.raw.rawHeaders) > maxHeaderSize) return done(new DomainError('header_too_large', { limit: maxHeaderSize }));
       done();
     });
-    app.addHook('onSend', (request, reply, payload, done) => {
-      if (request.raw.httpVersionMajor >= 2) reply.removeHeader('connection');
-      done(null, payload);
-    });
+    // Only a server that speaks HTTP/2 has answers to take it off (a hook less on every answer of a plain one).
+    if (app.initialConfig.http2 === true) {
+      app.addHook('onSend', (request, reply, payload, done) => {
+        if (request.raw.httpVersionMajor >= 2) reply.removeHeader('connection');
+        done(null, payload);
+      });
+    }
   },
   { name: 'request-head', decorators: { fastify: ['config'] } },
 );

@@ -91,12 +91,14 @@ export default fp(
     // An unknown path reaches here before the not-found handler; a page request gets the client,
     // with 404 for a path that is none of its routes (the client shows its "not found" page).
     const routes = clientRoutes(root);
-    app.addHook('onRequest', async (request, reply) => {
-      if (!request.is404) return;
+    // A callback hook: it runs on every request, and an async one costs each a promise and a microtask.
+    app.addHook('onRequest', (request, reply, done) => {
+      if (!request.is404) return done();
       const page = pageRequest(request, routes);
-      if (page === undefined) return;
+      if (page === undefined) return done();
       if (page === 'unknown') reply.code(404);
-      return reply.sendFile('index.html');
+      // Answered here: the hook chain stops without done().
+      reply.sendFile('index.html');
     });
   },
   { name: 'web-client', decorators: { fastify: ['config'] }, dependencies: ['errors'] },

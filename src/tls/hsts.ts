@@ -13,8 +13,9 @@ export const HSTS = 'max-age=31536000; includeSubDomains';
  */
 export default fp(
   async function hsts(app: FastifyInstance) {
-    app.addHook('onSend', async (_request, reply) => {
+    app.addHook('onSend', (_request, reply, payload, done) => {
       reply.header('strict-transport-security', HSTS);
+      done(null, payload);
     });
   },
   { name: 'hsts' },

@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { DomainError } from '../../domain/errors.js';
-import { UNSAFE_METHODS } from '../../http/principal.js';
+import { type AuthLevel, UNSAFE_METHODS } from '../../http/principal.js';
 import { errors } from '../../http/schemas.js';
 import { prepareDummyHash } from '../../security/passwords.js';
 import { sessionCookieName } from './cookies.js';
@@ -70,21 +70,10 @@ export default fp(
       route.schema.response = { ...errors(...(level === 'admin' ? [401, 403] : [401])), ...(route.schema.response as object) };
     });
 
-    app.addHook('onRequest', async (request, reply) => {
-      const { auth: level, sameOrigin } = request.routeOptions.config;
-      if (sameOrigin && UNSAFE_METHODS.has(request.method) && isCrossSite(request)) throw new DomainError('cross_site');
-      if (!level) return;
-
-      // A bearer token, when present, decides alone: a stale cookie beside it is not consulted.
-      const token = bearerToken(request);
-      // Under HTTPS only the __Host- cookie counts: a plain one could have been planted by a subdomain.
-      const secret = token ?? request.cookies[sessionCookieName(request)];
-      if (level === 'optional') {
-        // The answer depends on who asks: no shared cache may hand one caller's to another.
-        reply.header('vary', 'Authorization, Cookie');
-        if (secret === undefined) return;
-      }
-      if (secret === undefined) throw new DomainError('not_authenticated');
+    // Who is calling, once the route's level is known to need it. A callback hook, with the
+    // database only where a secret was sent: an async one costs every request a promise and a
+    // microtask, /healthz and the catalogue's anonymous reads included.
+    const authenticate = async (request: FastifyRequest, reply: FastifyReply, level: AuthLevel, token: string | undefined, secret: string): Promise<void> => {
       const session = looksLikeSecret(secret) ? await findSession(app.db, secret, policy) : undefined;
       // A stale cookie on a page anyone may see leaves the visitor anonymous; a bad bearer token
       // is an error the client should hear about.
@@ -97,6 +86,24 @@ export default fp(
       reply.header('cache-control', 'private, no-cache');
       reply.header('vary', 'Authorization, Cookie');
       if (level === 'admin' && session.role !== 'admin') throw new DomainError('admin_required');
+    };
+
+    app.addHook('onRequest', (request, reply, done) => {
+      const { auth: level, sameOrigin } = request.routeOptions.config;
+      if (sameOrigin && UNSAFE_METHODS.has(request.method) && isCrossSite(request)) return done(new DomainError('cross_site'));
+      if (!level) return done();
+
+      // A bearer token, when present, decides alone: a stale cookie beside it is not consulted.
+      const token = bearerToken(request);
+      // Under HTTPS only the __Host- cookie counts: a plain one could have been planted by a subdomain.
+      const secret = token ?? request.cookies[sessionCookieName(request)];
+      if (level === 'optional') {
+        // The answer depends on who asks: no shared cache may hand one caller's to another.
+        reply.header('vary', 'Authorization, Cookie');
+        if (secret === undefined) return done();
+      }
+      if (secret === undefined) return done(new DomainError('not_authenticated'));
+      authenticate(request, reply, level, token, secret).then(() => done(), done);
     });
   },
   { name: 'auth', dependencies: ['@fastify/cookie'] },
