@@ -54,8 +54,8 @@ declare module 'fastify' {
     /** The configuration: the one way settings reach every plugin. */
     config: Config;
     db: Db;
-    /** On SQLite, what says whether the data changed (src/db/data-version.ts); undefined on PostgreSQL. */
-    dataVersion: DataVersion | undefined;
+    /** What says whether the data changed (src/db/data-version.ts): synchronous on SQLite, a round trip on PostgreSQL. */
+    dataVersion: DataVersion;
     /** On SQLite, the rows this process's writes touched (src/db/write-journal.ts); undefined on PostgreSQL. */
     writeJournal: WriteJournal | undefined;
     store: MediaStore;

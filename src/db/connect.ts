@@ -6,7 +6,7 @@ import { Kysely, type LogConfig, PostgresDialect } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import type pgModule from 'pg';
 import { queryTally } from '../metrics/registry.js';
-import { type DataVersion, sqliteDataVersion } from './data-version.js';
+import { type DataVersion, postgresDataVersion, sqliteDataVersion } from './data-version.js';
 import { WriteJournal } from './write-journal.js';
 import { GroupCommitSqliteDialect } from './group-commit.js';
 import type { Database } from './schema.js';
@@ -18,13 +18,13 @@ export type Db = Kysely<Database>;
 const CONNECT_TIMEOUT_MS = 5000;
 
 /**
- * An open database: the query builder, and on SQLite the data version that says whether
- * anything changed since a moment ago (src/db/data-version.ts; undefined on PostgreSQL). Whoever
+ * An open database: the query builder, and the data version that says whether anything changed
+ * since a moment ago (src/db/data-version.ts). Whoever
  * opens it closes it (the server, a CLI command, a test), never the app that is handed it.
  */
 export interface OpenDatabase {
   db: Db;
-  dataVersion: DataVersion | undefined;
+  dataVersion: DataVersion;
   /** Which rows this connection's writes touched (src/db/write-journal.ts); undefined on PostgreSQL. */
   journal: WriteJournal | undefined;
   close(): Promise<void>;
@@ -73,7 +73,7 @@ export function openDatabase(config: DatabaseConfig, options: { log?: LogConfig 
     // client is idle: unheard, that too would kill the process.
     pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...log });
-    return { db, dataVersion: undefined, journal: undefined, close: () => db.destroy() };
+    return { db, dataVersion: postgresDataVersion(pool), journal: undefined, close: () => db.destroy() };
   }
   const sqlite = openSqlite(config.path);
   const dialect = new GroupCommitSqliteDialect({ database: withStatementCache(sqlite) });

@@ -41,16 +41,17 @@ interface Answer {
  * authentication, validation, logging and the security headers still run). "Not changed" is the
  * database's data version (src/db/data-version.ts), read before the handler queries, so an answer
  * is never kept under a version newer than the data it shows: a write between the two only makes
- * the next request miss. Only on SQLite, where that version is exact and costs a few
- * microseconds; on PostgreSQL every read goes to the database. READ_CACHE_MB per process (16; 0
- * turns it off).
+ * the next request miss. On SQLite that version costs a few microseconds; on PostgreSQL it is one
+ * round trip (the server's snapshot, shared by the lookups that arrive together) in place of the
+ * answer's queries, and any commit anywhere drops every answer (there is no write journal there).
+ * READ_CACHE_MB per process (16; 0 turns it off).
  */
 export default fp(
   async function readCache(app: FastifyInstance) {
     const dataVersion = app.dataVersion;
     const journal = app.writeJournal;
     const budget = app.config.readCacheBytes;
-    if (dataVersion === undefined || budget === 0) return;
+    if (budget === 0) return;
     // Counted in characters of JSON (ASCII but for titles and texts): near enough to bytes. One
     // answer may take a sixteenth of the budget, so a few large pages cannot push out the rest.
     const answers = new ByteLru<Answer>(budget);
@@ -61,7 +62,16 @@ export default fp(
       if (request.method !== 'GET') return done();
       // The journal's stamp first: reading out what was written moves the data version.
       const since = journal !== undefined && typeof request.routeOptions.config.readCache === 'object' ? journal.stamp() : undefined;
-      const version = dataVersion!();
+      const version = dataVersion();
+      if (typeof version === 'string') return answer(request, reply, done, version, since);
+      // PostgreSQL's round trip: if it fails, the handler reads the database (and says what failed).
+      version.then(
+        (known) => answer(request, reply, done, known, since),
+        () => done(),
+      );
+    }
+
+    function answer(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, version: string, since: JournalStamp | undefined): void {
       // A signed-in caller's answers are theirs alone (auth ran in onRequest, before this hook).
       const key = request.principal ? `${request.principal.userId} ${request.url}` : request.url;
       const hit = answers.get(key);
