@@ -38,6 +38,8 @@ export interface PeerOptions {
   clientCpu: number | undefined;
   /** Butaca also on this PostgreSQL server (a database of its own, made and dropped here); undefined: not. */
   postgresUrl: string | undefined;
+  /** And beside it, the same with DATABASE_PREPARED_STATEMENTS=off (every statement parsed and planned on each call). */
+  postgresUnnamed: boolean;
   /** Butaca also on these Node.js majors (bench/node-line.ts); those equal to this process's are left out. */
   nodeLines: number[];
   /** Minutes of the mix at the run's connections, RSS read every 30 s (0: none). */
@@ -264,13 +266,19 @@ export async function comparePeer(opts: PeerOptions, log: (line: string) => void
     // The variants: the same server on PostgreSQL, and on other Node lines.
     const variants: string[] = [];
     const notMeasured: string[] = [];
-    if (opts.postgresUrl !== undefined) {
-      const url = await freshPostgresDatabase(opts.postgresUrl, PEER_DATABASE);
+    const onPostgres = [{ name: 'PostgreSQL', database: PEER_DATABASE, env: {} }];
+    if (opts.postgresUnnamed) onPostgres.push({ name: 'PostgreSQL unnamed', database: `${PEER_DATABASE}_unnamed`, env: { DATABASE_PREPARED_STATEMENTS: 'off' } });
+    const drops: (() => Promise<void>)[] = [];
+    dropDatabase = async () => {
+      for (const drop of drops) await drop();
+    };
+    for (const variant of opts.postgresUrl === undefined ? [] : onPostgres) {
+      const url = await freshPostgresDatabase(opts.postgresUrl!, variant.database);
       if (typeof url === 'string') {
-        dropDatabase = () => dropPostgresDatabase(opts.postgresUrl!, PEER_DATABASE);
-        targets.push(await butacaAt('PostgreSQL', { DATABASE_URL: url }));
-        variants.push('PostgreSQL');
-      } else notMeasured.push(`PostgreSQL: ${url.missing}`);
+        drops.push(() => dropPostgresDatabase(opts.postgresUrl!, variant.database));
+        targets.push(await butacaAt(variant.name, { DATABASE_URL: url, ...variant.env }));
+        variants.push(variant.name);
+      } else notMeasured.push(`${variant.name}: ${url.missing}`);
     }
     const thisMajor = Number(process.versions.node.split('.')[0]);
     for (const major of opts.nodeLines.filter((m) => m !== thisMajor)) {
@@ -349,7 +357,7 @@ export async function comparePeer(opts: PeerOptions, log: (line: string) => void
             `### The same server on PostgreSQL and on other Node lines`,
             '',
             `Each variant seeded alike through its own API and loaded as above, right after the row it is compared with; the ratio is to Butaca's figure in the table above (SQLite, Node ${process.versions.node}). ` +
-              (opts.postgresUrl !== undefined ? `PostgreSQL ${postgresVersion(opts.postgresUrl)} runs on this machine's two cores, not pinned (so it shares the load generator's core), with Butaca's defaults (a pool of 10, Kysely's pg driver: unnamed statements). ` : '') +
+              (opts.postgresUrl !== undefined ? `PostgreSQL ${postgresVersion(opts.postgresUrl)} runs on this machine's two cores, not pinned (so it shares the load generator's core), with Butaca's defaults (a pool of 10, named prepared statements per connection)` + (opts.postgresUnnamed ? '; "PostgreSQL unnamed" is the same with DATABASE_PREPARED_STATEMENTS=off, each statement parsed and planned on every call' : '') + `. ` : '') +
               [...nodeVersions].map(([name, v]) => `${name} is ${v}.`).join(' '),
             '',
             `| workload | Butaca r/s | ${others.map((t) => `${t.name} r/s | ÷ Butaca | p99 ms`).join(' | ')} |`,

@@ -56,7 +56,7 @@ const { values } = parseArgs({
     'skip-build': { type: 'boolean', default: false },
     'no-pin': { type: 'boolean', default: false },
     database: { type: 'string', default: 'sqlite' },
-    // The side-by-side table's variants of Butaca (bench/peer.ts): `postgres`, `nodeNN`; '' for none.
+    // The side-by-side table's variants of Butaca (bench/peer.ts): `postgres` (`postgres-unnamed` adds DATABASE_PREPARED_STATEMENTS=off beside it), `nodeNN`; '' for none.
     variants: { type: 'string', default: 'postgres,node24' },
     // Minutes of the mix after the side-by-side table, RSS every 30 s (issue 18's memory target); 0: none.
     soak: { type: 'string', default: '10' },
@@ -108,7 +108,7 @@ async function seededPostgres(scale: Scale): Promise<string> {
   const building = `${name}_building`;
   await onServer(`drop database if exists ${building} with (force)`);
   await onServer(`create database ${building}`);
-  const db = connect({ kind: 'postgres', url: urlOf(building), poolSize: 2, queryTimeout: 0 });
+  const db = connect({ kind: 'postgres', url: urlOf(building), poolSize: 2, queryTimeout: 0, preparedStatements: true });
   await migrateToLatest(db);
   const result = await seedCatalogue(db, scale, (what) => process.stderr.write(`\r  seeding ${scale} on PostgreSQL: ${what}      `));
   // What autovacuum would have done by the time a live server has this much data: statistics, the
@@ -320,7 +320,7 @@ async function prepareFeeds(base: string, dataDir: string, movies: number) {
     await json(base, 'POST', '/api/v1/users', { username: name, password: BENCH_PASSWORD });
     tokens.push(await tokenFor(base, name, BENCH_PASSWORD));
   }
-  const db = onPostgres ? connect({ kind: 'postgres', url: runDatabaseUrl!, poolSize: 1, queryTimeout: 0 }) : connect({ kind: 'sqlite', path: path.join(dataDir, 'butaca.db') });
+  const db = onPostgres ? connect({ kind: 'postgres', url: runDatabaseUrl!, poolSize: 1, queryTimeout: 0, preparedStatements: true }) : connect({ kind: 'sqlite', path: path.join(dataDir, 'butaca.db') });
   const started = Date.now();
   try {
     const now = new Date().toISOString();
@@ -625,10 +625,11 @@ if (!values['skip-build']) {
 const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
 // The course's FastAPI app side by side (bench/peer.ts): once, on its own data, before the scales.
 const variants = values.variants.split(',').map((s) => s.trim()).filter(Boolean);
-for (const v of variants) if (v !== 'postgres' && !/^node\d+$/.test(v)) throw new Error(`--variants: postgres or nodeNN (node24), got "${v}"`);
+for (const v of variants) if (v !== 'postgres' && v !== 'postgres-unnamed' && !/^node\d+$/.test(v)) throw new Error(`--variants: postgres, postgres-unnamed or nodeNN (node24), got "${v}"`);
 const peerOptions = {
   tool, connections, seconds, warmup, serverCpu, clientCpu,
-  postgresUrl: variants.includes('postgres') ? POSTGRES_URL : undefined,
+  postgresUrl: variants.includes('postgres') || variants.includes('postgres-unnamed') ? POSTGRES_URL : undefined,
+  postgresUnnamed: variants.includes('postgres-unnamed'),
   nodeLines: variants.filter((v) => v.startsWith('node')).map((v) => Number(v.slice(4))),
   soakMinutes: Number(values.soak),
 };

@@ -16,8 +16,11 @@ export class ConfigError extends Error {
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string }
-  /** `queryTimeout`: milliseconds a query may wait for its answer; 0 for no limit. */
-  | { kind: 'postgres'; url: string; poolSize: number; queryTimeout: number };
+  /**
+   * `queryTimeout`: milliseconds a query may wait for its answer; 0 for no limit.
+   * `preparedStatements`: each connection names its statements, parsed once (src/db/pg-statements.ts).
+   */
+  | { kind: 'postgres'; url: string; poolSize: number; queryTimeout: number; preparedStatements: boolean };
 
 export type TrustProxy = boolean | number | string[];
 
@@ -192,6 +195,14 @@ function positiveInt(env: Env, name: string, fallback: number, max = Number.MAX_
   return value;
 }
 
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(name, `must be on or off, got "${env[name]}"`);
+}
+
 function nonNegativeInt(env: Env, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -246,6 +257,7 @@ function parseDatabase(env: Env, dataDir: string): DatabaseConfig {
       url: raw,
       poolSize: positiveInt(env, 'DATABASE_POOL_SIZE', 10, 1000),
       queryTimeout: nonNegativeInt(env, 'DATABASE_QUERY_TIMEOUT', 30, 24 * 3600) * 1000,
+      preparedStatements: onOff(env, 'DATABASE_PREPARED_STATEMENTS', true),
     };
   }
   const scheme = raw.includes(':') ? raw.slice(0, raw.indexOf(':') + 1) : raw;

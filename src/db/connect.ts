@@ -7,6 +7,7 @@ import type { DatabaseConfig } from '../config.js';
 import type pgModule from 'pg';
 import { queryTally } from '../metrics/registry.js';
 import { type DataVersion, postgresDataVersion, sqliteDataVersion } from './data-version.js';
+import { nameStatements } from './pg-statements.js';
 import { WriteJournal } from './write-journal.js';
 import { GroupCommitSqliteDialect } from './group-commit.js';
 import type { Database } from './schema.js';
@@ -71,7 +72,10 @@ export function openDatabase(config: DatabaseConfig, options: { log?: LogConfig 
     // A connection lost while a request holds it (its query in flight) fails that query, which
     // answers 503, and also emits 'error' on the client, where the pool listens only while the
     // client is idle: unheard, that too would kill the process.
-    pool.on('connect', (client) => client.on('error', () => {}));
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+      if (config.preparedStatements) nameStatements(client);
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...log });
     return { db, dataVersion: postgresDataVersion(pool), journal: undefined, close: () => db.destroy() };
   }

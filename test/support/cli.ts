@@ -51,7 +51,7 @@ export function databaseOf(dataDir: string): DatabaseConfig {
     url = made.toString();
     databases.set(dataDir, url);
   }
-  return { kind: 'postgres', url, poolSize: 10, queryTimeout: 30_000 };
+  return { kind: 'postgres', url, poolSize: 10, queryTimeout: 30_000, preparedStatements: true };
 }
 
 /** DATABASE_URL for `databaseOf(dataDir)`. */
