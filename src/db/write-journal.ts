@@ -30,6 +30,8 @@ export interface JournalStamp {
   external: string;
   /** total_changes() once this connection's writes so far were read out. */
   seq: number;
+  /** The data version at the same moment (src/db/data-version.ts's, read from the same two values rather than again). */
+  version: string;
 }
 
 /** Rows remembered at most; past it everything is forgotten and older answers count as changed. */
@@ -132,12 +134,13 @@ export class WriteJournal {
   /** Now, for an answer about to be made: take it before the answer's first query. */
   stamp(): JournalStamp {
     const seq = this.#catchUp();
-    return { external: `${String(this.#dataVersion.get())}.${this.#rollbacks.count}`, seq };
+    const dataVersion = String(this.#dataVersion.get());
+    const rollbacks = this.#rollbacks.count;
+    return { external: `${dataVersion}.${rollbacks}`, seq, version: `${dataVersion}.${seq - this.#ownChanges}.${rollbacks}` };
   }
 
-  /** Whether none of `deps` was written since `since` (by anyone: another process's writes count as everything). */
-  unchanged(since: JournalStamp, deps: readonly Dependency[]): boolean {
-    const now = this.stamp();
+  /** Whether none of `deps` was written since `since` (by anyone: another process's writes count as everything); `now`, a stamp just taken. */
+  unchanged(since: JournalStamp, deps: readonly Dependency[], now: JournalStamp = this.stamp()): boolean {
     if (now.external !== since.external || since.seq < this.#floor) return false;
     for (const dep of deps) {
       const table = /^\w+/.exec(dep)?.[0] ?? '';

@@ -62,7 +62,8 @@ export default fp(
       if (request.method !== 'GET') return done();
       // The journal's stamp first: reading out what was written moves the data version.
       const since = journal !== undefined && typeof request.routeOptions.config.readCache === 'object' ? journal.stamp() : undefined;
-      const version = dataVersion();
+      // The stamp carries the data version of the same moment: not read twice.
+      const version = since !== undefined ? since.version : dataVersion();
       if (typeof version === 'string') return answer(request, reply, done, version, since);
       // PostgreSQL's round trip: if it fails, the handler reads the database (and says what failed).
       version.then(
@@ -75,7 +76,7 @@ export default fp(
       // A signed-in caller's answers are theirs alone (auth ran in onRequest, before this hook).
       const key = request.principal ? `${request.principal.userId} ${request.url}` : request.url;
       const hit = answers.get(key);
-      if (hit !== undefined && (hit.version === version || (hit.scope !== undefined && journal!.unchanged(hit.scope.since, hit.scope.deps)))) {
+      if (hit !== undefined && (hit.version === version || (hit.scope !== undefined && since !== undefined && journal!.unchanged(hit.scope.since, hit.scope.deps, since)))) {
         readCacheLookups.inc({ result: 'hit' });
         for (const [name, value] of hit.headers) reply.header(name, value);
         // A string with a JSON content type is sent as it is, not serialized again; the ETag hook
