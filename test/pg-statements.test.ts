@@ -60,12 +60,30 @@ describe('named prepared statements on PostgreSQL', { skip: testDatabaseKind() !
       assert.deepEqual(await row(), { id: 1, title: 'uno' });
       await sql`alter table t add column year int`.execute(other.db);
       // PostgreSQL refuses a named statement whose result columns changed (0A000) at most once:
-      // the connection forgets its names, and the next call prepares the new shape.
+      // the connection drops that name, and the next call prepares the new shape.
       const first = await row().catch((err: { code?: string }) => err);
       if (!(first && 'id' in first)) assert.equal((first as { code?: string }).code, '0A000');
       assert.deepEqual(await row(), { id: 1, title: 'uno', year: null });
     } finally {
       await other.close();
+      await db.close();
+    }
+  });
+
+  it('prepares afresh after a value that could not be sent (pg closes the statement on the server)', async () => {
+    const db = open(true);
+    try {
+      const titleOf = (id: unknown) => sql<{ title: string }>`select title from t where id = ${id}`.execute(db.db).then((r) => r.rows[0]?.title);
+      assert.equal(await titleOf(1), 'uno');
+      const unsendable = {
+        toPostgres() {
+          throw new Error('cannot be sent');
+        },
+      };
+      await assert.rejects(titleOf(unsendable), /cannot be sent/);
+      assert.equal(await titleOf(2), 'dos', 'the same text works again on the same connection');
+      assert.equal(await titleOf(1), 'uno');
+    } finally {
       await db.close();
     }
   });

@@ -11,6 +11,18 @@ import { PASSWORD, type TestContext, adminToken, appOn, bearer, createMovie, med
 // ever missed. Answers kept through writes elsewhere need SQLite's write journal.
 const SCOPED = testDatabaseKind() === 'sqlite';
 
+/**
+ * A repeat that must be served from memory. On PostgreSQL the data version is the whole server's
+ * snapshot, and the suite runs two files at once on one server: a commit by the other (a new
+ * database, its seeding) makes a repeat miss, rightly. There it counts as served from memory if
+ * one of a few tries runs no query; on SQLite the first must.
+ */
+async function repeat<T>(attempt: () => Promise<T>, fromMemory: (t: T) => boolean): Promise<T> {
+  let last = await attempt();
+  for (let i = 1; i < (SCOPED ? 1 : 10) && !fromMemory(last); i++) last = await attempt();
+  return last;
+}
+
 describe('answers to public reads served again from memory', () => {
   let ctx: TestContext;
   let admin: string;
@@ -51,7 +63,7 @@ describe('answers to public reads served again from memory', () => {
       const first = await queriesOf(url);
       assert.equal(first.res.statusCode, 200, `${url}: ${first.res.body}`);
       assert.ok(first.count > 0, `${url}: the first GET reads the database`);
-      const again = await queriesOf(url);
+      const again = await repeat(() => queriesOf(url), (r) => r.count === 0);
       assert.equal(again.res.statusCode, 200);
       assert.equal(again.res.body, first.res.body, url);
       for (const name of ['content-type', 'etag', 'x-total-count', 'link', 'content-length']) {
@@ -72,7 +84,7 @@ describe('answers to public reads served again from memory', () => {
     assert.equal(mine.res.statusCode, 200, mine.res.body);
     assert.deepEqual(mine.res.json<{ id: number }[]>().map((r) => r.id), [reviewId]);
     assert.equal(mine.res.headers['cache-control'], 'private, no-cache');
-    const again = await queriesOf(url, bearer(alice));
+    const again = await repeat(() => queriesOf(url, bearer(alice)), () => pageQueries() === 0);
     assert.equal(again.res.body, mine.res.body);
     assert.equal(again.res.headers['cache-control'], 'private, no-cache');
     assert.equal(pageQueries(), 0, `the page was read again: ${queries.join(' | ')}`);
@@ -394,8 +406,11 @@ describe('READ_CACHE_MB', () => {
       // Pages past the end answer `[]`: two characters of body under a 10 KiB URL.
       const url = (i: number) => `/api/v1/movies?page=${1000 + i}&pad=${'x'.repeat(10_240)}`;
       for (let i = 0; i < 200; i++) assert.equal((await ctx.app.inject({ method: 'GET', url: url(i) })).body, '[]');
-      queries.length = 0;
-      assert.equal((await ctx.app.inject({ method: 'GET', url: url(199) })).body, '[]');
+      const newest = async () => {
+        queries.length = 0;
+        return (await ctx.app.inject({ method: 'GET', url: url(199) })).body;
+      };
+      assert.equal(await repeat(newest, () => queries.length === 0), '[]');
       assert.equal(queries.length, 0, 'the newest is still kept');
       assert.equal((await ctx.app.inject({ method: 'GET', url: url(0) })).body, '[]');
       assert.ok(queries.length > 0, 'the oldest of 2 MiB of URLs was pushed out of a 1 MiB cache');

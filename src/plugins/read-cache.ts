@@ -67,7 +67,14 @@ export default fp(
       if (typeof version === 'string') return answer(request, reply, done, version, since);
       // PostgreSQL's round trip: if it fails, the handler reads the database (and says what failed).
       version.then(
-        (known) => answer(request, reply, done, known, since),
+        (known) => {
+          // Out of Fastify's own try: a throw here would leave the request unanswered.
+          try {
+            answer(request, reply, done, known, since);
+          } catch (err) {
+            if (!reply.sent) done(err as Error);
+          }
+        },
         () => done(),
       );
     }
