@@ -158,6 +158,26 @@ describe('butaca catalogue import', { concurrency: 2 }, () => {
     assert.equal(after.items.find((m) => m.imdb_id === 'tt0062622')!.updated_at, byImdb.get('tt0062622')!.updated_at);
     assert.deepEqual((await moviesOf(dir, '&genre=thriller')).items.map((m) => m.imdb_id), ['tt0083658']);
     assert.deepEqual((await moviesOf(dir, '&genre=action')).items, []);
+
+    // Only the runtime changes: the movie is rewritten, its full-text entry is not (the update
+    // trigger's WHEN, migration 0012). FTS5 rewrites its structure record (row 10 of its shadow
+    // table, holding a write counter) on any change to the index.
+    const structure = async () => {
+      if (!onSqlite) return '';
+      const db = connect(databaseOf(dir));
+      try {
+        return (await sql<{ b: Buffer }>`select block as b from movies_fts_data where id = 10`.execute(db)).rows[0]!.b.toString('hex');
+      } finally {
+        await db.destroy();
+      }
+    };
+    const before = await structure();
+    rows[1] = movie('tt0062622', '2001: A "Space" Odyssey', '1968', '150', 'Adventure,Sci-Fi');
+    const fourth = await runCli(['catalogue', 'import', writeTsv(dir, 'runtime.tsv', BASICS_HEADER, rows)], { DATA_DIR: dir }, '', IMPORT_TIMEOUT_MS);
+    assert.equal(fourth.code, 0, fourth.stderr);
+    assert.deepEqual(counts(fourth.stdout), { added: 0, updated: 1, unchanged: 3, skipped: 5 });
+    assert.equal(await structure(), before, 'a runtime alone rewrote the full-text index');
+    assert.deepEqual((await moviesOf(dir, '&q=odyssey')).items.map((m) => m.runtime), [150]);
     assert.equal(await checkConsistent(dir), 4);
   });
 

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type CallOptions, type Method, type TestContext, adminToken, assertInvalid, callAs, createMovie, startApp, userToken } from './support/app.js';
 import { GENRES } from '../src/domain/enums.js';
+import { inTransaction } from '../src/db/transaction.js';
+import { insertMovie } from '../src/modules/movies/index.js';
 
 /*
  * community.md, "Search and the catalogue": full-text search of the movie list (`q`), the search of
@@ -97,6 +99,36 @@ describe('Search and the catalogue', () => {
       await call('DELETE', `/api/v1/movies/${alien}/rating`, { token: member });
     });
 
+    it('ranks titles, then directors, then synopses, each by id, and counts exactly, in a small match and in one of over 1,000 rows', async () => {
+      // A fresh database of its own: the counts are of these movies alone.
+      const own = await startApp();
+      try {
+        const token = await adminToken(own);
+        const make = (title: string, extra: Record<string, unknown>) => createMovie(own.app, token, { title, ...extra });
+        const page = async (text: string, query: string) => {
+          const res = await callAs(own.app, 'GET', `/api/v1/movies?q=${text}&${query}`);
+          assert.equal(res.statusCode, 200, res.body);
+          return { titles: res.json<Movie[]>().map((m) => m.title), total: Number(res.headers['x-total-count']) };
+        };
+        for (const t of ['S1', 'S2']) await make(`${t} synopsis`, { synopsis: 'Quixotic and zorblax.' });
+        await make('D1 director', { directors: ['Ana Quixotic'] });
+        for (const t of ['T1', 'T2']) await make(`${t} quixotic zorblax`, {});
+        assert.deepEqual(await page('quixotic', 'limit=10'), { titles: ['T1 quixotic zorblax', 'T2 quixotic zorblax', 'D1 director', 'S1 synopsis', 'S2 synopsis'], total: 5 });
+        assert.deepEqual(await page('quixotic', 'limit=3'), { titles: ['T1 quixotic zorblax', 'T2 quixotic zorblax', 'D1 director'], total: 5 });
+        assert.deepEqual(await page('quixotic', 'limit=3&page=2'), { titles: ['S1 synopsis', 'S2 synopsis'], total: 5 });
+        // 1,001 more synopses with the word, written in one transaction through the data layer.
+        await inTransaction(own.db, async (trx) => {
+          for (let i = 0; i < 1001; i++) await insertMovie(trx, { title: `Bulk ${String(i).padStart(4, '0')}`, year: null, synopsis: 'Zorblax again.', original_title: null, directors: [], genres: [], runtime: null, imdb_id: null });
+        });
+        const wide = await page('zorblax', 'limit=4');
+        assert.deepEqual(wide, { titles: ['T1 quixotic zorblax', 'T2 quixotic zorblax', 'S1 synopsis', 'S2 synopsis'], total: 1005 });
+        assert.deepEqual(await page('zorblax', 'limit=4&page=2'), { titles: ['Bulk 0000', 'Bulk 0001', 'Bulk 0002', 'Bulk 0003'], total: 1005 });
+        assert.deepEqual(await page('quixotic%20zorblax', 'limit=10'), { titles: ['T1 quixotic zorblax', 'T2 quixotic zorblax', 'S1 synopsis', 'S2 synopsis'], total: 4 });
+      } finally {
+        await own.close();
+      }
+    });
+
     it('with a sort, orders the matches by it', async () => {
       assert.deepEqual(await q('scott', '&sort=year'), ['Scott of the Antarctic', 'The Duellists', 'Alien', 'Blade Runner', 'Polar Journey']);
       assert.deepEqual(await q('scott', '&sort=title&order=desc'), ['The Duellists', 'Scott of the Antarctic', 'Polar Journey', 'Blade Runner', 'Alien']);
@@ -113,6 +145,20 @@ describe('Search and the catalogue', () => {
       assert.deepEqual(await q('nono fernandez'), ['Xyzzy Lane']);
       assert.equal((await call('DELETE', `/api/v1/movies/${id}`, { token: admin })).statusCode, 204);
       assert.deepEqual(await q('xyzzy'), []);
+    });
+
+    it('matches a word by its beginning at every length, from one letter to the whole word and past the prefix indexes (12 characters)', async () => {
+      // SQLite answers prefixes of 1 to 12 characters from indexes of their own (migration 0012)
+      // and longer ones by merging the terms that start so; PostgreSQL from GIN alone: the same answer.
+      const word = 'Hyperventilationsmuseum';
+      const { id } = await createMovie(ctx.app, admin, { title: `The ${word}`, synopsis: 'Ñandúes sobrevolándolo.' });
+      for (let n = 1; n <= word.length; n++) {
+        const found = await call('GET', `/api/v1/movies?q=${encodeURIComponent(word.slice(0, n))}&limit=100`);
+        assert.ok(found.json<Movie[]>().some((m) => m.id === id), `${word.slice(0, n)} (${n} characters) finds it`);
+      }
+      assert.deepEqual(await q(`${word}s`), []);
+      for (const prefix of ['nand', 'nandues', 'sobrevolandol', 'SOBREVOLÁNDOLO']) assert.deepEqual(await q(prefix), [`The ${word}`], prefix);
+      assert.equal((await call('DELETE', `/api/v1/movies/${id}`, { token: admin })).statusCode, 204);
     });
 
     it('searches any text as text: operators, quotes, a 200-character query, 30 words and more: 200, never an error', async () => {
@@ -319,6 +365,23 @@ describe('Search and the catalogue', () => {
       await call('PATCH', '/api/v1/users/me', { token: lucia, payload: { display_name: 'La Lu' } });
       assert.equal((await found('fernandez')).users.length, 0);
       assert.equal((await found('la lu')).users.length, 1);
+    });
+
+    it('finds a review by every beginning of its words, and follows a PUT of its text', async () => {
+      const long = await call('POST', '/api/v1/reviews', { token: lucia, payload: { movie_id: ids.get('Volver')!, review: 'Desternillantemente melodramática.', score: 4 } });
+      const id = long.json<{ id: number }>().id;
+      const word = 'desternillantemente';
+      for (let n = 1; n <= word.length; n++) {
+        const body = (await call('GET', `/api/v1/search?q=${word.slice(0, n)}&limit=20`)).json<{ reviews: { id: number }[] }>();
+        assert.ok(body.reviews.some((r) => r.id === id), `${word.slice(0, n)} finds it`);
+      }
+      const put = (review: string) => call('PUT', `/api/v1/reviews/${id}`, { token: lucia, payload: { movie_id: ids.get('Volver')!, review, score: 2 } });
+      assert.equal((await put('Desternillantemente melodramática.')).statusCode, 200);
+      assert.equal((await call('GET', `/api/v1/search?q=${word}`)).json<{ reviews: { id: number }[] }>().reviews[0]?.id, id);
+      assert.equal((await put('Melodramática sin más.')).statusCode, 200);
+      assert.equal((await call('GET', `/api/v1/search?q=${word}`)).json<{ reviews: unknown[] }>().reviews.length, 0);
+      assert.equal((await call('GET', '/api/v1/search?q=sin%20mas')).json<{ reviews: { id: number }[] }>().reviews[0]?.id, id);
+      assert.equal((await call('DELETE', `/api/v1/reviews/${id}`, { token: lucia })).statusCode, 204);
     });
 
     it('searches any text as text and validates q and limit', async () => {

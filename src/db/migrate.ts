@@ -12,6 +12,7 @@ import * as m0008 from './migrations/0008_community.js';
 import * as m0009 from './migrations/0009_search_catalogue.js';
 import * as m0010 from './migrations/0010_deferred_indexes.js';
 import * as m0011 from './migrations/0011_email_password_reset.js';
+import * as m0012 from './migrations/0012_search_prefixes.js';
 
 // Listed here rather than read from a folder, so the same list works from sources and from dist/.
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0009_search_catalogue': m0009,
   '0010_deferred_indexes': m0010,
   '0011_email_password_reset': m0011,
+  '0012_search_prefixes': m0012,
 };
 
 /** Every migration this release has, in order: a database whose last one is not here was made by a newer release. */
