@@ -1,6 +1,7 @@
 import { type Compilable, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { Db } from './connect.js';
 import { locksRows } from './locks.js';
+import { fts5Words } from './fts5-words.js';
 import { prepared } from './prepared.js';
 
 /**
@@ -32,7 +33,8 @@ export interface FullText {
 
 /** FTS5's MATCH text: every word a quoted prefix, all required; within `columns` if given. */
 export function fts5Match(words: readonly string[], columns?: readonly string[]): string {
-  const all = words.map((w) => `"${w}"*`).join(' ');
+  // Words made only of what FTS5 reads as separators leave none: the empty phrase, which matches nothing.
+  const all = fts5Words(words).map((w) => `"${w}"*`).join(' ') || '""';
   return columns === undefined ? all : `{${columns.join(' ')}} : (${all})`;
 }
 

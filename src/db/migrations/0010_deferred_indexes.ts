@@ -12,7 +12,9 @@ import { type Kysely } from 'kysely';
  * migrations. So a later migration that drops or redefines one of the recorded indexes
  * (movies_title_key_id, movies_year_id, movies_year_desc_id), or the full-text triggers a first
  * load also sets aside (movies_fts_insert, _update, _delete), must first build what is recorded
- * (buildDeferredIndexes) or it would find the index missing, or see its old definition back.
+ * (buildDeferredIndexes) or it would find the index missing, or see its old definition back;
+ * or, as 0012 does for the full-text triggers, make them anew with the index rebuilt from its
+ * table and delete their records, in one transaction.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema

@@ -92,8 +92,12 @@ async function atomically(db: Kysely<any>, work: () => Promise<void>): Promise<v
   try {
     await work();
   } catch (error) {
-    await sql`rollback to m0012`.execute(db);
-    await sql`release m0012`.execute(db);
+    try {
+      await sql`rollback to m0012`.execute(db);
+      await sql`release m0012`.execute(db);
+    } catch {
+      // SQLite rolled the whole transaction back itself (a full disk, say): no savepoint is left, and the first error is the one to tell.
+    }
     throw error;
   }
   await sql`release m0012`.execute(db);
